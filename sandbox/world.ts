@@ -1,0 +1,230 @@
+// The sandbox's shared state: what the emulated AWS APIs read and write (sandbox/aws/) and what
+// the running pieces (instances, command runner, proxy, health checker, alarms in
+// sandbox/fleet/, sandbox/proxy/, ...) act on. One plain in-memory model so that the API layer
+// and the "physical" layer never disagree about a weight, a target's health or a command.
+
+/** ELBv2 action in the shape the API returns (subset the sandbox supports). */
+export interface ElbAction {
+  Type: 'forward' | 'fixed-response' | 'redirect' | 'authenticate-oidc' | 'authenticate-cognito'
+  Order?: number
+  TargetGroupArn?: string
+  ForwardConfig?: {
+    TargetGroups?: Array<{ TargetGroupArn: string; Weight?: number }>
+    TargetGroupStickinessConfig?: { Enabled?: boolean; DurationSeconds?: number }
+  }
+  FixedResponseConfig?: { StatusCode: string; ContentType?: string; MessageBody?: string }
+  RedirectConfig?: Record<string, string>
+  AuthenticateOidcConfig?: Record<string, unknown>
+  AuthenticateCognitoConfig?: Record<string, unknown>
+}
+
+export interface RuleCondition {
+  Field: string
+  Values?: string[]
+  PathPatternConfig?: { Values: string[] }
+  HostHeaderConfig?: { Values: string[] }
+}
+
+export interface Listener {
+  arn: string
+  loadBalancerArn: string
+  /** Port the sandbox's reverse proxy for this listener listens on (127.0.0.1). */
+  port: number
+  protocol: 'HTTP' | 'HTTPS'
+  defaultActions: ElbAction[]
+  tags: Map<string, string>
+}
+
+export interface Rule {
+  arn: string
+  listenerArn: string
+  priority: string // "1".."50000" or "default"
+  conditions: RuleCondition[]
+  actions: ElbAction[]
+  tags: Map<string, string>
+}
+
+export type TargetHealthState = 'initial' | 'healthy' | 'unhealthy' | 'unused' | 'draining' | 'unavailable'
+
+export interface TargetHealth {
+  state: TargetHealthState
+  reason?: string // e.g. Target.ResponseCodeMismatch, Target.Timeout, Target.FailedHealthChecks
+  description?: string
+}
+
+export interface HealthCheckSettings {
+  path: string
+  /** Sandbox allows sub-second intervals; AWS reports whole seconds (rounded up, min 1). */
+  intervalMs: number
+  timeoutMs: number
+  healthyThreshold: number
+  unhealthyThreshold: number
+  matcher: string // e.g. "200" or "200-299"
+}
+
+export interface TargetGroup {
+  arn: string
+  name: string
+  port: number
+  protocol: 'HTTP'
+  vpcId: string
+  targetType: 'instance' | 'ip' | 'lambda' | 'alb'
+  loadBalancerArns: string[]
+  healthCheck: HealthCheckSettings
+  /** instance id -> current health as the health checker sees it. */
+  targets: Map<string, TargetHealth>
+  tags: Map<string, string>
+}
+
+/** Behaviour of an instance's app, as set by what was deployed to it. */
+export type AppBehaviour = 'ok' | 'unhealthy' | 'errors'
+
+export interface Instance {
+  id: string // i-0123456789abcdef0 style (17 hex digits)
+  /** Loopback port the instance's HTTP app listens on. */
+  port: number
+  /** The instance's own directory; commands run here. */
+  dir: string
+  pingStatus: 'Online' | 'ConnectionLost' | 'Inactive'
+  managedBySsm: boolean
+  platformType: 'Linux' | 'Windows'
+}
+
+export type InvocationStatus =
+  | 'Pending'
+  | 'InProgress'
+  | 'Delayed'
+  | 'Success'
+  | 'Cancelled'
+  | 'TimedOut'
+  | 'Failed'
+  | 'Cancelling'
+  | 'Undeliverable'
+  | 'Terminated'
+
+export interface Invocation {
+  instanceId: string
+  status: InvocationStatus
+  statusDetails: string
+  responseCode: number // -1 until finished
+  stdout: string
+  stderr: string
+  requestedAt: number
+  startedAt?: number
+  finishedAt?: number
+}
+
+export interface Command {
+  commandId: string
+  documentName: string
+  parameters: Record<string, string[]>
+  comment: string
+  instanceIds: string[]
+  maxConcurrency: string
+  maxErrors: string
+  timeoutSeconds?: number
+  cloudWatchOutput?: { CloudWatchLogGroupName?: string; CloudWatchOutputEnabled?: boolean }
+  requestedAt: number
+  status: InvocationStatus
+  invocations: Map<string, Invocation>
+}
+
+export interface Alarm {
+  name: string
+  arn: string
+  type: 'MetricAlarm' | 'CompositeAlarm'
+  state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'
+  reason: string
+  updatedAt: number
+  /** For metric alarms the sandbox evaluates: 5xx share of responses from this target group. */
+  watch?: { targetGroupArn: string; threshold: number; windowMs: number; minRequests: number }
+  /** For composite alarms: ALARM when any named alarm is in ALARM. */
+  anyOf?: string[]
+}
+
+/** API-level faults the emulated endpoint injects. */
+export interface ApiFaults {
+  latencyMs: number
+  throttleShare: number // 0..1 of calls answered with ThrottlingException / Throttling
+  dropShare: number // 0..1 of calls whose connection is destroyed without an answer
+}
+
+/** Faults in the "physical" world. */
+export interface WorldFaults {
+  failCommandOn: Set<string> // instance ids whose commands exit 1
+  hangCommandOn: Set<string> // instance ids whose commands never finish (until cancelled/timeout)
+}
+
+export interface ApiCall {
+  at: number
+  service: 'elbv2' | 'ssm' | 'cloudwatch'
+  operation: string
+  /** The request parameters as received (decoded). */
+  params: unknown
+  /** HTTP status returned; error code when failed. */
+  status: number
+  errorCode?: string
+}
+
+export interface WeightChange {
+  at: number
+  routeArn: string
+  weights: Record<string, number> // target group arn -> weight
+}
+
+export interface World {
+  accountId: string
+  region: string
+  listeners: Map<string, Listener>
+  rules: Map<string, Rule>
+  targetGroups: Map<string, TargetGroup>
+  instances: Map<string, Instance>
+  commands: Map<string, Command>
+  alarms: Map<string, Alarm>
+  apiFaults: ApiFaults
+  faults: WorldFaults
+  /** Every API call received, in order. */
+  calls: ApiCall[]
+  /** Every change of a route's forward weights (written by ModifyListener/ModifyRule). */
+  weightChanges: WeightChange[]
+}
+
+export function emptyWorld(region = 'us-east-1', accountId = '123456789012'): World {
+  return {
+    accountId,
+    region,
+    listeners: new Map(),
+    rules: new Map(),
+    targetGroups: new Map(),
+    instances: new Map(),
+    commands: new Map(),
+    alarms: new Map(),
+    apiFaults: { latencyMs: 0, throttleShare: 0, dropShare: 0 },
+    faults: { failCommandOn: new Set(), hangCommandOn: new Set() },
+    calls: [],
+    weightChanges: []
+  }
+}
+
+/** Forward weights of an action list: target group arn -> weight (single-group form counts as 1). */
+export function forwardWeights(actions: ElbAction[]): Record<string, number> {
+  const forward = actions.find((a) => a.Type === 'forward')
+  if (!forward) return {}
+  const groups = forward.ForwardConfig?.TargetGroups
+  if (groups && groups.length > 0) {
+    return Object.fromEntries(groups.map((g) => [g.TargetGroupArn, g.Weight ?? 1]))
+  }
+  return forward.TargetGroupArn ? { [forward.TargetGroupArn]: 1 } : {}
+}
+
+/**
+ * Runs SSM commands on instances. The emulated SSM API (sandbox/aws/) validates SendCommand,
+ * stores the Command with every invocation `Pending`, then hands it here; the executor
+ * (sandbox/fleet/) moves invocations through InProgress to a terminal status as the real shells
+ * finish, and fills stdout/stderr/responseCode.
+ */
+export interface CommandExecutor {
+  start(command: Command): void
+  /** Cancel the named (or all unfinished) invocations: kill their shells, status `Cancelled`. */
+  cancel(command: Command, instanceIds?: string[]): void
+}
