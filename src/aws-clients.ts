@@ -1,0 +1,25 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { SSMClient } from '@aws-sdk/client-ssm'
+
+export interface AwsClients {
+  elb: ElasticLoadBalancingV2Client
+  ssm: SSMClient
+  cloudwatch: CloudWatchClient
+}
+
+export const USER_AGENT = 'alb-blue-green-deploy-action/0.1.0'
+
+/**
+ * Clients for the three services. Adaptive retry rate-limits the client itself when AWS throttles,
+ * which matters when a large fleet is polled; attempts stay bounded so that an outage fails the
+ * step rather than hanging it. Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables.
+ */
+export function createClients(region: string, maxAttempts = 8): AwsClients {
+  const config = { region, maxAttempts, retryMode: 'adaptive', customUserAgent: USER_AGENT }
+  return {
+    elb: new ElasticLoadBalancingV2Client(config),
+    ssm: new SSMClient(config),
+    cloudwatch: new CloudWatchClient(config)
+  }
+}

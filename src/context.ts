@@ -1,0 +1,16 @@
+import type { AwsClients } from './aws-clients.js'
+import type { Clock } from './clock.js'
+import type { RunIdentity } from './lock.js'
+import type { Log } from './log.js'
+import type { Progress } from './progress.js'
+
+/** What an operation needs from the outside world; all of it replaceable in tests. */
+export interface RunContext {
+  clients: AwsClients
+  clock: Clock
+  log: Log
+  run: RunIdentity & { repository?: string; runId?: string }
+  /** Aborts when the runner cancels the step (SIGINT/SIGTERM). */
+  signal: AbortSignal
+  saveProgress(progress: Progress): void
+}

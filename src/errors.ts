@@ -1,0 +1,23 @@
+/**
+ * The one error type of the action. Its message always says what the user must do next,
+ * because it is the single line they read in a failed workflow run.
+ */
+export class DeployError extends Error {
+  override name = 'DeployError'
+}
+
+/** An input that cannot be used: names the input, the value given and what is accepted. */
+export class InputError extends DeployError {
+  override name = 'InputError'
+  constructor(
+    readonly input: string,
+    readonly value: string,
+    readonly accepted: string
+  ) {
+    super(`Input ${input}: ${JSON.stringify(truncate(value, 120))} is not valid; ${accepted}`)
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}

@@ -1,0 +1,55 @@
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { targetGroupName } from './arn.js'
+import type { Clock } from './clock.js'
+import { DeployError } from './errors.js'
+import { readTags, removeTags, writeTags } from './load-balancer.js'
+import type { Log } from './log.js'
+import { decodeLock, encodeLock, TAG } from './records.js'
+
+/** This run, as other runs see it in the lock. */
+export interface RunIdentity {
+  id: string
+  url: string
+}
+
+/**
+ * Takes the pair's lock, so that two workflows (or a workflow and a person) cannot interleave
+ * weight changes. Tags have no compare-and-set: reading back after writing narrows the race to
+ * two runs starting within one round trip of each other.
+ */
+export async function acquireLock(
+  elb: ElasticLoadBalancingV2Client,
+  lockArn: string,
+  run: RunIdentity,
+  ttlMs: number,
+  clock: Clock,
+  log: Log
+): Promise<void> {
+  const held = decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])
+  if (held && held.id !== run.id) {
+    if (held.expiresAt > clock.now()) {
+      throw new DeployError(
+        `Another run holds the deploy lock on ${targetGroupName(lockArn)} until ${new Date(held.expiresAt).toISOString()}: ${held.holder}; wait for it to finish, or cancel it (its post step releases the lock)`
+      )
+    }
+    log.warning(`Taking over an expired deploy lock (expired ${new Date(held.expiresAt).toISOString()}) from ${held.holder}`)
+  }
+  await writeTags(elb, lockArn, { [TAG.lock]: encodeLock({ id: run.id, holder: run.url, expiresAt: clock.now() + ttlMs }) })
+  const after = decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])
+  if (after?.id !== run.id) {
+    throw new DeployError(`Another run took the deploy lock at the same moment: ${after?.holder ?? 'unknown'}; run this one again once it has finished`)
+  }
+}
+
+/** Releases the lock if this run still holds it; never removes another run's lock. */
+export async function releaseLock(elb: ElasticLoadBalancingV2Client, lockArn: string, run: RunIdentity): Promise<boolean> {
+  const held = decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])
+  if (held?.id !== run.id) return false
+  await removeTags(elb, lockArn, [TAG.lock])
+  return true
+}
+
+/** The pair member that carries the lock: the same one whichever way round the pair was found. */
+export function lockHolderArn(pair: readonly string[]): string {
+  return [...pair].sort()[0]
+}

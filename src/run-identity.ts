@@ -1,0 +1,15 @@
+import { randomBytes } from 'node:crypto'
+import { context } from '@actions/github'
+import type { RunContext } from './context.js'
+
+/** This workflow run as other runs and people see it: a lock id and a link. */
+export function runIdentity(env: NodeJS.ProcessEnv = process.env): RunContext['run'] {
+  const repository = env.GITHUB_REPOSITORY
+  const runId = env.GITHUB_RUN_ID
+  const attempt = env.GITHUB_RUN_ATTEMPT ?? '1'
+  const server = env.GITHUB_SERVER_URL ?? 'https://github.com'
+  const url = repository && runId ? `${server}/${repository}/actions/runs/${runId}/attempts/${attempt}` : `local run on ${env.HOSTNAME ?? 'this machine'}`
+  // The suffix tells apart two jobs of one run, which share run id and attempt.
+  const id = `${runId ?? 'local'}-${attempt}-${context.job || 'job'}-${randomBytes(3).toString('hex')}`.replace(/[^A-Za-z0-9_.:/=+\-@]/g, '-')
+  return { id, url, repository, runId }
+}

@@ -1,0 +1,92 @@
+import type { ElasticLoadBalancingV2Client, TargetGroup } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { targetGroupName } from './arn.js'
+import type { Clock } from './clock.js'
+import { DeployError } from './errors.js'
+import { targetHealth } from './load-balancer.js'
+import type { Log } from './log.js'
+import type { InstanceHealth } from './report.js'
+
+/** How long the load balancer needs to notice a change, from the target group's own settings. */
+export interface HealthCadence {
+  intervalMs: number
+  /** Time for a target whose checks now fail to be marked unhealthy. */
+  detectUnhealthyMs: number
+  /** Time for a target whose checks now pass to be marked healthy. */
+  detectHealthyMs: number
+}
+
+export function healthCadence(group: TargetGroup): HealthCadence {
+  const intervalMs = (group.HealthCheckIntervalSeconds ?? 30) * 1000
+  return {
+    intervalMs,
+    detectUnhealthyMs: intervalMs * (group.UnhealthyThresholdCount ?? 2),
+    detectHealthyMs: intervalMs * (group.HealthyThresholdCount ?? 5)
+  }
+}
+
+export interface WaitHealthyOptions {
+  instanceIds: string[]
+  cadence: HealthCadence
+  timeoutMs: number
+  clock: Clock
+  log: Log
+  signal?: AbortSignal
+  /** Poll interval; defaults to a quarter of the health check interval, between 250 ms and 5 s. */
+  pollMs?: number
+}
+
+/**
+ * Waits until every given target is healthy *on the new code*. Targets of the idle fleet were
+ * healthy before the deploy too, so "healthy" only counts once the load balancer has had time to
+ * check the restarted app often enough to mark it unhealthy (detectUnhealthyMs). A target that
+ * stays unhealthy longer than it would need to recover fails the wait at once, with its reason,
+ * instead of burning the whole health-timeout (the SDK waiter would retry to the end).
+ */
+export async function waitHealthy(elb: ElasticLoadBalancingV2Client, targetGroupArn: string, options: WaitHealthyOptions): Promise<InstanceHealth[]> {
+  const { clock, cadence, instanceIds } = options
+  const started = clock.now()
+  const pollMs = options.pollMs ?? Math.min(5000, Math.max(250, cadence.intervalMs / 4))
+  const unhealthySince = new Map<string, number>()
+  const name = targetGroupName(targetGroupArn)
+  let lastLine = ''
+  for (;;) {
+    const health = await targetHealth(elb, targetGroupArn)
+    const now = clock.now()
+    const byId = new Map(health.map((h) => [h.id, h]))
+    const missing = instanceIds.filter((id) => !byId.has(id))
+    if (missing.length > 0) {
+      throw new DeployError(`Instance${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')} left target group ${name} during the deploy; register the fleet again and redeploy`)
+    }
+    const targets = instanceIds.map((id) => byId.get(id) as InstanceHealth)
+    const failing = targets.filter((t) => ['draining', 'unavailable', 'unused'].includes(t.state))
+    if (failing.length > 0) {
+      throw new DeployError(`${describeTargets(failing)} in ${name}; the new fleet cannot take traffic (health checks must be enabled and the group in the forward action)`)
+    }
+    for (const t of targets) {
+      if (t.state === 'unhealthy') unhealthySince.set(t.id, unhealthySince.get(t.id) ?? now)
+      else unhealthySince.delete(t.id)
+    }
+    const stuck = targets.filter((t) => now - (unhealthySince.get(t.id) ?? now) > cadence.detectHealthyMs + cadence.intervalMs)
+    if (stuck.length > 0) {
+      throw new DeployError(`${describeTargets(stuck)} in ${name} after the deploy; fix the new version (see the command output and the app's logs) and deploy again`)
+    }
+    const healthy = targets.filter((t) => t.state === 'healthy').length
+    const line = `${name}: ${healthy}/${targets.length} targets healthy`
+    if (line !== lastLine) options.log.info(line)
+    lastLine = line
+    if (healthy === targets.length && now - started >= cadence.detectUnhealthyMs) return targets
+    if (now - started >= options.timeoutMs) {
+      const notHealthy = targets.filter((t) => t.state !== 'healthy')
+      throw new DeployError(
+        `Not every target of ${name} was healthy after health-timeout (${Math.round(options.timeoutMs / 1000)}s): ${describeTargets(notHealthy)}; raise health-timeout if the app needs longer to start, or fix the new version`
+      )
+    }
+    await clock.sleep(pollMs, options.signal)
+  }
+}
+
+export function describeTargets(targets: InstanceHealth[]): string {
+  const shown = targets.slice(0, 10).map((t) => `${t.id} ${t.state}${t.reason ? ` (${t.reason})` : ''}`)
+  const more = targets.length > shown.length ? ` and ${targets.length - shown.length} more` : ''
+  return `${shown.join(', ')}${more}`
+}
