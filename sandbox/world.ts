@@ -74,6 +74,8 @@ export interface TargetGroup {
   /** instance id -> current health as the health checker sees it. */
   targets: Map<string, TargetHealth>
   tags: Map<string, string>
+  /** Target group attributes that differ from AWS's defaults (DescribeTargetGroupAttributes). */
+  attributes?: Record<string, string>
 }
 
 /** Behaviour of an instance's app, as set by what was deployed to it. */
@@ -126,6 +128,8 @@ export interface Command {
   cloudWatchOutput?: { CloudWatchLogGroupName?: string; CloudWatchOutputEnabled?: boolean }
   requestedAt: number
   status: InvocationStatus
+  /** SSM's StatusDetails of the whole command (e.g. Incomplete), kept by the executor. */
+  statusDetails?: string
   invocations: Map<string, Invocation>
 }
 
@@ -147,6 +151,8 @@ export interface ApiFaults {
   latencyMs: number
   throttleShare: number // 0..1 of calls answered with ThrottlingException / Throttling
   dropShare: number // 0..1 of calls whose connection is destroyed without an answer
+  /** How long SSM hides a new command's invocations (eventual consistency); overrides the endpoint's option. */
+  consistencyDelayMs?: number
 }
 
 /** Faults in the "physical" world. */

@@ -1,0 +1,237 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
+import { parseConfig, type RawInputs } from '../../src/config.js'
+import { deploy } from '../../src/deploy.js'
+import { TAG } from '../../src/records.js'
+import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, LISTENER_443 } from './fake-aws.js'
+
+let clock: FakeClock
+let aws: FakeAws
+
+beforeEach(() => {
+  clock = new FakeClock()
+  aws = new FakeAws(clock)
+  aws.addListener(LISTENER, 100, 0)
+  aws.fleet(BLUE, 3, 'b')
+  aws.fleet(GREEN, 3, 'a')
+  aws.knownAlarms.add('web-5xx')
+  aws.tags.set(BLUE, { [TAG.version]: 'v1', [TAG.role]: 'live' })
+})
+afterEach(() => aws.reset())
+
+function config(extra: RawInputs = {}) {
+  return parseConfig({ 'listener-arns': LISTENER, commands: './deploy.sh v2', version: 'v2', 'step-wait': '5m', alarms: 'web-5xx', ...extra }, { region: 'us-east-1' })
+}
+
+describe('deploy', () => {
+  it('all at once: commands, health, one flip to 100%, held, records and lock released', async () => {
+    const ctx = context(clock)
+    const report = await deploy(config(), ctx)
+
+    expect(report.result).toBe('succeeded')
+    expect(aws.greenHistory()).toEqual([100])
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 })
+    expect(aws.ssm.commandCalls(SendCommandCommand)[0].args[0].input.InstanceIds).toEqual(aws.targets.get(GREEN))
+    expect(aws.tags.get(GREEN)).toMatchObject({ [TAG.version]: 'v2', [TAG.role]: 'live' })
+    expect(aws.tags.get(BLUE)).toMatchObject({ [TAG.version]: 'v1', [TAG.role]: 'previous' })
+    expect(Object.values(aws.tags.get(BLUE) ?? {}).concat(Object.values(aws.tags.get(GREEN) ?? {})).some((v) => v.startsWith('id='))).toBe(false)
+    expect(report.timeline).toHaveLength(1)
+    expect(report.timeline[0].heldMs).toBeGreaterThanOrEqual(5 * 60_000)
+    expect(report.outputs).toMatchObject({ live: GREEN, idle: BLUE, previous: BLUE, deployed: GREEN, commandId: 'cmd-1' })
+    expect(ctx.saved.at(-1)?.finished).toBe(true)
+  })
+
+  it('canary: 10, 50, 100 on every route together, each step held with alarms watched', async () => {
+    aws.addListener(LISTENER_443, 100, 0)
+    const report = await deploy(config({ 'listener-arns': `${LISTENER}\n${LISTENER_443}`, strategy: 'canary' }), context(clock))
+
+    expect(report.result).toBe('succeeded')
+    expect(aws.greenHistory(LISTENER)).toEqual([10, 50, 100])
+    expect(aws.greenHistory(LISTENER_443)).toEqual([10, 50, 100])
+    expect(report.timeline.map((t) => [t.weight, t.outcome])).toEqual([[10, 'held'], [50, 'held'], [100, 'held']])
+    // Several checks during each 5-minute hold, not one at the end.
+    expect(aws.cloudwatch.calls().length).toBeGreaterThan(3 * 4)
+  })
+
+  it('a last canary step under 100 pauses with the canary recorded', async () => {
+    const report = await deploy(config({ strategy: 'canary', 'canary-steps': '10' }), context(clock))
+    expect(report.result).toBe('paused')
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 90, [GREEN]: 10 })
+    expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('canary')
+    expect(aws.tags.get(BLUE)?.[TAG.role]).toBe('live')
+  })
+
+  it('a failing instance: no weight is ever written, output shown, fleet recorded failed', async () => {
+    aws.command = (id) => (id.endsWith('1') ? { status: 'Failed', exitCode: 3, output: 'npm ERR! missing script' } : { status: 'Success', exitCode: 0 })
+    const report = await deploy(config(), context(clock))
+
+    expect(report.result).toBe('failed')
+    expect(aws.writes).toHaveLength(0)
+    expect(report.commands?.failed).toBe(1)
+    const failed = report.commands?.instances.find((i) => i.status === 'Failed')
+    expect(failed).toMatchObject({ exitCode: 3, outputTail: expect.stringContaining('npm ERR!') })
+    expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('failed')
+    expect(aws.tags.get(BLUE)?.[TAG.lock]).toBeUndefined()
+  })
+
+  it('max-errors 1 tolerates one failed instance and goes on', async () => {
+    aws.command = (id) => (id.endsWith('1') ? { status: 'Failed', exitCode: 1 } : { status: 'Success', exitCode: 0 })
+    const report = await deploy(config({ 'max-errors': '1' }), context(clock))
+    expect(report.result).toBe('succeeded')
+    expect(aws.greenHistory()).toEqual([100])
+  })
+
+  it('command timeout: the command is cancelled and no traffic moves', async () => {
+    aws.command = () => ({ status: 'Hang' })
+    const report = await deploy(config({ 'command-timeout': '2m' }), context(clock))
+    expect(report.result).toBe('failed')
+    expect(report.headline).toMatch(/timed out/)
+    expect(aws.ssm.calls().some((c) => c.args[0].constructor.name === 'CancelCommandCommand')).toBe(true)
+    expect(aws.writes).toHaveLength(0)
+  })
+
+  it('an instance that stays unhealthy fails the deploy fast with its reason, before traffic moves', async () => {
+    aws.health = (group, id) => (group === GREEN && id.endsWith('2') ? { state: 'unhealthy', reason: 'Target.ResponseCodeMismatch' } : { state: 'healthy' })
+    const started = clock.now()
+    const report = await deploy(config({ 'health-timeout': '30m' }), context(clock))
+    expect(report.result).toBe('failed')
+    expect(report.headline).toMatch(/Target\.ResponseCodeMismatch/)
+    expect(clock.now() - started).toBeLessThan(5 * 60_000)
+    expect(aws.writes).toHaveLength(0)
+  })
+
+  it('an alarm firing at the second step restores the starting weights and verifies them', async () => {
+    let alarmFrom = Infinity
+    aws.alarm = (_name, now) => (now >= alarmFrom ? 'ALARM' : 'OK')
+    clock.onTick = () => {
+      if (aws.greenHistory().at(-1) === 50 && alarmFrom === Infinity) alarmFrom = clock.now() + 60_000
+    }
+    const report = await deploy(config({ strategy: 'canary' }), context(clock))
+
+    expect(report.result).toBe('rolled-back')
+    expect(aws.greenHistory()).toEqual([10, 50, 0])
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+    expect(report.failure).toMatchObject({ step: 2, weight: 50, what: expect.stringContaining('web-5xx') })
+    expect(report.timeline.map((t) => t.outcome)).toEqual(['held', 'failed', 'restored'])
+    expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('failed')
+    // Read back after the restore: the last describe saw the restored weights.
+    const describes = aws.elb.calls().filter((c) => c.args[0].constructor.name === 'DescribeListenersCommand')
+    expect(describes.length).toBeGreaterThanOrEqual(4)
+  })
+
+  it('an alarm already in ALARM stops the deploy before anything changes', async () => {
+    aws.alarm = () => 'ALARM'
+    const report = await deploy(config(), context(clock))
+    expect(report.result).toBe('failed')
+    expect(aws.mutatingCalls()).toEqual([])
+  })
+
+  it('passing the deadline during a hold rolls back', async () => {
+    const report = await deploy(config({ strategy: 'canary', 'step-wait': '20m', timeout: '30m' }), context(clock))
+    expect(report.result).toBe('rolled-back')
+    expect(report.failure?.what).toMatch(/timeout/)
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+  })
+
+  it('a read-back that differs is written again', async () => {
+    aws.ignoreWrites = 1
+    const ctx = context(clock)
+    const report = await deploy(config(), ctx)
+    expect(report.result).toBe('succeeded')
+    expect(aws.greenHistory()).toEqual([100, 100])
+    expect(ctx.log.text()).toMatch(/Read-back differs/)
+  })
+
+  it('weights that never stick fail the step and restore', async () => {
+    aws.ignoreWrites = 3
+    const report = await deploy(config(), context(clock))
+    expect(report.result).toBe('rolled-back')
+    expect(report.failure?.what).toMatch(/did not stick/)
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+  })
+
+  it('writes back every other action exactly as read', async () => {
+    const auth = {
+      Type: 'authenticate-oidc' as const,
+      Order: 1,
+      AuthenticateOidcConfig: { Issuer: 'https://idp', AuthorizationEndpoint: 'https://idp/a', TokenEndpoint: 'https://idp/t', UserInfoEndpoint: 'https://idp/u', ClientId: 'c' }
+    }
+    aws.addListener(LISTENER, 100, 0, [auth])
+    await deploy(config(), context(clock))
+    const written = aws.writes[0].actions
+    expect(written[0]).toEqual({ ...auth, AuthenticateOidcConfig: { ...auth.AuthenticateOidcConfig, UseExistingClientSecret: true } })
+    expect(written[1]).toEqual({ Type: 'forward', Order: 2, ForwardConfig: { TargetGroups: [{ TargetGroupArn: BLUE, Weight: 0 }, { TargetGroupArn: GREEN, Weight: 100 }] } })
+  })
+
+  it('refuses while another run holds the lock, naming it, and changes nothing', async () => {
+    const holder = 'https://github.com/o/r/actions/runs/99/attempts/1'
+    aws.tags.set(BLUE, { [TAG.lock]: `id=run-99 expires=${new Date(clock.now() + 600_000).toISOString()} holder=${holder}` })
+    await expect(deploy(config(), context(clock))).rejects.toThrow(/runs\/99/)
+    expect(aws.mutatingCalls()).toEqual([])
+  })
+
+  it('takes over an expired lock with a warning', async () => {
+    aws.tags.set(BLUE, { [TAG.lock]: `id=run-99 expires=${new Date(clock.now() - 1000).toISOString()} holder=old` })
+    const ctx = context(clock)
+    const report = await deploy(config(), ctx)
+    expect(report.result).toBe('succeeded')
+    expect(ctx.log.text()).toMatch(/warning: Taking over an expired deploy lock/)
+  })
+
+  it('refuses a deploy while a canary is in progress', async () => {
+    aws.addListener(LISTENER, 90, 10)
+    await expect(deploy(config(), context(clock))).rejects.toThrow(/canary is in progress.*promote.*rollback/)
+    expect(aws.mutatingCalls()).toEqual([])
+  })
+
+  it('names instances that SSM cannot reach and sends nothing', async () => {
+    aws.offline.add(aws.targets.get(GREEN)![0])
+    const report = await deploy(config(), context(clock))
+    expect(report.result).toBe('failed')
+    expect(report.headline).toContain(aws.targets.get(GREEN)![0])
+    expect(aws.ssm.commandCalls(SendCommandCommand)).toHaveLength(0)
+  })
+
+  it('cancellation mid-canary restores the weights in the main step', async () => {
+    const cancel = new AbortController()
+    clock.onTick = () => {
+      if (aws.greenHistory().at(-1) === 50) cancel.abort(new Error('SIGINT'))
+    }
+    const ctx = context(clock, cancel.signal)
+    const report = await deploy(config({ strategy: 'canary' }), ctx)
+    expect(report.result).toBe('rolled-back')
+    expect(report.failure?.what).toMatch(/cancelled/)
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+    expect(ctx.saved.at(-1)).toMatchObject({ finished: true, trafficMoved: false })
+  })
+
+  it('dry run reads and plans but makes no change', async () => {
+    const ctx = context(clock)
+    const report = await deploy(config({ 'dry-run': 'true', strategy: 'canary', 'canary-steps': '10,50' }), ctx)
+    expect(report.result).toBe('unchanged')
+    expect(report.plan).toMatchObject({ newFleet: GREEN, oldFleet: BLUE, pauses: true, steps: [{ weight: 10 }, { weight: 50 }] })
+    expect(report.plan?.restore[LISTENER]).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+    expect(aws.mutatingCalls()).toEqual([])
+    expect(ctx.log.text()).toMatch(/step 2: 50% of traffic on web-green/)
+  })
+
+  it('1,000 instances: 20 commands, at most ceil(N/50) listings per poll round', async () => {
+    aws.fleet(GREEN, 1000, 'a')
+    aws.command = () => ({ status: 'Success', exitCode: 0, takesMs: 3000 })
+    let roundListings: number[] = []
+    let listingsSoFar = 0
+    const sleeps = clock.sleep
+    clock.sleep = async (ms, signal) => {
+      const now = aws.ssm.commandCalls(ListCommandInvocationsCommand).length
+      if (now > listingsSoFar) roundListings.push(now - listingsSoFar)
+      listingsSoFar = now
+      return sleeps(ms, signal)
+    }
+    const report = await deploy(config(), context(clock))
+    expect(report.result).toBe('succeeded')
+    expect(aws.ssm.commandCalls(SendCommandCommand)).toHaveLength(20)
+    expect(Math.max(...roundListings)).toBeLessThanOrEqual(20)
+    expect(aws.ssm.calls().filter((c) => c.args[0].constructor.name === 'GetCommandInvocationCommand')).toHaveLength(0)
+    roundListings = []
+  })
+})

@@ -1,0 +1,267 @@
+// A small stateful stand-in for the three AWS services, on aws-sdk-client-mock, so engine tests
+// can run whole deploys: weights written are weights read back, tags stick, commands finish.
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch'
+import {
+  AddTagsCommand,
+  type Action,
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTagsCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  ModifyRuleCommand,
+  RemoveTagsCommand
+} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {
+  CancelCommandCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
+  SendCommandCommand,
+  SSMClient
+} from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import type { AwsClients } from '../../src/aws-clients.js'
+import type { Clock } from '../../src/clock.js'
+import type { RunContext } from '../../src/context.js'
+import type { Log } from '../../src/log.js'
+import type { Progress } from '../../src/progress.js'
+
+export const ACCOUNT = '123456789012'
+export const BLUE = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/web-blue/0123456789abcdef`
+export const GREEN = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/web-green/fedcba9876543210`
+export const LISTENER = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2`
+export const LISTENER_443 = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener/app/web/50dc6c495c0c9188/0a1b2c3d4e5f6789`
+export const RULE = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`
+
+/** A clock whose sleeps pass instantly, honouring abort signals. */
+export class FakeClock implements Clock {
+  t = Date.UTC(2026, 10, 27, 12, 0, 0)
+  sleeps: number[] = []
+  /** Called after each sleep, with the new time: tests hook events to moments. */
+  onTick: (now: number) => void = () => undefined
+  now = (): number => this.t
+  sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
+    if (signal?.aborted) throw signal.reason
+    this.sleeps.push(ms)
+    this.t += Math.max(ms, 1)
+    this.onTick(this.t)
+    await Promise.resolve()
+    if (signal?.aborted) throw signal.reason
+  }
+}
+
+export interface CommandBehaviour {
+  status: 'Success' | 'Failed' | 'TimedOut' | 'Cancelled' | 'Hang'
+  exitCode?: number
+  output?: string
+  /** Time the command takes, in ms of the fake clock. */
+  takesMs?: number
+}
+
+export interface Invocation {
+  instanceId: string
+  behaviour: CommandBehaviour
+  sentAt: number
+  cancelled: boolean
+}
+
+export class FakeAws {
+  readonly elb = mockClient(ElasticLoadBalancingV2Client)
+  readonly ssm = mockClient(SSMClient)
+  readonly cloudwatch = mockClient(CloudWatchClient)
+  readonly listeners = new Map<string, Action[]>()
+  readonly rules = new Map<string, Action[]>()
+  readonly tags = new Map<string, Record<string, string>>()
+  readonly targets = new Map<string, string[]>()
+  readonly targetType = new Map<string, string>()
+  /** Health of a target; by default healthy. */
+  health: (group: string, instanceId: string, now: number) => { state: string; reason?: string } = () => ({ state: 'healthy' })
+  /** What each instance's command does; by default succeeds at once. */
+  command: (instanceId: string) => CommandBehaviour = () => ({ status: 'Success', exitCode: 0, output: 'deployed' })
+  /** State of each alarm; by default OK. */
+  alarm: (name: string, now: number) => string = () => 'OK'
+  readonly knownAlarms = new Set<string>()
+  readonly offline = new Set<string>()
+  readonly commands = new Map<string, Invocation[]>()
+  /** Every weight write, in order: route ARN and the pair's weights. */
+  readonly writes: Array<{ at: number; arn: string; actions: Action[] }> = []
+  /** Writes that the fake accepts but does not apply (to test read-back verification). */
+  ignoreWrites = 0
+  private nextCommand = 1
+
+  constructor(readonly clock: FakeClock) {
+    this.elb.on(DescribeListenersCommand).callsFake(async (input) => ({
+      Listeners: (input.ListenerArns as string[]).filter((a) => this.listeners.has(a)).map((a) => ({ ListenerArn: a, DefaultActions: clone(this.listeners.get(a)) }))
+    }))
+    this.elb.on(DescribeRulesCommand).callsFake(async (input) => ({
+      Rules: (input.RuleArns as string[]).filter((a) => this.rules.has(a)).map((a) => ({ RuleArn: a, Actions: clone(this.rules.get(a)) }))
+    }))
+    this.elb.on(ModifyListenerCommand).callsFake(async (input) => this.write(this.listeners, input.ListenerArn, input.DefaultActions))
+    this.elb.on(ModifyRuleCommand).callsFake(async (input) => this.write(this.rules, input.RuleArn, input.Actions))
+    this.elb.on(DescribeTargetGroupsCommand).callsFake(async (input) => ({
+      TargetGroups: (input.TargetGroupArns as string[]).map((arn) => ({
+        TargetGroupArn: arn,
+        TargetGroupName: /targetgroup\/([^/]+)/.exec(arn)?.[1],
+        TargetType: this.targetType.get(arn) ?? 'instance',
+        HealthCheckIntervalSeconds: 10,
+        HealthyThresholdCount: 3,
+        UnhealthyThresholdCount: 2
+      }))
+    }))
+    this.elb.on(DescribeTargetHealthCommand).callsFake(async (input) => ({
+      TargetHealthDescriptions: (this.targets.get(input.TargetGroupArn) ?? []).map((id) => {
+        const h = this.health(input.TargetGroupArn, id, this.clock.now())
+        return { Target: { Id: id, Port: 80 }, TargetHealth: { State: h.state, Reason: h.reason } }
+      })
+    }))
+    this.elb.on(DescribeTagsCommand).callsFake(async (input) => ({
+      TagDescriptions: (input.ResourceArns as string[]).map((arn) => ({
+        ResourceArn: arn,
+        Tags: Object.entries(this.tags.get(arn) ?? {}).map(([Key, Value]) => ({ Key, Value }))
+      }))
+    }))
+    this.elb.on(AddTagsCommand).callsFake(async (input) => {
+      for (const arn of input.ResourceArns) {
+        const tags = this.tags.get(arn) ?? {}
+        for (const t of input.Tags) tags[t.Key] = t.Value
+        this.tags.set(arn, tags)
+      }
+      return {}
+    })
+    this.elb.on(RemoveTagsCommand).callsFake(async (input) => {
+      for (const arn of input.ResourceArns) {
+        const tags = this.tags.get(arn) ?? {}
+        for (const k of input.TagKeys) delete tags[k]
+      }
+      return {}
+    })
+    this.ssm.on(DescribeInstanceInformationCommand).callsFake(async (input) => {
+      const ids = input.Filters?.[0]?.Values ?? []
+      return { InstanceInformationList: ids.map((id: string) => ({ InstanceId: id, PingStatus: this.offline.has(id) ? 'ConnectionLost' : 'Online' })) }
+    })
+    this.ssm.on(SendCommandCommand).callsFake(async (input) => {
+      const id = `cmd-${this.nextCommand++}`
+      this.commands.set(
+        id,
+        (input.InstanceIds as string[]).map((instanceId) => ({ instanceId, behaviour: this.command(instanceId), sentAt: this.clock.now(), cancelled: false }))
+      )
+      return { Command: { CommandId: id } }
+    })
+    this.ssm.on(ListCommandInvocationsCommand).callsFake(async (input) => {
+      const invocations = this.commands.get(input.CommandId) ?? []
+      const start = Number(input.NextToken ?? 0)
+      const page = invocations.slice(start, start + (input.MaxResults ?? 50))
+      return {
+        CommandInvocations: page.map((inv) => ({ InstanceId: inv.instanceId, Status: this.statusOf(inv), StatusDetails: this.statusOf(inv) })),
+        NextToken: start + page.length < invocations.length ? String(start + page.length) : undefined
+      }
+    })
+    this.ssm.on(GetCommandInvocationCommand).callsFake(async (input) => {
+      const inv = (this.commands.get(input.CommandId) ?? []).find((i) => i.instanceId === input.InstanceId)
+      return { Status: inv ? this.statusOf(inv) : 'Pending', ResponseCode: inv?.behaviour.exitCode ?? -1, StandardOutputContent: inv?.behaviour.output ?? '' }
+    })
+    this.ssm.on(CancelCommandCommand).callsFake(async (input) => {
+      for (const inv of this.commands.get(input.CommandId) ?? []) inv.cancelled = true
+      return {}
+    })
+    this.cloudwatch.on(DescribeAlarmsCommand).callsFake(async (input) => ({
+      MetricAlarms: (input.AlarmNames as string[])
+        .filter((n) => this.knownAlarms.has(n))
+        .map((n) => ({ AlarmName: n, StateValue: this.alarm(n, this.clock.now()), StateReason: `Threshold Crossed for ${n}` }))
+    }))
+  }
+
+  /** A listener forwarding to blue and green with these weights (ForwardConfig form). */
+  addListener(arn: string, blue: number, green: number, extra: Action[] = []): void {
+    this.listeners.set(arn, [
+      ...extra,
+      { Type: 'forward', Order: extra.length + 1, ForwardConfig: { TargetGroups: [{ TargetGroupArn: BLUE, Weight: blue }, { TargetGroupArn: GREEN, Weight: green }] } }
+    ])
+  }
+
+  fleet(group: string, count: number, prefix: string): string[] {
+    const ids = Array.from({ length: count }, (_, i) => `i-${prefix}${String(i).padStart(16 - prefix.length, '0')}`)
+    this.targets.set(group, ids)
+    return ids
+  }
+
+  /** The pair's weights on a route now. */
+  weights(arn: string): Record<string, number> {
+    const actions = this.listeners.get(arn) ?? this.rules.get(arn) ?? []
+    const forward = actions.find((a) => a.Type === 'forward')
+    return Object.fromEntries((forward?.ForwardConfig?.TargetGroups ?? []).map((g) => [g.TargetGroupArn as string, g.Weight ?? 1]))
+  }
+
+  /** Percent on green at each weight write, in order. */
+  greenHistory(arn = LISTENER): number[] {
+    return this.writes
+      .filter((w) => w.arn === arn)
+      .map((w) => w.actions.find((a) => a.Type === 'forward')?.ForwardConfig?.TargetGroups?.find((g) => g.TargetGroupArn === GREEN)?.Weight ?? 0)
+  }
+
+  mutatingCalls(): string[] {
+    const names = [
+      ...this.elb.calls().map((c) => c.args[0].constructor.name),
+      ...this.ssm.calls().map((c) => c.args[0].constructor.name)
+    ]
+    return names.filter((n) => /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister)/.test(n))
+  }
+
+  reset(): void {
+    this.elb.restore()
+    this.ssm.restore()
+    this.cloudwatch.restore()
+  }
+
+  private statusOf(inv: Invocation): string {
+    if (inv.cancelled && inv.behaviour.status === 'Hang') return 'Cancelled'
+    if (inv.behaviour.status === 'Hang') return 'InProgress'
+    if (this.clock.now() - inv.sentAt < (inv.behaviour.takesMs ?? 0)) return 'InProgress'
+    return inv.behaviour.status
+  }
+
+  private write(store: Map<string, Action[]>, arn: string, actions: Action[]): object {
+    this.writes.push({ at: this.clock.now(), arn, actions: clone(actions) })
+    if (this.ignoreWrites > 0) {
+      this.ignoreWrites--
+      return {}
+    }
+    store.set(arn, clone(actions))
+    return {}
+  }
+}
+
+export class ListLog implements Log {
+  lines: string[] = []
+  info = (m: string) => void this.lines.push(`info: ${m}`)
+  warning = (m: string) => void this.lines.push(`warning: ${m}`)
+  error = (m: string) => void this.lines.push(`error: ${m}`)
+  text(): string {
+    return this.lines.join('\n')
+  }
+}
+
+export function context(clock: FakeClock, signal = new AbortController().signal): RunContext & { log: ListLog; saved: Progress[] } {
+  const saved: Progress[] = []
+  const clients: AwsClients = {
+    elb: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
+    ssm: new SSMClient({ region: 'us-east-1' }),
+    cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
+  }
+  return {
+    clients,
+    clock,
+    log: new ListLog(),
+    run: { id: 'run-1', url: 'https://github.com/o/r/actions/runs/1/attempts/1', repository: 'o/r', runId: '1' },
+    signal,
+    saved,
+    saveProgress: (p) => void saved.push(structuredClone(p))
+  }
+}
+
+function clone<T>(value: T): T {
+  return structuredClone(value)
+}
