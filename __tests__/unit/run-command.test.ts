@@ -1,0 +1,494 @@
+import {
+  CancelCommandCommand,
+  type CommandInvocation,
+  DescribeInstanceInformationCommand,
+  type DescribeInstanceInformationCommandInput,
+  GetCommandInvocationCommand,
+  type GetCommandInvocationCommandInput,
+  type GetCommandInvocationCommandOutput,
+  InvalidCommandId,
+  InvocationDoesNotExist,
+  ListCommandInvocationsCommand,
+  type ListCommandInvocationsCommandInput,
+  type PingStatus,
+  SendCommandCommand,
+  type SendCommandCommandInput,
+  SSMClient
+} from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import type { Clock } from '../../src/clock.js'
+import { DeployError } from '../../src/errors.js'
+import type { Log } from '../../src/log.js'
+import {
+  cancelCommands,
+  checkInstancesReady,
+  type CommandRequest,
+  commandComment,
+  consoleUrl,
+  logGroupUrl,
+  runCommand
+} from '../../src/run-command.js'
+
+const ssmMock = mockClient(SSMClient)
+const ssm = new SSMClient({ region: 'eu-west-1' })
+
+beforeEach(() => ssmMock.reset())
+
+/** A clock whose sleep advances time at once, remembering every sleep. */
+function fakeClock(start = 1_700_000_000_000): Clock & { sleeps: number[] } {
+  let t = start
+  const sleeps: number[] = []
+  return {
+    sleeps,
+    now: () => t,
+    sleep: async (ms, signal) => {
+      signal?.throwIfAborted()
+      sleeps.push(ms)
+      t += ms
+    }
+  }
+}
+
+function memoryLog(): Log & { lines: string[] } {
+  const lines: string[] = []
+  return { lines, info: (m) => lines.push(m), warning: (m) => lines.push(`warning: ${m}`), error: (m) => lines.push(`error: ${m}`) }
+}
+
+const ids = (n: number, prefix = 'i-') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`)
+
+function request(instanceIds: string[], overrides: Partial<CommandRequest> = {}): CommandRequest {
+  return {
+    instanceIds,
+    document: 'AWS-RunShellScript',
+    parameters: { commands: ['./deploy.sh'] },
+    executionTimeoutMs: 600_000,
+    maxConcurrency: '100%',
+    maxErrors: '0',
+    comment: 'deploy abc from acme/web run 42',
+    ...overrides
+  }
+}
+
+type Status = Pick<CommandInvocation, 'Status' | 'StatusDetails'> | undefined
+
+/**
+ * An SSM that runs commands: `status(instance, round, commandIndex)` says what the listing shows
+ * for an instance at the command's n-th listing (undefined: not listed yet). Records, for each
+ * listing call, how many sleeps came before it, so calls can be grouped into poll rounds.
+ */
+function fakeSsm(
+  clock: { sleeps: number[] },
+  status: (instanceId: string, round: number, commandIndex: number) => Status,
+  options: {
+    output?: (instanceId: string) => Partial<GetCommandInvocationCommandOutput>
+    pageSize?: number
+    onListing?: (commandId: string, round: number) => void
+  } = {}
+) {
+  const commands = new Map<string, string[]>()
+  const rounds = new Map<string, number>()
+  const listingRounds: number[] = []
+  ssmMock.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
+    const id = `cmd-${commands.size + 1}`
+    commands.set(id, input.InstanceIds ?? [])
+    return { Command: { CommandId: id } }
+  })
+  ssmMock.on(ListCommandInvocationsCommand).callsFake(async (input: ListCommandInvocationsCommandInput) => {
+    listingRounds.push(clock.sleeps.length)
+    const id = input.CommandId ?? ''
+    const instanceIds = commands.get(id) ?? []
+    if (!input.NextToken) rounds.set(id, (rounds.get(id) ?? 0) + 1)
+    const round = rounds.get(id) ?? 0
+    options.onListing?.(id, round)
+    const index = [...commands.keys()].indexOf(id)
+    const all = instanceIds.flatMap((instanceId) => {
+      const s = status(instanceId, round, index)
+      return s ? [{ CommandId: id, InstanceId: instanceId, ...s }] : []
+    })
+    const size = Math.min(input.MaxResults ?? 50, options.pageSize ?? 50)
+    const from = Number(input.NextToken ?? 0)
+    const next = from + size < all.length ? String(from + size) : undefined
+    return { CommandInvocations: all.slice(from, from + size), NextToken: next }
+  })
+  ssmMock.on(GetCommandInvocationCommand).callsFake(async (input: GetCommandInvocationCommandInput) => ({
+    CommandId: input.CommandId,
+    InstanceId: input.InstanceId,
+    ...(options.output?.(input.InstanceId ?? '') ?? {})
+  }))
+  ssmMock.on(CancelCommandCommand).resolves({})
+  return { commands, listingRounds }
+}
+
+const success: Status = { Status: 'Success', StatusDetails: 'Success' }
+const failed: Status = { Status: 'Failed', StatusDetails: 'Failed' }
+const inProgress: Status = { Status: 'InProgress', StatusDetails: 'InProgress' }
+
+describe('runCommand', () => {
+  it('runs the document on 3 instances and reports each one, with no output fetched for successes', async () => {
+    const clock = fakeClock()
+    const log = memoryLog()
+    fakeSsm(clock, (_id, round) => (round === 1 ? { Status: 'Pending', StatusDetails: 'Pending' } : round === 2 ? inProgress : success))
+    const sent: string[][] = []
+
+    const outcome = await runCommand(ssm, request(['i-a', 'i-b', 'i-c'], { cloudWatchLogGroup: '/deploy/web' }), {
+      clock,
+      log,
+      onSent: (commandIds) => sent.push(commandIds)
+    })
+
+    expect(outcome).toMatchObject({ commandIds: ['cmd-1'], succeeded: 3, failed: 0, withinMaxErrors: true, timedOut: false })
+    expect(outcome.results.map((r) => [r.instanceId, r.status])).toEqual([
+      ['i-a', 'Success'],
+      ['i-b', 'Success'],
+      ['i-c', 'Success']
+    ])
+    const [send] = ssmMock.commandCalls(SendCommandCommand)
+    expect(send.args[0].input).toEqual({
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: ['i-a', 'i-b', 'i-c'],
+      Parameters: { commands: ['./deploy.sh'], executionTimeout: ['600'] },
+      TimeoutSeconds: 600,
+      MaxConcurrency: '100%',
+      MaxErrors: '0',
+      Comment: 'deploy abc from acme/web run 42',
+      CloudWatchOutputConfig: { CloudWatchLogGroupName: '/deploy/web', CloudWatchOutputEnabled: true }
+    })
+    expect(sent).toEqual([['cmd-1']])
+    expect(ssmMock.commandCalls(ListCommandInvocationsCommand)).toHaveLength(3)
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)).toHaveLength(0)
+    expect(ssmMock.commandCalls(CancelCommandCommand)).toHaveLength(0)
+    expect(log.lines).toContain('0/3 done, 0 failed')
+    expect(log.lines).toContain('3/3 done, 0 failed')
+  })
+
+  it("keeps the caller's executionTimeout, adds none to other documents, and gives delivery at least 30 s", async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, () => success)
+    await runCommand(ssm, request(['i-a'], { parameters: { commands: ['x'], executionTimeout: ['99'] }, executionTimeoutMs: 5_000 }), {
+      clock,
+      log: memoryLog()
+    })
+    await runCommand(ssm, request(['i-a'], { document: 'Acme-Deploy', parameters: { version: ['1'] } }), { clock, log: memoryLog() })
+
+    const [shell, custom] = ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input)
+    expect(shell.Parameters).toEqual({ commands: ['x'], executionTimeout: ['99'] })
+    expect(shell.TimeoutSeconds).toBe(30)
+    expect(shell.CloudWatchOutputConfig).toBeUndefined()
+    expect(custom.Parameters).toEqual({ version: ['1'] })
+  })
+
+  it('sends 1,000 instances as 20 commands of 50 and lists each unfinished command once per round', async () => {
+    const clock = fakeClock()
+    const fleet = ids(1000)
+    // Command k finishes at its (k % 4 + 2)-th listing, so finished commands must drop out of later rounds.
+    const finishRound = (k: number) => (k % 4) + 2
+    const { listingRounds } = fakeSsm(clock, (_id, round, k) => (round === 1 ? undefined : round >= finishRound(k) ? success : inProgress))
+    const sent: number[] = []
+
+    const outcome = await runCommand(ssm, request(fleet), { clock, log: memoryLog(), onSent: (c) => sent.push(c.length) })
+
+    const sends = ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.InstanceIds ?? [])
+    expect(sends).toHaveLength(20)
+    expect(Math.max(...sends.map((s) => s.length))).toBeLessThanOrEqual(50)
+    expect(new Set(sends.flat())).toEqual(new Set(fleet))
+    expect(sent).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
+
+    const perRound = new Map<number, number>()
+    for (const r of listingRounds) perRound.set(r, (perRound.get(r) ?? 0) + 1)
+    expect(Math.max(...perRound.values())).toBeLessThanOrEqual(Math.ceil(fleet.length / 50))
+    // Exactly one listing per command per round until it finished, and none after.
+    const expected = Array.from({ length: 20 }, (_, k) => finishRound(k)).reduce((a, b) => a + b, 0)
+    expect(listingRounds).toHaveLength(expected)
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)).toHaveLength(0)
+    expect(outcome).toMatchObject({ succeeded: 1000, failed: 0, withinMaxErrors: true })
+    expect(outcome.commandIds).toHaveLength(20)
+  })
+
+  it('polls quickly at first and backs off to the maximum interval', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, (_id, round) => (round < 12 ? inProgress : success))
+    await runCommand(ssm, request(['i-a']), { clock, log: memoryLog() })
+    expect(clock.sleeps.slice(0, 3)).toEqual([250, 375, 562.5])
+    expect(Math.max(...clock.sleeps)).toBe(2000)
+    expect(clock.sleeps.at(-1)).toBe(2000)
+  })
+
+  it('follows listing pages and counts them as one listing', async () => {
+    const clock = fakeClock()
+    const fleet = ids(45)
+    fakeSsm(clock, (id) => (id === 'i-0044' ? failed : success), { pageSize: 20 })
+    const outcome = await runCommand(ssm, request(fleet, { maxErrors: '1' }), { clock, log: memoryLog() })
+    expect(ssmMock.commandCalls(ListCommandInvocationsCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, '20', '40'])
+    expect(outcome).toMatchObject({ succeeded: 44, failed: 1 })
+  })
+
+  it('treats InvocationDoesNotExist and an empty list right after sending as pending', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, (_id, round) => (round <= 2 ? undefined : success), {
+      onListing: (_id, round) => {
+        if (round === 1) throw new InvocationDoesNotExist({ message: 'not yet', $metadata: {} })
+      }
+    })
+    const outcome = await runCommand(ssm, request(['i-a', 'i-b']), { clock, log: memoryLog() })
+    expect(outcome).toMatchObject({ succeeded: 2, failed: 0, timedOut: false })
+    expect(ssmMock.commandCalls(ListCommandInvocationsCommand)).toHaveLength(3)
+  })
+
+  it('gives up on a command that stays unknown long after sending, and cancels it', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, () => success, {
+      onListing: () => {
+        throw new InvalidCommandId({ message: 'no such command', $metadata: {} })
+      }
+    })
+    await expect(runCommand(ssm, request(['i-a']), { clock, log: memoryLog() })).rejects.toThrow('no such command')
+    expect(clock.now() - 1_700_000_000_000).toBeGreaterThanOrEqual(60_000)
+    expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input)).toEqual([{ CommandId: 'cmd-1' }])
+  })
+
+  it('fetches exit code and output tail for a failed instance only', async () => {
+    const clock = fakeClock()
+    const stdout = Array.from({ length: 100 }, (_, i) => `step ${i + 1}`).join('\n')
+    fakeSsm(clock, (id, round) => (round === 1 ? inProgress : id === 'i-b' ? failed : success), {
+      output: () => ({
+        ResponseCode: 2,
+        Status: 'Failed',
+        StatusDetails: 'Failed',
+        StandardOutputContent: `${stdout}\n`,
+        StandardErrorContent: 'deploy.sh: migration failed\n',
+        ExecutionStartDateTime: '2024-05-01T10:00:00.000Z',
+        ExecutionEndDateTime: '2024-05-01T10:00:07.500Z'
+      })
+    })
+
+    const outcome = await runCommand(ssm, request(['i-a', 'i-b', 'i-c']), { clock, log: memoryLog() })
+
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand).map((c) => c.args[0].input)).toEqual([{ CommandId: 'cmd-1', InstanceId: 'i-b' }])
+    expect(outcome).toMatchObject({ succeeded: 2, failed: 1, withinMaxErrors: false, timedOut: false })
+    const b = outcome.results.find((r) => r.instanceId === 'i-b')
+    expect(b).toMatchObject({ status: 'Failed', statusDetails: 'Failed', exitCode: 2, durationMs: 7500 })
+    const tail = b?.outputTail ?? ''
+    expect(tail.split('\n')).toHaveLength(40)
+    expect(tail).toContain('step 100')
+    expect(tail).not.toContain('step 60\n')
+    expect(tail.endsWith('--- stderr ---\ndeploy.sh: migration failed')).toBe(true)
+    expect(outcome.results.find((r) => r.instanceId === 'i-a')).toEqual({ instanceId: 'i-a', status: 'Success', statusDetails: 'Success' })
+  })
+
+  it('bounds the output fetches for a fleet where everything fails, and the tail to 4 KB', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, () => failed, { output: () => ({ ResponseCode: 1, StandardOutputContent: 'x'.repeat(10_000) }) })
+    const outcome = await runCommand(ssm, request(ids(60)), { clock, log: memoryLog() })
+    expect(outcome.failed).toBe(60)
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)).toHaveLength(20)
+    expect(outcome.results.filter((r) => r.outputTail !== undefined)).toHaveLength(20)
+    expect(outcome.results[0].outputTail).toHaveLength(4096)
+    expect(outcome.results).toHaveLength(60)
+  })
+
+  it.each([
+    { maxErrors: '1', fleet: 5, failures: 1, within: true },
+    { maxErrors: '1', fleet: 5, failures: 2, within: false },
+    { maxErrors: '0', fleet: 5, failures: 1, within: false },
+    { maxErrors: '10%', fleet: 20, failures: 2, within: true },
+    { maxErrors: '10%', fleet: 20, failures: 3, within: false }
+  ])('max-errors $maxErrors on $fleet instances with $failures failures: within = $within', async ({ maxErrors, fleet, failures, within }) => {
+    const clock = fakeClock()
+    const fleetIds = ids(fleet)
+    const failing = new Set(fleetIds.slice(0, failures))
+    fakeSsm(clock, (id) => (failing.has(id) ? failed : success))
+    const outcome = await runCommand(ssm, request(fleetIds, { maxErrors }), { clock, log: memoryLog() })
+    expect(outcome).toMatchObject({ failed: failures, succeeded: fleet - failures, withinMaxErrors: within })
+    expect(ssmMock.commandCalls(SendCommandCommand)[0].args[0].input.MaxErrors).toBe(maxErrors)
+  })
+
+  it('judges an absolute max-errors over the whole fleet, not per command', async () => {
+    const clock = fakeClock()
+    const fleet = ids(100)
+    // One failure in each of the two commands: each is within max-errors 1, the fleet is not.
+    fakeSsm(clock, (id) => (id === 'i-0000' || id === 'i-0099' ? failed : success))
+    const outcome = await runCommand(ssm, request(fleet, { maxErrors: '1' }), { clock, log: memoryLog() })
+    expect(ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.MaxErrors)).toEqual(['1', '1'])
+    expect(outcome).toMatchObject({ failed: 2, withinMaxErrors: false })
+  })
+
+  it('counts Cancelled, TimedOut and undeliverable invocations as failures', async () => {
+    const clock = fakeClock()
+    const statuses: Record<string, Status> = {
+      'i-a': { Status: 'Cancelled', StatusDetails: 'Cancelled' },
+      'i-b': { Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut' },
+      'i-c': { Status: 'Failed', StatusDetails: 'Undeliverable' },
+      'i-d': success
+    }
+    fakeSsm(clock, (id) => statuses[id])
+    const outcome = await runCommand(ssm, request(Object.keys(statuses), { maxErrors: '100%' }), { clock, log: memoryLog() })
+    expect(outcome).toMatchObject({ succeeded: 1, failed: 3, withinMaxErrors: true, timedOut: false })
+    expect(outcome.results.map((r) => r.statusDetails)).toEqual(['Cancelled', 'DeliveryTimedOut', 'Undeliverable', 'Success'])
+  })
+
+  it('cancels unfinished commands at command-timeout and reports them timed out', async () => {
+    const clock = fakeClock()
+    const start = clock.now()
+    fakeSsm(clock, (id) => (id === 'i-a' ? success : inProgress))
+    const log = memoryLog()
+
+    const outcome = await runCommand(ssm, request(['i-a', 'i-b'], { executionTimeoutMs: 60_000, maxErrors: '1' }), { clock, log })
+
+    expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input)).toEqual([{ CommandId: 'cmd-1' }])
+    expect(outcome).toMatchObject({ timedOut: true, succeeded: 1, failed: 1, withinMaxErrors: true })
+    expect(outcome.results[1]).toMatchObject({ instanceId: 'i-b', status: 'TimedOut' })
+    expect(outcome.results[1].statusDetails).toContain('command-timeout')
+    // Cancelled after the timeout and its grace, without overshooting it by more than one poll.
+    expect(clock.now() - start).toBeGreaterThanOrEqual(60_000)
+    expect(clock.now() - start).toBeLessThanOrEqual(60_000 + 30_000)
+    expect(log.lines.some((l) => l.includes('command-timeout'))).toBe(true)
+  })
+
+  it('logs progress when nothing changes for 30 s', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, (_id, round) => (round < 40 ? inProgress : success))
+    const log = memoryLog()
+    await runCommand(ssm, request(['i-a']), { clock, log })
+    expect(log.lines.filter((l) => l === '0/1 done, 0 failed').length).toBeGreaterThanOrEqual(2)
+  })
+
+  it('cancels the commands and rethrows the reason when the signal aborts', async () => {
+    const clock = fakeClock()
+    const controller = new AbortController()
+    const reason = new Error('The operation was cancelled by the runner')
+    fakeSsm(clock, () => inProgress, {
+      onListing: (_id, round) => {
+        if (round === 2) controller.abort(reason)
+      }
+    })
+
+    const run = runCommand(ssm, request(ids(60)), { clock, log: memoryLog(), signal: controller.signal })
+
+    await expect(run).rejects.toBe(reason)
+    expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input.CommandId).sort()).toEqual(['cmd-1', 'cmd-2'])
+  })
+
+  it('does not send at all when the signal has already aborted', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, () => success)
+    const controller = new AbortController()
+    controller.abort(new Error('cancelled'))
+    await expect(runCommand(ssm, request(['i-a']), { clock, log: memoryLog(), signal: controller.signal })).rejects.toThrow('cancelled')
+    expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0)
+  })
+
+  it('cancels the commands already sent when a later send fails, and says what to fix', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, () => success)
+    ssmMock
+      .on(SendCommandCommand)
+      .resolvesOnce({ Command: { CommandId: 'cmd-1' } })
+      .rejectsOnce(Object.assign(new Error('Parameter "executionTimeout" is invalid'), { name: 'InvalidParameters' }))
+    const run = runCommand(ssm, request(ids(100)), { clock, log: memoryLog() })
+    await expect(run).rejects.toThrow(DeployError)
+    await expect(run).rejects.toThrow(/check commands and document-parameters/)
+    expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input)).toEqual([{ CommandId: 'cmd-1' }])
+  })
+
+  it('shares an absolute max-concurrency out across the commands and passes a percentage as it is', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, () => success)
+    await runCommand(ssm, request(ids(120), { maxConcurrency: '10' }), { clock, log: memoryLog() })
+    const absolute = ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.MaxConcurrency)
+    expect(absolute).toEqual(['4', '4', '1'])
+    expect(absolute.reduce((sum, c) => sum + Number(c), 0)).toBeLessThanOrEqual(10)
+
+    ssmMock.resetHistory()
+    await runCommand(ssm, request(ids(120), { maxConcurrency: '25%' }), { clock, log: memoryLog() })
+    expect(ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.MaxConcurrency)).toEqual(['25%', '25%', '25%'])
+  })
+
+  it('gives each command at least one and warns when max-concurrency is below the number of commands', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, () => success)
+    const log = memoryLog()
+    await runCommand(ssm, request(ids(1000), { maxConcurrency: '5' }), { clock, log })
+    const shares = ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.MaxConcurrency)
+    expect(new Set(shares)).toEqual(new Set(['1']))
+    expect(log.lines.some((l) => l.startsWith('warning: max-concurrency 5') && l.includes('up to 20 instances'))).toBe(true)
+  })
+})
+
+describe('checkInstancesReady', () => {
+  function describeFleet(online: Record<string, string>, pageSize = 50) {
+    ssmMock.on(DescribeInstanceInformationCommand).callsFake(async (input: DescribeInstanceInformationCommandInput) => {
+      const wanted = input.Filters?.[0]?.Values ?? []
+      const known = wanted.filter((id) => id in online).map((id) => ({ InstanceId: id, PingStatus: online[id] as PingStatus }))
+      const from = Number(input.NextToken ?? 0)
+      const next = from + pageSize < known.length ? String(from + pageSize) : undefined
+      return { InstanceInformationList: known.slice(from, from + pageSize), NextToken: next }
+    })
+  }
+
+  it('names each instance that is not managed or not online, and sends nothing', async () => {
+    describeFleet({ 'i-0a': 'Online', 'i-0b': 'ConnectionLost', 'i-0d': 'Inactive' })
+    const check = checkInstancesReady(ssm, ['i-0a', 'i-0b', 'i-0c', 'i-0d'])
+    await expect(check).rejects.toThrow(DeployError)
+    await expect(check).rejects.toThrow(
+      /^3 of 4 idle instances cannot run commands: i-0b \(ConnectionLost\), i-0c \(not managed by SSM\), i-0d \(Inactive\); start the SSM agent/
+    )
+    expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0)
+  })
+
+  it('asks about at most 50 instances per call and follows the pages', async () => {
+    const fleet = ids(120)
+    describeFleet(Object.fromEntries(fleet.map((id) => [id, 'Online'])), 20)
+    await checkInstancesReady(ssm, fleet)
+    const calls = ssmMock.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input)
+    expect(calls.every((c) => c.MaxResults === 50 && c.Filters?.[0]?.Key === 'InstanceIds')).toBe(true)
+    expect(calls.map((c) => c.Filters?.[0]?.Values?.length)).toEqual([50, 50, 50, 50, 50, 50, 20])
+  })
+
+  it('bounds the list of instances in the message', async () => {
+    describeFleet({})
+    const fleet = ids(30)
+    const error = (await checkInstancesReady(ssm, fleet).then(
+      () => new Error('resolved'),
+      (e: unknown) => e as Error
+    ))
+    expect(error.message).toContain('30 of 30 idle instances')
+    expect(error.message).toContain('i-0009 (not managed by SSM) and 20 more')
+    expect(error.message).not.toContain('i-0010')
+  })
+})
+
+describe('cancelCommands', () => {
+  it('tries every command and names the ones it could not cancel', async () => {
+    ssmMock.on(CancelCommandCommand).resolves({})
+    ssmMock.on(CancelCommandCommand, { CommandId: 'cmd-2' }).rejects(new Error('throttled'))
+    await expect(cancelCommands(ssm, ['cmd-1', 'cmd-2', 'cmd-3'])).rejects.toThrow(/Could not cancel 1 SSM command\(s\): cmd-2 \(throttled\)/)
+    expect(ssmMock.commandCalls(CancelCommandCommand)).toHaveLength(3)
+  })
+})
+
+describe('commandComment', () => {
+  it('says which deploy and which workflow run', () => {
+    expect(commandComment({ version: 'v1.4.2', repository: 'acme/web', runId: '9876543210' })).toBe('deploy v1.4.2 from acme/web run 9876543210')
+    expect(commandComment({ version: 'a'.repeat(40), runId: '7' })).toBe(`deploy ${'a'.repeat(12)} run 7`)
+  })
+
+  it('stays within 100 characters and keeps the run id when the parts are long', () => {
+    const comment = commandComment({ version: `release-${'x'.repeat(80)}`, repository: `acme/${'y'.repeat(90)}`, runId: '12345678901' })
+    expect(comment.length).toBeLessThanOrEqual(100)
+    expect(comment.endsWith(' run 12345678901')).toBe(true)
+    expect(comment.startsWith('deploy release-x')).toBe(true)
+  })
+})
+
+describe('console links', () => {
+  it('links the command in the Systems Manager console', () => {
+    expect(consoleUrl('eu-west-1', 'abc-123')).toBe('https://eu-west-1.console.aws.amazon.com/systems-manager/run-command/abc-123?region=eu-west-1')
+    expect(consoleUrl('cn-north-1', 'abc')).toMatch(/^https:\/\/cn-north-1\.console\.amazonaws\.cn\//)
+  })
+
+  it("links the log group with the console's double-encoded name", () => {
+    expect(logGroupUrl('us-east-1', '/deploy/web')).toBe(
+      'https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#logsV2:log-groups/log-group/$252Fdeploy$252Fweb'
+    )
+  })
+})
