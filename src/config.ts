@@ -89,7 +89,7 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
   }
   const pair = parsePair(input)
   const all = [...listeners, ...rules, ...(pair ? [pair.blue, pair.green] : [])]
-  const region = sameRegionAndAccount(all, env.region)
+  const region = sameRegionAndAccount(all, env.region, pair)
 
   const strategy = oneOf(input, 'strategy', ['all-at-once', 'canary'] as const)
   const canarySteps = parseCanarySteps(input('canary-steps'))
@@ -205,22 +205,24 @@ function parsePair(input: Input): Config['pair'] {
   return { blue, green }
 }
 
-function sameRegionAndAccount(arns: string[], envRegion: string | undefined): string {
+function sameRegionAndAccount(arns: string[], envRegion: string | undefined, pair: Config['pair']): string {
   const parsed = arns.map((arn) => parseArn(arn, 'listener') ?? parseArn(arn, 'listener-rule') ?? parseArn(arn, 'targetgroup')) as ParsedArn[]
   const first = parsed[0]
   for (const p of parsed) {
     if (p.region !== first.region || p.account !== first.account || p.partition !== first.partition) {
-      throw new InputError(inputOf(p), p.arn, `accepted: ARNs in one account and region (the first one given is in ${first.account}, ${first.region})`)
+      throw new InputError(inputOf(p, pair), p.arn, `accepted: ARNs in one account and region (the first one given is in ${first.account}, ${first.region})`)
     }
   }
   if (envRegion && envRegion !== first.region) {
-    throw new InputError(inputOf(first), first.arn, `accepted: ARNs in the region the AWS credentials are set up for (AWS_REGION is ${envRegion})`)
+    throw new InputError(inputOf(first, pair), first.arn, `accepted: ARNs in the region the AWS credentials are set up for (AWS_REGION is ${envRegion})`)
   }
   return first.region
 }
 
-function inputOf(arn: ParsedArn): string {
-  return arn.kind === 'listener' ? 'listener-arns' : arn.kind === 'listener-rule' ? 'rule-arns' : 'blue-target-group-arn'
+function inputOf(arn: ParsedArn, pair?: Config['pair']): string {
+  if (arn.kind === 'listener') return 'listener-arns'
+  if (arn.kind === 'listener-rule') return 'rule-arns'
+  return arn.arn === pair?.green ? 'green-target-group-arn' : 'blue-target-group-arn'
 }
 
 export function parseCanarySteps(value: string): number[] {
@@ -254,7 +256,7 @@ function parseStickiness(value: string): Stickiness {
   if (value === 'off') return { mode: 'off' }
   const ms = parseDurationMs(value)
   if (ms === undefined || ms < 1000 || ms > MAX_STICKINESS_S * 1000) {
-    throw new InputError('stickiness', value, 'accepted: keep, off, or how long a client stays on one fleet, a duration from 1s to 7 days (e.g. 1h)')
+    throw new InputError('stickiness', value, 'accepted: keep, off, or how long a client stays on one fleet, a duration from 1s to 168h (e.g. 1h)')
   }
   return { mode: 'on', durationSeconds: Math.round(ms / 1000) }
 }

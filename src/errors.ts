@@ -14,7 +14,7 @@ export class InputError extends DeployError {
     readonly value: string,
     readonly accepted: string
   ) {
-    super(`Input ${input}: ${JSON.stringify(truncate(value, 120))} is not valid; ${accepted}`)
+    super(`Input ${input}: ${JSON.stringify(truncate(value, 200))} is not valid; ${accepted}`)
   }
 }
 

@@ -27,24 +27,30 @@ export function readTrafficState(routes: Route[], given?: { blue: string; green:
       )
     }
   }
-  const percents = routeWeights.map(({ weights }) => toPercent(weights))
-  const agree = percents.every((p) => pair.every((arn) => p[arn] === percents[0][arn]))
-  const percent = agree ? percents[0] : undefined
-  const live = percent ? pair.find((arn) => percent[arn] === 100) : undefined
+  // Classified from the raw weights: a weight of 1 against 999 rounds to 0% but still sends traffic.
+  const shares = routeWeights.map(({ weights }) => share(weights))
+  const agree = shares.every((s) => pair.every((arn) => Math.abs(s[arn] - shares[0][arn]) < 1e-9))
+  const first = routeWeights[0].weights
+  const live = agree ? pair.find((arn) => first[arn] > 0 && pair.every((other) => other === arn || first[other] === 0)) : undefined
   return {
     pair,
     routes: routeWeights,
-    percent,
+    percent: agree ? toPercent(first) : undefined,
     live,
     idle: live ? pair.find((arn) => arn !== live) : undefined,
-    mixed: percent !== undefined && pair.every((arn) => percent[arn] > 0)
+    mixed: agree && pair.every((arn) => first[arn] > 0)
   }
+}
+
+function share(weights: Weights): Weights {
+  const total = Object.values(weights).reduce((a, b) => a + b, 0)
+  return Object.fromEntries(Object.entries(weights).map(([arn, w]) => [arn, total === 0 ? 0 : w / total]))
 }
 
 /** Weights as percent of the pair's total (ALB weights are relative, 0..999). */
 export function toPercent(weights: Weights): Weights {
   const total = Object.values(weights).reduce((a, b) => a + b, 0)
-  return Object.fromEntries(Object.entries(weights).map(([arn, w]) => [arn, total === 0 ? 0 : Math.round((w / total) * 100)]))
+  return Object.fromEntries(Object.entries(weights).map(([arn, w]) => [arn, total === 0 ? 0 : clampShare(w, total)]))
 }
 
 /** A one-line description of where traffic goes, for logs and errors. */
@@ -52,4 +58,12 @@ export function describeWeights(weights: Weights): string {
   return Object.entries(weights)
     .map(([arn, w]) => `${targetGroupName(arn)} ${w}`)
     .join(' / ')
+}
+
+// A group with any weight shows at least 1%, and one sharing traffic at most 99%, so that a
+// percentage never claims a fleet is idle or takes everything when it does not.
+function clampShare(weight: number, total: number): number {
+  if (weight === 0) return 0
+  if (weight === total) return 100
+  return Math.min(99, Math.max(1, Math.round((weight / total) * 100)))
 }
