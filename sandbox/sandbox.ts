@@ -1,0 +1,176 @@
+// The whole local sandbox in one call: a world with two target groups (web-blue, web-green) of N
+// real instances each, one listener forwarding blue 100 / green 0 (ForwardConfig form), a 5xx
+// alarm per group; the instances, health checker, reverse proxy, alarm evaluator and the emulated
+// AWS endpoint running on loopback. `stop()` stops every server, timer and shell it started.
+
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { startAwsEndpoint, type AwsEndpoint, type AwsEndpointOptions } from './aws/server.js'
+import { addAlarm, addListener, addTargetGroup, forwardAction, newLoadBalancerArn } from './aws/fixtures.js'
+import { AlarmEvaluator } from './fleet/alarm-evaluator.js'
+import { LocalCommandExecutor } from './fleet/command-executor.js'
+import { HealthChecker } from './fleet/health-checker.js'
+import { InstanceFleet } from './fleet/instances.js'
+import { LoadBalancer } from './proxy/load-balancer.js'
+import { emptyWorld, type AppBehaviour, type World } from './world.js'
+
+export interface SandboxOptions {
+  /** Instances per fleet. Default 3. */
+  fleetSize?: number
+  /** Health check interval (sub-second allowed). Default 500 ms. */
+  healthIntervalMs?: number
+  healthTimeoutMs?: number
+  healthyThreshold?: number
+  unhealthyThreshold?: number
+  /** Versions the fleets run at start. Default v1 for both. */
+  blueVersion?: string
+  greenVersion?: string
+  blueBehaviour?: AppBehaviour
+  greenBehaviour?: AppBehaviour
+  /** Which group has the traffic at start. Default blue. */
+  live?: 'blue' | 'green'
+  /** Enables the forward action's target group stickiness for this many seconds. */
+  stickySeconds?: number
+  /** 5xx alarms: threshold share, window and minimum responses. Default 0.2 / 10 s / 5. */
+  alarm?: { threshold?: number; windowMs?: number; minRequests?: number }
+  /** Proxy port (0: free port). */
+  listenerPort?: number
+  /** Downtime of an app during `./restart`. Default 150 ms. */
+  restartDowntimeMs?: number
+  /** Most shells the command executor runs at once. Default 32. */
+  maxShells?: number
+  /** Options for the emulated AWS endpoint (port, consistency delay, seed). */
+  endpoint?: AwsEndpointOptions
+  /** Wait until every target is healthy before returning. Default true. */
+  waitHealthy?: boolean
+  /** Directory for the instance directories (default: a new temp dir, removed by stop()). */
+  rootDir?: string
+}
+
+export interface Sandbox {
+  world: World
+  endpointUrl: string
+  proxyUrl: string
+  listenerArn: string
+  blueArn: string
+  greenArn: string
+  blueIds: string[]
+  greenIds: string[]
+  /** Environment for the action (AWS_ENDPOINT_URL, region, dummy credentials). */
+  env: Record<string, string>
+  rootDir: string
+  fleet: InstanceFleet
+  executor: LocalCommandExecutor
+  healthChecker: HealthChecker
+  loadBalancer: LoadBalancer
+  alarmEvaluator: AlarmEvaluator
+  /** Group ARN by name: 'web-blue' / 'web-green'. */
+  groupArn(color: 'blue' | 'green'): string
+  stop(): Promise<void>
+}
+
+export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const world = emptyWorld()
+  const size = opts.fleetSize ?? 3
+  const ownDir = !opts.rootDir
+  const rootDir = opts.rootDir ?? (await mkdtemp(path.join(os.tmpdir(), 'alb-sandbox-')))
+  const stops: Array<() => Promise<void> | void> = []
+  const stop = async (): Promise<void> => {
+    while (stops.length > 0) {
+      const s = stops.pop() as () => Promise<void> | void
+      try {
+        await s()
+      } catch {
+        /* keep stopping the rest */
+      }
+    }
+  }
+  try {
+    if (ownDir) stops.push(() => rm(rootDir, { recursive: true, force: true }))
+    const fleet = await InstanceFleet.start({ rootDir, restartDowntimeMs: opts.restartDowntimeMs })
+    stops.push(() => fleet.stop())
+
+    const healthCheck = {
+      path: '/health',
+      intervalMs: opts.healthIntervalMs ?? 500,
+      timeoutMs: opts.healthTimeoutMs ?? Math.min(2000, Math.max(100, Math.floor((opts.healthIntervalMs ?? 500) * 0.8))),
+      healthyThreshold: opts.healthyThreshold ?? 2,
+      unhealthyThreshold: opts.unhealthyThreshold ?? 2,
+      matcher: '200'
+    }
+    const spec = (version: string, behaviour: AppBehaviour = 'ok') => Array.from({ length: size }, () => ({ version, behaviour }))
+    const blue = await fleet.addMany(spec(opts.blueVersion ?? 'v1', opts.blueBehaviour))
+    const green = await fleet.addMany(spec(opts.greenVersion ?? 'v1', opts.greenBehaviour))
+    for (const i of [...blue, ...green]) world.instances.set(i.id, i)
+
+    const lbArn = newLoadBalancerArn(world, 'web')
+    const blueArn = addTargetGroup(world, { name: 'web-blue', healthCheck, targets: blue.map((i) => i.id), loadBalancerArns: [lbArn] })
+    const greenArn = addTargetGroup(world, { name: 'web-green', healthCheck, targets: green.map((i) => i.id), loadBalancerArns: [lbArn] })
+    const live = opts.live ?? 'blue'
+    const listenerArn = addListener(world, {
+      loadBalancerArn: lbArn,
+      port: opts.listenerPort ?? 0,
+      defaultActions: [
+        forwardAction(
+          live === 'blue' ? { [blueArn]: 100, [greenArn]: 0 } : { [blueArn]: 0, [greenArn]: 100 },
+          opts.stickySeconds
+        )
+      ]
+    })
+    const alarm = { threshold: 0.2, windowMs: 10_000, minRequests: 5, ...opts.alarm }
+    addAlarm(world, { name: 'web-blue-5xx', watch: { targetGroupArn: blueArn, ...alarm } })
+    addAlarm(world, { name: 'web-green-5xx', watch: { targetGroupArn: greenArn, ...alarm } })
+
+    const executor = new LocalCommandExecutor(world, { maxShells: opts.maxShells, env: { SANDBOX_CONTROL_URL: fleet.controlUrl } })
+    stops.push(() => executor.stop())
+    const healthChecker = new HealthChecker(world)
+    healthChecker.start()
+    stops.push(() => healthChecker.stop())
+    const loadBalancer = new LoadBalancer(world)
+    await loadBalancer.start()
+    stops.push(() => loadBalancer.stop())
+    const alarmEvaluator = new AlarmEvaluator(world, loadBalancer.stats)
+    alarmEvaluator.start()
+    stops.push(() => alarmEvaluator.stop())
+    const endpoint: AwsEndpoint = await startAwsEndpoint(world, executor, opts.endpoint)
+    stops.push(() => endpoint.close())
+
+    if (opts.waitHealthy ?? true) {
+      const wait = Math.max(10_000, healthCheck.intervalMs * (healthCheck.healthyThreshold + 2) * 2)
+      await healthChecker.waitFor([blueArn, greenArn], ['healthy', 'unhealthy'], wait)
+    }
+
+    const env = {
+      AWS_ENDPOINT_URL: endpoint.url,
+      AWS_REGION: world.region,
+      AWS_DEFAULT_REGION: world.region,
+      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      AWS_EC2_METADATA_DISABLED: 'true'
+    }
+    let stopped: Promise<void> | undefined
+    return {
+      world,
+      endpointUrl: endpoint.url,
+      proxyUrl: loadBalancer.url(listenerArn),
+      listenerArn,
+      blueArn,
+      greenArn,
+      blueIds: blue.map((i) => i.id),
+      greenIds: green.map((i) => i.id),
+      env,
+      rootDir,
+      fleet,
+      executor,
+      healthChecker,
+      loadBalancer,
+      alarmEvaluator,
+      groupArn: (color) => (color === 'blue' ? blueArn : greenArn),
+      stop: () => (stopped ??= stop())
+    }
+  } catch (e) {
+    await stop()
+    throw e
+  }
+}
