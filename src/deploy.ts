@@ -68,6 +68,15 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     [newFleet]: { version: config.version, role: 'deploying', deployedAt: new Date(ctx.clock.now()).toISOString(), deployedBy: ctx.run.url }
   }
   let routes = found.routes
+  // Set when traffic could not be put back: the post step must then try again.
+  let unresolved = false
+  // Once traffic has settled, a failed tag write must not turn the run's result around.
+  const recordAfterTraffic = (arn: string) =>
+    record(ctx, arn, records[arn]).catch((e) => {
+      const message = `Could not record ${targetGroupName(arn)} as ${records[arn].role} (${(e as Error).message}); status will show stale records until the next run`
+      ctx.log.warning(message)
+      report.warnings.push(message)
+    })
   try {
     await record(ctx, newFleet, records[newFleet])
 
@@ -135,8 +144,9 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     )
     routes = outcome.routes
     if (outcome.kind === 'failed') {
+      unresolved = !outcome.restored && config.autoRollback
       records[newFleet] = { ...records[newFleet], role: 'failed' }
-      await record(ctx, newFleet, records[newFleet])
+      await recordAfterTraffic(newFleet)
       const result = outcome.restored ? 'rolled-back' : 'failed'
       const next = outcome.restored
         ? `all traffic is back on ${targetGroupName(stableFleet)}`
@@ -148,15 +158,15 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     report.outputs.deployed = newFleet
     if (plan.pauses) {
       records[stableFleet] = { ...records[stableFleet], role: 'live' }
-      await record(ctx, stableFleet, records[stableFleet])
+      await recordAfterTraffic(stableFleet)
       describeFleetsAndRoutes(report, found, { routes, records })
       const last = plan.steps[plan.steps.length - 1].weight
       return finish(report, ctx, 'paused', `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}; run promote to continue, or rollback`)
     }
     records[newFleet] = { ...records[newFleet], role: 'live' }
     records[stableFleet] = { ...records[stableFleet], role: 'previous' }
-    await record(ctx, newFleet, records[newFleet])
-    await record(ctx, stableFleet, records[stableFleet])
+    await recordAfterTraffic(newFleet)
+    await recordAfterTraffic(stableFleet)
     Object.assign(report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet })
     describeFleetsAndRoutes(report, found, { routes, records })
     return finish(report, ctx, 'succeeded', `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`)
@@ -170,8 +180,11 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     report.failure ??= { what: message, at: ctx.clock.now(), step: 0, weight: 0 }
     return finish(report, ctx, 'failed', message)
   } finally {
-    await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch((e) => ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`))
-    progress.finished = true
+    // Traffic that could not be restored stays the post step's job, and so does the lock.
+    if (!unresolved) {
+      await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch((e) => ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`))
+    }
+    progress.finished = !unresolved
     ctx.saveProgress({ ...progress })
   }
 }

@@ -78,6 +78,13 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
     return { kind: 'failed', routes, restored: true, cancelled: false, message: what }
   }
   const records: Record<string, FleetRecord> = { [newFleet]: fleets[newFleet].record, [stableFleet]: fleets[stableFleet].record }
+  let unresolved = false
+  const recordAfterTraffic = (arn: string) =>
+    record(ctx, arn, records[arn]).catch((e) => {
+      const message = `Could not record ${targetGroupName(arn)} as ${records[arn].role} (${(e as Error).message}); status will show stale records until the next run`
+      ctx.log.warning(message)
+      report.warnings.push(message)
+    })
   try {
     // Look at the canary where it stands before giving it more traffic.
     const before = await holdStep(ctx.clients.elb, ctx.clients.cloudwatch, {
@@ -87,23 +94,27 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
       ? await restoreBadCanary(before.failure, before.checks)
       : await runTrafficSteps(config, ctx, { routes: found.routes, pair: traffic.pair, newFleet, stableFleet, steps: plan.steps, restore: plan.restore, instanceIds, deadline, firstStepNumber: config.trafficSteps.filter((w) => w <= currentWeight).length + 1 }, report, progress)
     if (outcome.kind === 'failed') {
+      unresolved = !outcome.restored && config.autoRollback
       records[newFleet] = { ...records[newFleet], role: 'failed' }
       records[stableFleet] = { ...records[stableFleet], role: 'live' }
-      await record(ctx, newFleet, records[newFleet])
+      await recordAfterTraffic(newFleet)
       describeFleetsAndRoutes(report, found, { routes: outcome.routes, records })
       const next = outcome.restored ? `all traffic is back on ${targetGroupName(stableFleet)}` : 'traffic was NOT restored: run rollback'
       return finish(report, ctx, outcome.restored ? 'rolled-back' : 'failed', `Promote of ${targetGroupName(newFleet)} ${outcome.restored ? 'rolled back' : 'failed'}: ${outcome.message}; ${next}`)
     }
     records[newFleet] = { ...records[newFleet], role: 'live' }
     records[stableFleet] = { ...records[stableFleet], role: 'previous' }
-    await record(ctx, newFleet, records[newFleet])
-    await record(ctx, stableFleet, records[stableFleet])
+    await recordAfterTraffic(newFleet)
+    await recordAfterTraffic(stableFleet)
     Object.assign(report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet, deployed: newFleet })
     describeFleetsAndRoutes(report, found, { routes: outcome.routes, records })
     return finish(report, ctx, 'succeeded', `Promoted ${targetGroupName(newFleet)}${records[newFleet].version ? ` (${records[newFleet].version})` : ''} to all traffic; ${targetGroupName(stableFleet)} keeps running for a rollback`)
   } finally {
-    await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch((e) => ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`))
-    progress.finished = true
+    // Traffic that could not be restored stays the post step's job, and so does the lock.
+    if (!unresolved) {
+      await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch((e) => ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`))
+    }
+    progress.finished = !unresolved
     ctx.saveProgress({ ...progress })
   }
 }

@@ -89,7 +89,8 @@ export async function holdStep(elb: ElasticLoadBalancingV2Client, cloudwatch: Cl
     ])
     const fired = firing(alarms)
     if (fired.length > 0) {
-      const what = `alarm ${fired.map((a) => a.name).join(', ')} in ALARM${fired[0].reason ? `: ${fired[0].reason}` : ''}`
+      const reason = fired[0].reason?.replace(/[.\s]+$/, '')
+      const what = `alarm ${fired.map((a) => a.name).join(', ')} in ALARM${reason ? `: ${reason}` : ''}`
       return { checks: [what], failure: what }
     }
     const targets = health.filter((t) => options.instanceIds.includes(t.id))

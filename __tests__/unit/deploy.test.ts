@@ -119,6 +119,39 @@ describe('deploy', () => {
     expect(describes.length).toBeGreaterThanOrEqual(4)
   })
 
+  it('a restore that fails is said loudly, and left to the post step with the lock kept', async () => {
+    // The alarm fires at 10%, and from then on the listener takes no write (say, an SCP or an outage).
+    aws.alarm = () => {
+      if (aws.greenHistory().at(-1) !== 10) return 'OK'
+      aws.ignoreWrites = 100
+      return 'ALARM'
+    }
+    const ctx = context(clock)
+    const report = await deploy(config({ strategy: 'canary' }), ctx)
+
+    expect(report.result).toBe('failed')
+    expect(report.headline).toMatch(/NOT restored: run rollback/)
+    expect(ctx.log.text()).toMatch(/error: .*restoring the weights FAILED/)
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 90, [GREEN]: 10 })
+    expect(ctx.saved.at(-1)).toMatchObject({ finished: false, trafficMoved: true })
+    expect(aws.tags.get(BLUE)?.[TAG.lock]).toMatch(/^id=run-1 /)
+  })
+
+  it('a record that cannot be written after a good deploy is a warning, not a failure', async () => {
+    let tagWrites = 0
+    const { AddTagsCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2')
+    aws.elb.on(AddTagsCommand).callsFake(async (input) => {
+      tagWrites++
+      // lock, deploying, canary records succeed; the final records fail
+      if (tagWrites > 3) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })
+      for (const arn of input.ResourceArns) aws.tags.set(arn, { ...(aws.tags.get(arn) ?? {}), ...Object.fromEntries(input.Tags.map((t: { Key: string; Value: string }) => [t.Key, t.Value])) })
+      return {}
+    })
+    const report = await deploy(config(), context(clock))
+    expect(report.result).toBe('succeeded')
+    expect(report.warnings.join('\n')).toMatch(/Could not record web-green as live/)
+  })
+
   it('an alarm already in ALARM stops the deploy before anything changes', async () => {
     aws.alarm = () => 'ALARM'
     const report = await deploy(config(), context(clock))
