@@ -4,6 +4,10 @@
 // (once more than MaxErrors invocations failed, the ones not yet sent are Cancelled), delivery
 // timeout (TimeoutSeconds), cancellation (kills the shell's whole process group) and the world's
 // fault sets. A global cap on simultaneous shells keeps a 1,000-instance fleet manageable.
+//
+// The shells are spawned by a small helper process (the "shell host", plain node, IPC): forking
+// from the sandbox process itself blocks its event loop for ~10 ms per shell, which would stall
+// the proxy and the health checks while a large fleet deploys.
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, statSync } from 'node:fs'
@@ -38,10 +42,43 @@ export function isTerminal(status: InvocationStatus): boolean {
 }
 
 interface Running {
-  child: ChildProcess
+  key: number
   timer?: NodeJS.Timeout
   timedOut: boolean
 }
+
+type HostMessage =
+  | { type: 'out' | 'err'; key: number; d: string }
+  | { type: 'exit'; key: number; code: number | null; signal: NodeJS.Signals | null; error?: string }
+
+// Runs in the shell host process (plain CommonJS via `node -e`).
+const SHELL_HOST = `
+const { spawn } = require('child_process')
+const procs = new Map()
+const killGroup = (c) => { try { process.kill(-c.pid, 'SIGKILL') } catch { try { c.kill('SIGKILL') } catch {} } }
+const send = (m) => { try { process.send(m) } catch {} }
+process.on('message', (m) => {
+  if (m.type === 'run') {
+    let child
+    try {
+      child = spawn('bash', ['-c', m.script], { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    } catch (e) { send({ type: 'exit', key: m.key, code: null, signal: null, error: String((e && e.message) || e) }); return }
+    procs.set(m.key, child)
+    let out = 0, err = 0, done = false
+    child.stdout.setEncoding('utf8').on('data', (d) => { if (out < m.cap) { out += d.length; send({ type: 'out', key: m.key, d }) } })
+    child.stderr.setEncoding('utf8').on('data', (d) => { if (err < m.cap) { err += d.length; send({ type: 'err', key: m.key, d }) } })
+    const end = (code, signal, error) => { if (done) return; done = true; procs.delete(m.key); send({ type: 'exit', key: m.key, code, signal, error }) }
+    child.on('error', (e) => end(null, null, e.message))
+    child.on('close', (c, s) => end(c, s))
+    // A command leaving a background process that holds the output pipes must not hang.
+    child.on('exit', (c, s) => setTimeout(() => { if (!done) { child.stdout.destroy(); child.stderr.destroy(); end(c, s) } }, 1000).unref())
+  } else if (m.type === 'kill') {
+    const c = procs.get(m.key)
+    if (c) killGroup(c)
+  }
+})
+process.on('disconnect', () => { for (const c of procs.values()) killGroup(c); process.exit(0) })
+`
 
 interface CommandRun {
   command: Command
@@ -82,6 +119,9 @@ export class LocalCommandExecutor implements CommandExecutor {
   private shells = 0
   private idleWaiters: Array<() => void> = []
   private stopped = false
+  private host?: ChildProcess
+  private nextKey = 0
+  private readonly handlers = new Map<number, (m: HostMessage) => void>()
 
   constructor(world: World, opts: ExecutorOptions = {}) {
     this.world = world
@@ -133,7 +173,7 @@ export class LocalCommandExecutor implements CommandExecutor {
       if (run) {
         run.queue = run.queue.filter((q) => q !== id)
         const r = run.running.get(id)
-        if (r) killGroup(r.child)
+        if (r) this.kill(r)
       }
       this.onChange?.(command, inv)
     }
@@ -157,8 +197,39 @@ export class LocalCommandExecutor implements CommandExecutor {
     this.stopped = true
     for (const run of this.runs.values()) {
       run.stopped = true
-      for (const r of run.running.values()) killGroup(r.child)
+      for (const r of run.running.values()) this.kill(r)
     }
+    // The host kills whatever is left when its channel closes, then exits.
+    this.host?.disconnect()
+    this.host = undefined
+  }
+
+  private shellHost(): ChildProcess {
+    if (this.host && this.host.connected) return this.host
+    const host = spawn(process.execPath, ['-e', SHELL_HOST], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    host.on('message', (m: HostMessage) => this.handlers.get(m.key)?.(m))
+    host.on('exit', () => {
+      if (this.host === host) this.host = undefined
+      // Shells of a host that died are lost: finish them as failed.
+      for (const [key, h] of [...this.handlers]) h({ type: 'exit', key, code: null, signal: null, error: 'shell host exited' })
+    })
+    this.host = host
+    return host
+  }
+
+  private refHost(): void {
+    const channel = this.host?.channel as { ref?: () => void; unref?: () => void } | undefined
+    if (this.shells > 0) {
+      this.host?.ref()
+      channel?.ref?.()
+    } else {
+      this.host?.unref()
+      channel?.unref?.()
+    }
+  }
+
+  private kill(r: Running): void {
+    if (this.host?.connected) this.host.send({ type: 'kill', key: r.key })
   }
 
   private busy(): number {
@@ -224,50 +295,37 @@ export class LocalCommandExecutor implements CommandExecutor {
     }
 
     const timeoutS = Number(params.executionTimeout?.[0] ?? '') || this.defaultTimeoutS
-    const child = spawn('bash', ['-c', script], {
-      cwd,
-      detached: true, // own process group: cancel/timeout kill every child of the shell
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-        HOME: instance.dir,
-        LANG: 'C.UTF-8',
-        ...this.extraEnv,
-        INSTANCE_ID: id,
-        INSTANCE_PORT: String(instance.port),
-        INSTANCE_DIR: instance.dir,
-        AWS_SSM_INSTANCE_ID: id
-      }
-    })
-    this.shells++
-    const r: Running = { child, timedOut: false }
+    const env = {
+      PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+      HOME: instance.dir,
+      LANG: 'C.UTF-8',
+      ...this.extraEnv,
+      INSTANCE_ID: id,
+      INSTANCE_PORT: String(instance.port),
+      INSTANCE_DIR: instance.dir,
+      AWS_SSM_INSTANCE_ID: id
+    }
+    const key = ++this.nextKey
+    const r: Running = { key, timedOut: false }
     run.running.set(id, r)
-    r.timer = setTimeout(() => {
-      r.timedOut = true
-      killGroup(child)
-    }, timeoutS * 1000)
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      if (inv.stdout.length < this.cap) inv.stdout = (inv.stdout + d).slice(0, this.cap)
-    })
-    child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      if (inv.stderr.length < this.cap) inv.stderr = (inv.stderr + d).slice(0, this.cap)
-    })
+    this.shells++
     let done = false
-    const onEnd = (code: number | null, error?: Error): void => {
+    const onEnd = (code: number | null, signal: NodeJS.Signals | null, error?: string): void => {
       if (done) return
       done = true
+      this.handlers.delete(key)
       clearTimeout(r.timer)
       this.shells--
       run.running.delete(id)
-      if (error) inv.stderr = (inv.stderr + `\nfailed to run commands: ${error.message}`).slice(0, this.cap)
+      const rc = code ?? (signal ? 128 + signalNumber(signal) : 1)
+      if (error) inv.stderr = appendCapped(inv.stderr, `\nfailed to run commands: ${error}`, this.cap)
       if (!isTerminal(inv.status)) {
         if (r.timedOut) {
           inv.stderr = appendCapped(inv.stderr, '\nfailed to run commands: command execution timed out', this.cap)
           this.finish(run, inv, 'TimedOut', 'ExecutionTimedOut', -1)
-        } else if (code === 0) {
+        } else if (rc === 0 && !error) {
           this.finish(run, inv, 'Success', 'Success', 0)
         } else {
-          const rc = code ?? 1
           inv.stderr = appendCapped(inv.stderr, `\nfailed to run commands: exit status ${rc}`, this.cap)
           this.finish(run, inv, 'Failed', 'Failed', rc)
         }
@@ -276,22 +334,25 @@ export class LocalCommandExecutor implements CommandExecutor {
         inv.finishedAt ??= this.now()
         this.aggregate(run)
       }
+      this.refHost()
       this.pump()
     }
-    const codeOf = (code: number | null, signal: NodeJS.Signals | null): number =>
-      code ?? (signal ? 128 + signalNumber(signal) : 1)
-    child.on('error', (e) => onEnd(null, e))
-    child.on('close', (code, signal) => onEnd(codeOf(code, signal)))
-    // A command that leaves a background process holding the output pipes must not hang the
-    // invocation once the shell itself has exited.
-    child.on('exit', (code, signal) => {
-      setTimeout(() => {
-        if (done) return
-        child.stdout?.destroy()
-        child.stderr?.destroy()
-        onEnd(codeOf(code, signal))
-      }, 1000).unref()
+    this.handlers.set(key, (m) => {
+      if (m.type === 'exit') onEnd(m.code, m.signal, m.error)
+      else if (m.type === 'out') {
+        if (inv.stdout.length < this.cap) inv.stdout = (inv.stdout + m.d).slice(0, this.cap)
+      } else if (inv.stderr.length < this.cap) inv.stderr = (inv.stderr + m.d).slice(0, this.cap)
     })
+    r.timer = setTimeout(() => {
+      r.timedOut = true
+      this.kill(r)
+    }, timeoutS * 1000)
+    try {
+      this.shellHost().send({ type: 'run', key, script, cwd, env, cap: this.cap })
+      this.refHost()
+    } catch (e) {
+      onEnd(null, null, (e as Error).message)
+    }
   }
 
   /** The shell script an invocation runs, or undefined for a document the sandbox cannot run. */
@@ -366,22 +427,11 @@ export function commandStatus(command: Command, cancelRequested: boolean, maxErr
   return ['Failed', 'Incomplete']
 }
 
+/** Appends an agent line (given with a leading newline) to the output, keeping within the cap. */
 function appendCapped(s: string, add: string, cap: number): string {
+  if (s === '' || s.endsWith('\n')) add = add.replace(/^\n/, '')
   if (s.length + add.length <= cap) return s + add
   return s.slice(0, Math.max(0, cap - add.length)) + add
-}
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null) return
-  try {
-    process.kill(-child.pid, 'SIGKILL')
-  } catch {
-    try {
-      child.kill('SIGKILL')
-    } catch {
-      /* already gone */
-    }
-  }
 }
 
 function signalNumber(signal: NodeJS.Signals): number {

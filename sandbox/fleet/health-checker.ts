@@ -28,7 +28,6 @@ interface TrackedTarget {
   inFlight: boolean
   /** What this checker last wrote into targetGroup.targets (to spot changes made by others). */
   written?: TargetHealth
-  generation: number
 }
 
 export type CheckOutcome = { ok: true } | { ok: false; reason: string; description: string }
@@ -105,7 +104,7 @@ export class HealthChecker {
         seen.add(key)
         let t = this.tracked.get(key)
         if (!t) {
-          t = { tgArn: tg.arn, id, passes: 0, fails: 0, nextAt: now, inFlight: false, generation: this.generation }
+          t = { tgArn: tg.arn, id, passes: 0, fails: 0, nextAt: now, inFlight: false }
           this.tracked.set(key, t)
         }
         if (health.state === 'draining') {
