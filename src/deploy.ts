@@ -4,13 +4,13 @@ import type { Config } from './config.js'
 import type { RunContext } from './context.js'
 import { discover, type Discovery } from './discover.js'
 import { DeployError } from './errors.js'
-import { writeTags } from './load-balancer.js'
 import { acquireLock, lockHolderArn, releaseLock } from './lock.js'
 import { planDeploy } from './plan.js'
 import type { Progress } from './progress.js'
-import { type FleetRecord, tagsFromRecord } from './records.js'
+import type { FleetRecord } from './records.js'
 import type { PlanReport, RunReport } from './report.js'
 import { describeFleetsAndRoutes, newReport } from './report-builder.js'
+import { finish, record, recordAfterTraffic } from './run-outcome.js'
 import { checkInstancesReady, commandComment, consoleUrl, logGroupUrl, runCommand } from './run-command.js'
 import { waitHealthy } from './target-health.js'
 import { runTrafficSteps } from './traffic-steps.js'
@@ -70,13 +70,6 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   let routes = found.routes
   // Set when traffic could not be put back: the post step must then try again.
   let unresolved = false
-  // Once traffic has settled, a failed tag write must not turn the run's result around.
-  const recordAfterTraffic = (arn: string) =>
-    record(ctx, arn, records[arn]).catch((e) => {
-      const message = `Could not record ${targetGroupName(arn)} as ${records[arn].role} (${(e as Error).message}); status will show stale records until the next run`
-      ctx.log.warning(message)
-      report.warnings.push(message)
-    })
   try {
     await record(ctx, newFleet, records[newFleet])
 
@@ -146,7 +139,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     if (outcome.kind === 'failed') {
       unresolved = !outcome.restored && config.autoRollback
       records[newFleet] = { ...records[newFleet], role: 'failed' }
-      await recordAfterTraffic(newFleet)
+      await recordAfterTraffic(ctx, report, newFleet, records[newFleet])
       const result = outcome.restored ? 'rolled-back' : 'failed'
       const next = outcome.restored
         ? `all traffic is back on ${targetGroupName(stableFleet)}`
@@ -158,15 +151,15 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     report.outputs.deployed = newFleet
     if (plan.pauses) {
       records[stableFleet] = { ...records[stableFleet], role: 'live' }
-      await recordAfterTraffic(stableFleet)
+      await recordAfterTraffic(ctx, report, stableFleet, records[stableFleet])
       describeFleetsAndRoutes(report, found, { routes, records })
       const last = plan.steps[plan.steps.length - 1].weight
       return finish(report, ctx, 'paused', `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}; run promote to continue, or rollback`)
     }
     records[newFleet] = { ...records[newFleet], role: 'live' }
     records[stableFleet] = { ...records[stableFleet], role: 'previous' }
-    await recordAfterTraffic(newFleet)
-    await recordAfterTraffic(stableFleet)
+    await recordAfterTraffic(ctx, report, newFleet, records[newFleet])
+    await recordAfterTraffic(ctx, report, stableFleet, records[stableFleet])
     Object.assign(report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet })
     describeFleetsAndRoutes(report, found, { routes, records })
     return finish(report, ctx, 'succeeded', `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`)
@@ -201,20 +194,6 @@ export function chooseIdleFleet(found: Discovery): { newFleet: string; stableFle
     throw new DeployError(`A canary is in progress (${describeWeights(traffic.percent)}); run promote to finish it or rollback to undo it, then deploy`)
   }
   return { newFleet: traffic.idle, stableFleet: traffic.live }
-}
-
-export async function record(ctx: RunContext, arn: string, fleetRecord: FleetRecord): Promise<void> {
-  await writeTags(ctx.clients.elb, arn, tagsFromRecord(fleetRecord))
-}
-
-export function finish(report: RunReport, ctx: RunContext, result: RunReport['result'], headline: string): RunReport {
-  report.result = result
-  report.headline = headline
-  report.finishedAt = ctx.clock.now()
-  const line = `Result: ${result}. ${headline}`
-  if (result === 'failed' || result === 'rolled-back') ctx.log.error(line)
-  else ctx.log.info(line)
-  return report
 }
 
 function logPlan(ctx: RunContext, plan: PlanReport, config: Config): void {

@@ -1,7 +1,7 @@
 import { targetGroupName } from './arn.js'
 import type { Config } from './config.js'
 import type { RunContext } from './context.js'
-import { finish, record } from './deploy.js'
+import { finish, recordAfterTraffic } from './run-outcome.js'
 import { discover } from './discover.js'
 import { DeployError } from './errors.js'
 import { acquireLock, lockHolderArn, releaseLock } from './lock.js'
@@ -79,12 +79,6 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
   }
   const records: Record<string, FleetRecord> = { [newFleet]: fleets[newFleet].record, [stableFleet]: fleets[stableFleet].record }
   let unresolved = false
-  const recordAfterTraffic = (arn: string) =>
-    record(ctx, arn, records[arn]).catch((e) => {
-      const message = `Could not record ${targetGroupName(arn)} as ${records[arn].role} (${(e as Error).message}); status will show stale records until the next run`
-      ctx.log.warning(message)
-      report.warnings.push(message)
-    })
   try {
     // Look at the canary where it stands before giving it more traffic.
     const before = await holdStep(ctx.clients.elb, ctx.clients.cloudwatch, {
@@ -97,15 +91,15 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
       unresolved = !outcome.restored && config.autoRollback
       records[newFleet] = { ...records[newFleet], role: 'failed' }
       records[stableFleet] = { ...records[stableFleet], role: 'live' }
-      await recordAfterTraffic(newFleet)
+      await recordAfterTraffic(ctx, report, newFleet, records[newFleet])
       describeFleetsAndRoutes(report, found, { routes: outcome.routes, records })
       const next = outcome.restored ? `all traffic is back on ${targetGroupName(stableFleet)}` : 'traffic was NOT restored: run rollback'
       return finish(report, ctx, outcome.restored ? 'rolled-back' : 'failed', `Promote of ${targetGroupName(newFleet)} ${outcome.restored ? 'rolled back' : 'failed'}: ${outcome.message}; ${next}`)
     }
     records[newFleet] = { ...records[newFleet], role: 'live' }
     records[stableFleet] = { ...records[stableFleet], role: 'previous' }
-    await recordAfterTraffic(newFleet)
-    await recordAfterTraffic(stableFleet)
+    await recordAfterTraffic(ctx, report, newFleet, records[newFleet])
+    await recordAfterTraffic(ctx, report, stableFleet, records[stableFleet])
     Object.assign(report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet, deployed: newFleet })
     describeFleetsAndRoutes(report, found, { routes: outcome.routes, records })
     return finish(report, ctx, 'succeeded', `Promoted ${targetGroupName(newFleet)}${records[newFleet].version ? ` (${records[newFleet].version})` : ''} to all traffic; ${targetGroupName(stableFleet)} keeps running for a rollback`)

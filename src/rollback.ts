@@ -1,7 +1,7 @@
 import { targetGroupName } from './arn.js'
 import type { Config } from './config.js'
 import type { RunContext } from './context.js'
-import { finish, record } from './deploy.js'
+import { finish, record } from './run-outcome.js'
 import { discover, type Discovery } from './discover.js'
 import { DeployError } from './errors.js'
 import { acquireLock, lockHolderArn, releaseLock } from './lock.js'
