@@ -7,7 +7,7 @@ import type { Log } from './log.js'
 import type { Progress } from './progress.js'
 import { TAG } from './records.js'
 import { cancelCommands } from './run-command.js'
-import { setWeights } from './traffic.js'
+import { restoreTraffic } from './traffic-steps.js'
 import { describeWeights } from './traffic-state.js'
 
 export interface CleanupOutcome {
@@ -27,30 +27,36 @@ export async function cleanup(progress: Progress | undefined, clients: AwsClient
     return outcome
   }
   log.warning('The main step did not finish (cancelled or killed); cleaning up')
-  if (progress.commandIds.length > 0) {
-    await cancelCommands(clients.ssm, progress.commandIds).catch((e) => log.warning(`Could not cancel commands: ${(e as Error).message}`))
-    outcome.cancelledCommands = progress.commandIds.length
-    log.info(`Cancelled SSM command${progress.commandIds.length > 1 ? 's' : ''} ${progress.commandIds.join(', ')}`)
-  }
-  if (progress.trafficMoved && progress.restore) {
-    try {
-      const routes = await readRoutes(clients.elb, progress.listenerArns, progress.ruleArns)
-      await setWeights(clients.elb, routes, progress.pair, progress.restore, { mode: 'keep' }, log)
-      outcome.restored = true
-      log.warning(`Traffic restored to the starting weights: ${Object.values(progress.restore).map(describeWeights).join('; ')}`)
-    } catch (error) {
-      log.error(
-        `Could not restore the starting weights (${(error as Error).message}): traffic may still reach ${progress.newFleet ? targetGroupName(progress.newFleet) : 'the new fleet'}; run the rollback operation now`
-      )
-      throw error
+  try {
+    if (progress.commandIds.length > 0) {
+      await cancelCommands(clients.ssm, progress.commandIds).catch((e) => log.warning(`Could not cancel commands: ${(e as Error).message}`))
+      outcome.cancelledCommands = progress.commandIds.length
+      log.info(`Cancelled SSM command${progress.commandIds.length > 1 ? 's' : ''} ${progress.commandIds.join(', ')}`)
     }
-  }
-  if (progress.newFleet) {
-    await writeTags(clients.elb, progress.newFleet, { [TAG.role]: 'failed' }).catch((e) => log.warning(`Could not record the cancelled deploy: ${(e as Error).message}`))
-  }
-  if (progress.lockArn) {
-    outcome.releasedLock = await releaseLock(clients.elb, progress.lockArn, { id: progress.runId, url: '' })
-    if (outcome.releasedLock) log.info('Deploy lock released')
+    if (progress.trafficMoved && progress.restore) {
+      try {
+        const routes = await readRoutes(clients.elb, progress.listenerArns, progress.ruleArns)
+        await restoreTraffic({ clients, log }, routes, { pair: progress.pair, restore: progress.restore })
+        outcome.restored = true
+        log.warning(`Traffic restored to the starting weights: ${Object.values(progress.restore).map(describeWeights).join('; ')}`)
+      } catch (error) {
+        log.error(
+          `Could not restore the starting weights (${(error as Error).message}): traffic may still reach ${progress.newFleet ? targetGroupName(progress.newFleet) : 'the new fleet'}; run the rollback operation now`
+        )
+        throw error
+      }
+    }
+    // A fleet that got commands or traffic holds an unfinished deploy; one that got neither is as it was.
+    if (progress.newFleet && (progress.commandIds.length > 0 || progress.trafficMoved)) {
+      await writeTags(clients.elb, progress.newFleet, { [TAG.role]: 'failed' }).catch((e) => log.warning(`Could not record the cancelled deploy: ${(e as Error).message}`))
+    }
+  } finally {
+    // Released whatever happened above: nobody else would, and a stuck lock would block the very
+    // rollback the error asks for.
+    if (progress.lockArn) {
+      outcome.releasedLock = await releaseLock(clients.elb, progress.lockArn, { id: progress.runId, url: '' }).catch(() => false)
+      if (outcome.releasedLock) log.info('Deploy lock released')
+    }
   }
   return outcome
 }

@@ -131,7 +131,8 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
     maxErrors,
     cloudWatchLogGroup,
     strategy,
-    trafficSteps: strategy === 'canary' ? canarySteps : [100],
+    // A promote continues a canary, whatever strategy says: canary-steps are its steps.
+    trafficSteps: strategy === 'canary' || operation === 'promote' ? canarySteps : [100],
     stepWaitMs: duration(input, 'step-wait', 0, 24 * 3600_000),
     healthTimeoutMs: duration(input, 'health-timeout', 1000, 24 * 3600_000),
     alarms: parseAlarms(input('alarms')),

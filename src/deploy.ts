@@ -4,10 +4,12 @@ import type { Config } from './config.js'
 import type { RunContext } from './context.js'
 import { discover, type Discovery } from './discover.js'
 import { DeployError } from './errors.js'
-import { acquireLock, lockHolderArn, releaseLock } from './lock.js'
+import { acquireLock, holdsLock, lockHolderArn, releaseLock } from './lock.js'
+import { readRoutes, removeTags, writeTags } from './load-balancer.js'
+import { pairWeights } from './forward-action.js'
 import { planDeploy } from './plan.js'
 import type { Progress } from './progress.js'
-import type { FleetRecord } from './records.js'
+import { type FleetRecord, TAG, tagsFromRecord } from './records.js'
 import type { PlanReport, RunReport } from './report.js'
 import { describeFleetsAndRoutes, newReport } from './report-builder.js'
 import { finish, record, recordAfterTraffic } from './run-outcome.js'
@@ -47,7 +49,17 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   }
 
   const lockArn = lockHolderArn(found.traffic.pair)
-  await acquireLock(ctx.clients.elb, lockArn, ctx.run, config.timeoutMs + 10 * 60_000, ctx.clock, ctx.log)
+  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log)
+  // Everything above was decided before the lock: a run that finished meanwhile may have made the
+  // idle fleet live. Deploying to it now would take down the fleet serving the users.
+  const changed = await routesChangedSince(ctx, found).catch(async (e) => {
+    await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch(() => undefined)
+    throw e
+  })
+  if (changed) {
+    await releaseLock(ctx.clients.elb, lockArn, ctx.run)
+    throw new DeployError(`Traffic changed while this run was starting (${changed}); nothing was changed: run the deploy again`)
+  }
   const progress: Progress = {
     region: config.region,
     runId: ctx.run.id,
@@ -70,11 +82,14 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   let routes = found.routes
   // Set when traffic could not be put back: the post step must then try again.
   let unresolved = false
+  let recordedDeploying = false
   try {
-    await record(ctx, newFleet, records[newFleet])
-
     // The idle fleet serves nothing, so every instance takes the new code at once.
     await checkInstancesReady(ctx.clients.ssm, instanceIds)
+    // Recorded only now: a deploy that stops before sending anything leaves the fleet as it was,
+    // so it stays a valid rollback target.
+    await record(ctx, newFleet, records[newFleet])
+    recordedDeploying = true
     const commands = await runCommand(
       ctx.clients.ssm,
       {
@@ -114,7 +129,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     const health = await waitHealthy(ctx.clients.elb, newFleet, {
       instanceIds,
       cadence: found.fleets[newFleet].cadence,
-      timeoutMs: Math.min(config.healthTimeoutMs, Math.max(0, deadline - ctx.clock.now())),
+      timeoutMs: healthBudget(config, deadline - ctx.clock.now()),
       clock: ctx.clock,
       log: ctx.log,
       signal: ctx.signal
@@ -131,7 +146,18 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     const outcome = await runTrafficSteps(
       config,
       ctx,
-      { routes, pair: found.traffic.pair, newFleet, stableFleet, steps: plan.steps, restore: plan.restore, instanceIds, deadline, firstStepNumber: 1 },
+      {
+        routes,
+        pair: found.traffic.pair,
+        newFleet,
+        stableFleet,
+        steps: plan.steps,
+        restore: plan.restore,
+        instanceIds,
+        deadline,
+        firstStepNumber: 1,
+        stillHoldsLock: () => holdsLock(ctx.clients.elb, lockArn, ctx.run)
+      },
       report,
       progress
     )
@@ -165,11 +191,13 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     return finish(report, ctx, 'succeeded', `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`)
   } catch (error) {
     if (progress.trafficMoved) throw error // runTrafficSteps restores; reaching here means it could not say so
-    if (!(error instanceof DeployError) && !ctx.signal.aborted) throw error
-    records[newFleet] = { ...records[newFleet], role: 'failed' }
-    await record(ctx, newFleet, records[newFleet]).catch((e) => ctx.log.warning(`Could not record the failed deploy: ${(e as Error).message}`))
+    // Before traffic moved every failure ends the same way: nothing reached the new fleet.
+    const sent = progress.commandIds.length > 0
+    records[newFleet] = sent ? { ...records[newFleet], role: 'failed' } : found.fleets[newFleet].record
+    if (sent) await record(ctx, newFleet, records[newFleet]).catch((e) => ctx.log.warning(`Could not record the failed deploy: ${(e as Error).message}`))
+    else if (recordedDeploying) await restoreRecord(ctx, newFleet, found.fleets[newFleet].record)
     describeFleetsAndRoutes(report, found, { routes, records })
-    const message = ctx.signal.aborted ? 'The run was cancelled before traffic moved; no traffic was moved' : (error as Error).message
+    const message = ctx.signal.aborted ? 'The run was cancelled before traffic moved; no traffic was moved' : failureMessage(error)
     report.failure ??= { what: message, at: ctx.clock.now(), step: 0, weight: 0 }
     return finish(report, ctx, 'failed', message)
   } finally {
@@ -180,6 +208,51 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     progress.finished = !unresolved
     ctx.saveProgress({ ...progress })
   }
+}
+
+/** The lock outlives the longest the run may take, so it cannot expire under a live run. */
+export function lockTtlMs(config: Pick<Config, 'timeoutMs' | 'commandTimeoutMs' | 'healthTimeoutMs'>): number {
+  return Math.max(config.timeoutMs, config.commandTimeoutMs + config.healthTimeoutMs) + 10 * 60_000
+}
+
+function healthBudget(config: Config, untilDeadlineMs: number): number {
+  if (untilDeadlineMs <= 0) {
+    throw new DeployError(`The operation's timeout (${Math.round(config.timeoutMs / 60_000)}m) was reached before the health check; no traffic was moved: raise timeout`)
+  }
+  return Math.min(config.healthTimeoutMs, untilDeadlineMs)
+}
+
+/** What changed on the routes since `found` was read, or undefined when nothing did. */
+export async function routesChangedSince(ctx: RunContext, found: Discovery): Promise<string | undefined> {
+  const now = await readRoutes(ctx.clients.elb, found.routes.filter((r) => r.kind === 'listener').map((r) => r.arn), found.routes.filter((r) => r.kind === 'rule').map((r) => r.arn))
+  for (const { route, weights } of found.traffic.routes) {
+    const current = now.find((r) => r.arn === route.arn)
+    const after = current ? pairWeights(current, found.traffic.pair) : {}
+    if (found.traffic.pair.some((arn) => after[arn] !== weights[arn])) {
+      return `${describeWeights(weights)} became ${describeWeights(after)}`
+    }
+  }
+  return undefined
+}
+
+/** An error before traffic moved, in words that say what to do; AWS's own errors get a hint. */
+function failureMessage(error: unknown): string {
+  if (error instanceof DeployError) return error.message
+  const name = (error as Error)?.name ?? 'Error'
+  const message = (error as Error)?.message ?? String(error)
+  const hint = /AccessDenied|Unauthorized|not authorized/i.test(`${name} ${message}`)
+    ? 'grant the permission named (see the IAM policy in the README)'
+    : /Throttl|Rate exceeded|TooManyRequests/i.test(`${name} ${message}`)
+      ? 'AWS throttled the calls beyond the retries; run the deploy again'
+      : 'run the deploy again, and report it if it repeats'
+  return `${name}: ${message}; no traffic was moved: ${hint}`
+}
+
+async function restoreRecord(ctx: RunContext, arn: string, before: FleetRecord): Promise<void> {
+  const tags = tagsFromRecord(before)
+  const written = [TAG.version, TAG.role, TAG.deployedAt, TAG.deployedBy].filter((key) => !(key in tags))
+  await writeTags(ctx.clients.elb, arn, tags).catch(() => undefined)
+  await removeTags(ctx.clients.elb, arn, written).catch(() => undefined)
 }
 
 /** The idle fleet takes the deploy; a canary in progress or split routes must be resolved first. */

@@ -130,3 +130,8 @@ function forwardWithWeights(route: Route, action: Action, weights: Weights, stic
 export function describeRoute(route: Route): string {
   return `${route.kind === 'listener' ? 'Listener' : 'Rule'} ${routeLabel(route.arn)}`
 }
+
+/** Whether the route's forward action pins clients to a target group (group stickiness). */
+export function stickinessEnabled(route: Route): boolean {
+  return route.actions.some((a) => a.Type === 'forward' && a.ForwardConfig?.TargetGroupStickinessConfig?.Enabled === true)
+}

@@ -6,6 +6,8 @@ import { readTags, removeTags, writeTags } from './load-balancer.js'
 import type { Log } from './log.js'
 import { decodeLock, encodeLock, TAG } from './records.js'
 
+const SETTLE_MS = 250
+
 /** This run, as other runs see it in the lock. */
 export interface RunIdentity {
   id: string
@@ -14,8 +16,9 @@ export interface RunIdentity {
 
 /**
  * Takes the pair's lock, so that two workflows (or a workflow and a person) cannot interleave
- * weight changes. Tags have no compare-and-set: reading back after writing narrows the race to
- * two runs starting within one round trip of each other.
+ * weight changes. `force` takes it even while held: a rollback must be able to stop the bleeding
+ * when the holder died (its lock would block everyone until it expires); a live holder notices
+ * at its next step (`holdsLock`) and stops touching traffic.
  */
 export async function acquireLock(
   elb: ElasticLoadBalancingV2Client,
@@ -23,11 +26,14 @@ export async function acquireLock(
   run: RunIdentity,
   ttlMs: number,
   clock: Clock,
-  log: Log
+  log: Log,
+  force = false
 ): Promise<void> {
   const held = decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])
   if (held && held.id !== run.id) {
-    if (held.expiresAt > clock.now()) {
+    if (force && held.expiresAt > clock.now()) {
+      log.warning(`Taking the deploy lock from ${held.holder} (held until ${new Date(held.expiresAt).toISOString()}): a rollback goes first; that run stops changing traffic at its next step`)
+    } else if (held.expiresAt > clock.now()) {
       throw new DeployError(
         `Another run holds the deploy lock on ${targetGroupName(lockArn)} until ${new Date(held.expiresAt).toISOString()}: ${held.holder}; wait for it to finish, or cancel it (its post step releases the lock)`
       )
@@ -35,10 +41,18 @@ export async function acquireLock(
     log.warning(`Taking over an expired deploy lock (expired ${new Date(held.expiresAt).toISOString()}) from ${held.holder}`)
   }
   await writeTags(elb, lockArn, { [TAG.lock]: encodeLock({ id: run.id, holder: run.url, expiresAt: clock.now() + ttlMs }) })
+  // Tags have no compare-and-set. Waiting a moment before reading back means that of two runs
+  // writing at nearly the same time, the first reads the second's lock and gives way.
+  await clock.sleep(SETTLE_MS)
   const after = decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])
   if (after?.id !== run.id) {
     throw new DeployError(`Another run took the deploy lock at the same moment: ${after?.holder ?? 'unknown'}; run this one again once it has finished`)
   }
+}
+
+/** Whether this run still holds the lock (another run may have forced it away). */
+export async function holdsLock(elb: ElasticLoadBalancingV2Client, lockArn: string, run: RunIdentity): Promise<boolean> {
+  return decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])?.id === run.id
 }
 
 /** Releases the lock if this run still holds it; never removes another run's lock. */

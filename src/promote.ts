@@ -4,7 +4,9 @@ import type { RunContext } from './context.js'
 import { finish, recordAfterTraffic } from './run-outcome.js'
 import { discover } from './discover.js'
 import { DeployError } from './errors.js'
-import { acquireLock, lockHolderArn, releaseLock } from './lock.js'
+import { acquireLock, holdsLock, lockHolderArn, releaseLock } from './lock.js'
+import { lockTtlMs, routesChangedSince } from './deploy.js'
+import type { Route } from './forward-action.js'
 import { planDeploy } from './plan.js'
 import type { Progress } from './progress.js'
 import type { FleetRecord } from './records.js'
@@ -50,7 +52,18 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
   }
 
   const lockArn = lockHolderArn(traffic.pair)
-  await acquireLock(ctx.clients.elb, lockArn, ctx.run, config.timeoutMs + 10 * 60_000, ctx.clock, ctx.log)
+  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log)
+  const changed = await routesChangedSince(ctx, found).catch(async (e) => {
+    await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch(() => undefined)
+    throw e
+  })
+  if (changed) {
+    await releaseLock(ctx.clients.elb, lockArn, ctx.run)
+    throw new DeployError(`Traffic changed while this run was starting (${changed}); nothing was changed: run promote again`)
+  }
+  // A cancelled promote goes back to the paused canary the reviewers approved, not further back:
+  // nothing failed, so the canary stays in place for another promote or a rollback.
+  const pausedWeights = Object.fromEntries(traffic.routes.map(({ route, weights }) => [route.arn, { ...weights }]))
   // The canary already takes traffic: should this run die, post puts it back on the stable fleet.
   const progress: Progress = {
     region: config.region,
@@ -60,7 +73,7 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
     stableFleet,
     listenerArns: config.listenerArns,
     ruleArns: config.ruleArns,
-    restore: plan.restore,
+    restore: pausedWeights,
     trafficMoved: true,
     commandIds: [],
     lockArn,
@@ -72,7 +85,15 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
     report.timeline.push({ step: 0, weight: currentWeight, startedAt: ctx.clock.now(), heldMs: 0, outcome: 'failed', checks })
     report.failure = { what, at: ctx.clock.now(), step: 0, weight: currentWeight }
     if (!config.autoRollback) return { kind: 'failed', routes: found.routes, restored: false, cancelled: false, message: `${what}; auto-rollback is off` }
-    const routes = await restoreTraffic(ctx, found.routes, { pair: traffic.pair, restore: plan.restore }, config.stickiness)
+    let routes: Route[]
+    try {
+      routes = await restoreTraffic(ctx, found.routes, { pair: traffic.pair, restore: plan.restore }, report)
+    } catch (error) {
+      const message = `${what}; restoring the weights FAILED (${(error as Error).message}): traffic may still reach ${targetGroupName(newFleet)}, run rollback now`
+      ctx.log.error(message)
+      report.warnings.push(message)
+      return { kind: 'failed', routes: found.routes, restored: false, cancelled: false, message }
+    }
     progress.trafficMoved = false
     report.timeline.push({ step: 0, weight: 0, startedAt: ctx.clock.now(), heldMs: 0, outcome: 'restored', checks: ['stable weights written and read back'] })
     return { kind: 'failed', routes, restored: true, cancelled: false, message: what }
@@ -86,7 +107,29 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
     })
     const outcome = before.failure
       ? await restoreBadCanary(before.failure, before.checks)
-      : await runTrafficSteps(config, ctx, { routes: found.routes, pair: traffic.pair, newFleet, stableFleet, steps: plan.steps, restore: plan.restore, instanceIds, deadline, firstStepNumber: config.trafficSteps.filter((w) => w <= currentWeight).length + 1 }, report, progress)
+      : await runTrafficSteps(
+          config,
+          ctx,
+          {
+            routes: found.routes,
+            pair: traffic.pair,
+            newFleet,
+            stableFleet,
+            steps: plan.steps,
+            restore: plan.restore,
+            cancelRestore: pausedWeights,
+            instanceIds,
+            deadline,
+            firstStepNumber: config.trafficSteps.filter((w) => w <= currentWeight).length + 1,
+            stillHoldsLock: () => holdsLock(ctx.clients.elb, lockArn, ctx.run)
+          },
+          report,
+          progress
+        )
+    if (outcome.kind === 'failed' && outcome.cancelled && outcome.restored) {
+      describeFleetsAndRoutes(report, found, { routes: outcome.routes, records })
+      return finish(report, ctx, 'paused', `Promote of ${targetGroupName(newFleet)} was cancelled; the canary is back at ${currentWeight}%: promote or rollback later`)
+    }
     if (outcome.kind === 'failed') {
       unresolved = !outcome.restored && config.autoRollback
       records[newFleet] = { ...records[newFleet], role: 'failed' }

@@ -2,6 +2,8 @@ import { targetGroupName } from './arn.js'
 import type { Config } from './config.js'
 import type { RunContext } from './context.js'
 import { finish, record } from './run-outcome.js'
+import { lockTtlMs } from './deploy.js'
+import type { Progress } from './progress.js'
 import { discover, type Discovery } from './discover.js'
 import { DeployError } from './errors.js'
 import { acquireLock, lockHolderArn, releaseLock } from './lock.js'
@@ -29,15 +31,28 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
     return finish(report, ctx, 'unchanged', `Dry run: would put all traffic on ${targetGroupName(target)} (${why}); nothing was changed`)
   }
   const lockArn = lockHolderArn(found.traffic.pair)
-  await acquireLock(ctx.clients.elb, lockArn, ctx.run, config.timeoutMs + 10 * 60_000, ctx.clock, ctx.log)
+  // Forced: a rollback is how a person stops the bleeding, also when the run holding the lock died.
+  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log, true)
+  const progress: Progress = {
+    region: config.region,
+    runId: ctx.run.id,
+    pair: [...found.traffic.pair],
+    listenerArns: config.listenerArns,
+    ruleArns: config.ruleArns,
+    trafficMoved: false,
+    commandIds: [],
+    lockArn,
+    finished: false
+  }
+  ctx.saveProgress(progress)
   try {
     const startedAt = ctx.clock.now()
-    const routes = await restoreTraffic(ctx, found.routes, { pair: found.traffic.pair, restore }, config.stickiness)
+    const routes = await restoreTraffic(ctx, found.routes, { pair: found.traffic.pair, restore }, report)
     report.timeline.push({ step: 1, weight: 0, startedAt, heldMs: 0, outcome: 'restored', checks: [`all traffic on ${targetGroupName(target)}, read back`] })
     const records: Record<string, FleetRecord> = {
       [target]: { ...found.fleets[target].record, role: 'live' },
       // A canary that was rolled back is not a fleet to return to; a finished deploy is.
-      [from]: { ...found.fleets[from].record, role: found.traffic.live === from ? 'previous' : 'failed' }
+      [from]: { ...found.fleets[from].record, role: found.traffic.live === from && !isFailed(found.fleets[from].record.role) ? 'previous' : 'failed' }
     }
     await record(ctx, target, records[target])
     await record(ctx, from, records[from])
@@ -47,7 +62,12 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
     return finish(report, ctx, 'rolled-back', `Rolled back: all traffic on ${targetGroupName(target)}${version}, ${why}`)
   } finally {
     await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch((e) => ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`))
+    ctx.saveProgress({ ...progress, finished: true })
   }
+}
+
+function isFailed(role: string | undefined): boolean {
+  return role === 'failed' || role === 'deploying'
 }
 
 /** Which fleet traffic goes back to, and from which; refuses when that would not be safe. */

@@ -1,7 +1,8 @@
 import { targetGroupName } from './arn.js'
 import type { Config } from './config.js'
 import type { RunContext } from './context.js'
-import type { Pair, Route, Weights } from './forward-action.js'
+import { type Pair, type Route, stickinessEnabled, type Weights } from './forward-action.js'
+import { readRoutes } from './load-balancer.js'
 import { type CanaryStep, splitWeights } from './plan.js'
 import type { Progress } from './progress.js'
 import type { RunReport } from './report.js'
@@ -14,11 +15,16 @@ export interface StepsRun {
   newFleet: string
   stableFleet: string
   steps: CanaryStep[]
+  /** Weights written back when a check fails: all traffic on the stable fleet. */
   restore: Record<string, Weights>
+  /** Weights written back when the run is cancelled; defaults to `restore`. */
+  cancelRestore?: Record<string, Weights>
   instanceIds: string[]
   deadline: number
   /** Number of the first step, so that a promote continues the deploy's numbering. */
   firstStepNumber: number
+  /** Whether this run still holds the lock; when another run took it over, hands off traffic. */
+  stillHoldsLock?: () => Promise<boolean>
 }
 
 export type StepsOutcome =
@@ -42,15 +48,25 @@ export async function runTrafficSteps(
   let weight = 0
   try {
     for (const step of run.steps) {
+      // A cancel must stop the next shift even when no hold sleeps between steps (step-wait 0).
+      ctx.signal.throwIfAborted()
+      if (run.stillHoldsLock && !(await run.stillHoldsLock())) {
+        // Someone (a rollback) took the pair over: its weights win, this run must not touch them.
+        const message = 'another run took over the deploy lock (e.g. a rollback); this run stopped without changing traffic further'
+        report.failure = { what: message, at: ctx.clock.now(), step: stepNumber, weight }
+        ctx.log.error(message)
+        return { kind: 'failed', routes, restored: false, cancelled: false, message }
+      }
       weight = step.weight
       const target = splitWeights(run.newFleet, run.stableFleet, step.weight)
       // Saved before the write: if the runner kills us mid-write, post still restores.
-      ctx.saveProgress({ ...progress, trafficMoved: true })
       progress.trafficMoved = true
+      ctx.saveProgress({ ...progress })
       ctx.log.info(`Step ${stepNumber}: ${describeWeights(target)}, held for ${Math.round(step.holdMs / 1000)}s`)
       routes = await setWeights(ctx.clients.elb, routes, run.pair, everyRoute(routes, target), config.stickiness, ctx.log)
       const entry = { step: stepNumber, weight: step.weight, startedAt: ctx.clock.now(), heldMs: 0, outcome: 'held' as const, checks: [] as string[] }
       report.timeline.push(entry)
+      ctx.signal.throwIfAborted()
       const findings = await holdStep(ctx.clients.elb, ctx.clients.cloudwatch, {
         holdMs: step.holdMs,
         newFleet: run.newFleet,
@@ -92,27 +108,59 @@ export async function runTrafficSteps(
       report.warnings.push(message)
       return { kind: 'failed', routes, restored: false, cancelled, message }
     }
+    const restore = cancelled ? (run.cancelRestore ?? run.restore) : run.restore
     try {
-      routes = await restoreTraffic(ctx, routes, run, config.stickiness)
+      routes = await restoreTraffic(ctx, routes, { pair: run.pair, restore }, report)
     } catch (error) {
       const message = `${what}; restoring the weights FAILED (${(error as Error).message}): traffic may still reach ${targetGroupName(run.newFleet)}, run rollback now`
       ctx.log.error(message)
       report.warnings.push(message)
+      // Report the weights as they are, not as the last good read had them.
+      routes = await rereadRoutes(ctx, routes).catch(() => routes)
       return { kind: 'failed', routes, restored: false, cancelled, message }
     }
     progress.trafficMoved = false
     ctx.saveProgress({ ...progress })
-    report.timeline.push({ step: 0, weight: 0, startedAt: ctx.clock.now(), heldMs: 0, outcome: 'restored', checks: ['starting weights written and read back'] })
+    report.timeline.push({ step: 0, weight: weightOn(restore, run.newFleet), startedAt: ctx.clock.now(), heldMs: 0, outcome: 'restored', checks: ['starting weights written and read back'] })
     return { kind: 'failed', routes, restored: true, cancelled, message: what }
   }
 }
 
-/** Writes the weights the run started from on every route, and reads them back. */
-export async function restoreTraffic(ctx: RunContext, routes: Route[], run: Pick<StepsRun, 'pair' | 'restore'>, stickiness: Config['stickiness']): Promise<Route[]> {
+/**
+ * Writes the given weights on every route and reads them back. Target group stickiness would keep
+ * clients pinned to the fleet being left (on ALB a stickiness cookie outranks the weights), so a
+ * restore switches it off, and says so: all traffic is meant to leave that fleet now.
+ */
+export async function restoreTraffic(
+  ctx: Pick<RunContext, 'clients' | 'log'>,
+  routes: Route[],
+  run: Pick<StepsRun, 'pair' | 'restore'>,
+  report?: Pick<RunReport, 'warnings'>
+): Promise<Route[]> {
   ctx.log.warning(`Restoring the starting weights on ${routes.length} route${routes.length > 1 ? 's' : ''}`)
-  const restored = await setWeights(ctx.clients.elb, routes, run.pair, run.restore, stickiness, ctx.log)
+  const sticky = routes.some(stickinessEnabled)
+  if (sticky) {
+    const message = 'Target group stickiness was turned off on the restored routes, so that pinned clients leave the failed fleet; turn it back on when you deploy again'
+    ctx.log.warning(message)
+    report?.warnings.push(message)
+  }
+  const restored = await setWeights(ctx.clients.elb, routes, run.pair, run.restore, sticky ? { mode: 'off' } : { mode: 'keep' }, ctx.log)
   ctx.log.info(`Weights restored and verified: ${Object.values(run.restore).map(describeWeights).join('; ')}`)
   return restored
+}
+
+async function rereadRoutes(ctx: RunContext, routes: Route[]): Promise<Route[]> {
+  return readRoutes(
+    ctx.clients.elb,
+    routes.filter((r) => r.kind === 'listener').map((r) => r.arn),
+    routes.filter((r) => r.kind === 'rule').map((r) => r.arn)
+  )
+}
+
+function weightOn(restore: Record<string, Weights>, fleet: string): number {
+  const first = Object.values(restore)[0] ?? {}
+  const total = Object.values(first).reduce((a, b) => a + b, 0)
+  return total === 0 ? 0 : Math.round(((first[fleet] ?? 0) / total) * 100)
 }
 
 function everyRoute(routes: Route[], weights: Weights): Record<string, Weights> {

@@ -1,0 +1,195 @@
+// The rules a release engineer trusts this action with: traffic never stays on a failed fleet
+// silently, a cancel stops traffic moving, locks never strand a rollback, records stay truthful.
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { cleanup } from '../../src/cleanup.js'
+import { parseConfig, type RawInputs } from '../../src/config.js'
+import { deploy } from '../../src/deploy.js'
+import { promote } from '../../src/promote.js'
+import { TAG } from '../../src/records.js'
+import { rollback } from '../../src/rollback.js'
+import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog } from './fake-aws.js'
+
+let clock: FakeClock
+let aws: FakeAws
+
+beforeEach(() => {
+  clock = new FakeClock()
+  aws = new FakeAws(clock)
+  aws.addListener(LISTENER, 100, 0)
+  aws.fleet(BLUE, 2, 'b')
+  aws.fleet(GREEN, 2, 'a')
+  aws.knownAlarms.add('web-5xx')
+  aws.tags.set(BLUE, { [TAG.version]: 'v1', [TAG.role]: 'live' })
+})
+afterEach(() => aws.reset())
+
+function config(extra: RawInputs = {}) {
+  return parseConfig({ 'listener-arns': LISTENER, commands: 'true', version: 'v2', 'step-wait': '2m', alarms: 'web-5xx', strategy: 'canary', ...extra }, { region: 'us-east-1' })
+}
+
+function stickyListener(green: number): void {
+  aws.listeners.set(LISTENER, [
+    {
+      Type: 'forward',
+      ForwardConfig: {
+        TargetGroups: [{ TargetGroupArn: BLUE, Weight: 100 - green }, { TargetGroupArn: GREEN, Weight: green }],
+        TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 }
+      }
+    }
+  ])
+}
+
+describe('restores release sticky clients', () => {
+  it('a failed canary on a sticky listener is restored with stickiness off, and says so', async () => {
+    stickyListener(0)
+    aws.alarm = () => (aws.greenHistory().at(-1) === 10 ? 'ALARM' : 'OK')
+    const report = await deploy(config(), context(clock))
+    expect(report.result).toBe('rolled-back')
+    const restoreWrite = aws.writes.at(-1)!.actions[0]
+    expect(restoreWrite.ForwardConfig?.TargetGroupStickinessConfig).toEqual({ Enabled: false })
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+    expect(report.warnings.join('\n')).toMatch(/stickiness was turned off/)
+    // The shift itself kept the listener's stickiness as it was (stickiness: keep).
+    expect(aws.writes[0].actions[0].ForwardConfig?.TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: 3600 })
+  })
+})
+
+describe('cancellation stops traffic from moving', () => {
+  it('with step-wait 0 a cancel during the first write stops before the next step and restores', async () => {
+    const cancel = new AbortController()
+    aws.elb.on(ModifyListenerCommand).callsFake(async (input) => {
+      aws.writes.push({ at: clock.now(), arn: input.ListenerArn, actions: structuredClone(input.DefaultActions) })
+      aws.listeners.set(input.ListenerArn, structuredClone(input.DefaultActions))
+      cancel.abort(new Error('SIGINT'))
+      return {}
+    })
+    const report = await deploy(config({ 'step-wait': '0' }), context(clock, cancel.signal))
+    expect(aws.greenHistory()).toEqual([10, 0])
+    expect(report.result).toBe('rolled-back')
+    expect(report.failure?.what).toMatch(/cancelled/)
+  })
+
+  it('a cancelled promote goes back to the paused canary, which stays a canary', async () => {
+    aws.addListener(LISTENER, 90, 10)
+    aws.tags.set(GREEN, { [TAG.version]: 'v2', [TAG.role]: 'canary' })
+    const cancel = new AbortController()
+    clock.onTick = () => {
+      if (aws.greenHistory().at(-1) === 50) cancel.abort(new Error('SIGINT'))
+    }
+    const ctx = context(clock, cancel.signal)
+    const report = await promote(config({ operation: 'promote' }), ctx)
+    expect(report.result).toBe('paused')
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 90, [GREEN]: 10 })
+    expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('canary')
+    expect(ctx.saved.at(-1)).toMatchObject({ finished: true, trafficMoved: false })
+  })
+})
+
+describe('locks never strand a rollback', () => {
+  it('the post step releases the lock even when its own restore fails', async () => {
+    aws.tags.set(BLUE, { [TAG.lock]: `id=r expires=${new Date(clock.now() + 3600_000).toISOString()} holder=x` })
+    aws.addListener(LISTENER, 50, 50)
+    aws.ignoreWrites = 100
+    const progress = {
+      region: 'us-east-1', runId: 'r', pair: [BLUE, GREEN] as [string, string], newFleet: GREEN, listenerArns: [LISTENER], ruleArns: [],
+      trafficMoved: true, restore: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 } }, commandIds: [], lockArn: BLUE, finished: false
+    }
+    const log = new ListLog()
+    await expect(cleanup(progress, context(clock).clients, log, clock)).rejects.toThrow(/did not stick/)
+    expect(log.text()).toMatch(/error: Could not restore the starting weights.*run the rollback operation now/)
+    expect(aws.tags.get(BLUE)?.[TAG.lock]).toBeUndefined()
+  })
+
+  it('rollback takes the lock from a run that holds it, and that run stops touching traffic', async () => {
+    aws.addListener(LISTENER, 100, 0)
+    const ctx = context(clock)
+    // The deploy is at its first hold when a person runs rollback.
+    let rolledBack = false
+    clock.onTick = () => {
+      if (!rolledBack && aws.greenHistory().at(-1) === 10) {
+        rolledBack = true
+        void rollback(config({ operation: 'rollback' }), { ...context(clock), run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1' } })
+      }
+    }
+    const report = await deploy(config(), ctx)
+    expect(report.result).toBe('failed')
+    expect(report.failure?.what).toMatch(/another run took over the deploy lock/)
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+    expect(aws.greenHistory()).toEqual([10, 0])
+  })
+})
+
+describe('decisions are checked again once the lock is held', () => {
+  it('refuses when traffic changed between reading the routes and taking the lock', async () => {
+    const sleep = clock.sleep
+    clock.sleep = async (ms, signal) => {
+      // Another run finished its flip while this one was taking the lock.
+      aws.addListener(LISTENER, 0, 100)
+      clock.sleep = sleep
+      return sleep(ms, signal)
+    }
+    await expect(deploy(config(), context(clock))).rejects.toThrow(/Traffic changed while this run was starting/)
+    expect(aws.ssm.calls().filter((c) => c.args[0].constructor.name === 'SendCommandCommand')).toHaveLength(0)
+    expect(aws.tags.get(BLUE)?.[TAG.lock]).toBeUndefined()
+  })
+})
+
+describe('records stay truthful', () => {
+  it('a deploy that stops before sending commands leaves the idle fleet a valid rollback target', async () => {
+    aws.tags.set(GREEN, { [TAG.version]: 'v0', [TAG.role]: 'previous' })
+    aws.offline.add(aws.targets.get(GREEN)![0])
+    const report = await deploy(config(), context(clock))
+    expect(report.result).toBe('failed')
+    expect(aws.tags.get(GREEN)).toEqual({ [TAG.version]: 'v0', [TAG.role]: 'previous' })
+  })
+
+  it('rollback of a failed fleet keeps it marked failed, so a second rollback will not return to it', async () => {
+    aws.addListener(LISTENER, 0, 100)
+    aws.tags.set(GREEN, { [TAG.version]: 'v2', [TAG.role]: 'failed' })
+    aws.tags.set(BLUE, { [TAG.version]: 'v1', [TAG.role]: 'previous' })
+    await rollback(config({ operation: 'rollback' }), context(clock))
+    expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('failed')
+    await expect(rollback(config({ operation: 'rollback' }), context(clock))).rejects.toThrow(/holds a failed deploy of v2/)
+  })
+
+  it('an AWS error before traffic moves keeps the report (commands shown) and names the next step', async () => {
+    aws.health = () => {
+      throw Object.assign(new Error('User is not authorized to perform: elasticloadbalancing:DescribeTargetHealth'), { name: 'AccessDenied' })
+    }
+    aws.fleet(GREEN, 2, 'a')
+    // Discovery reads health too; fail only once the commands ran.
+    const health = aws.health
+    aws.health = () => ({ state: 'healthy' })
+    aws.command = () => {
+      aws.health = health
+      return { status: 'Success', exitCode: 0 }
+    }
+    const report = await deploy(config(), context(clock))
+    expect(report.result).toBe('failed')
+    expect(report.headline).toMatch(/AccessDenied: .*no traffic was moved: grant the permission named/)
+    expect(report.commands?.succeeded).toBe(2)
+    expect(aws.writes).toHaveLength(0)
+  })
+})
+
+describe('promote follows canary-steps', () => {
+  it('without strategy: canary, still walks 50 then 100', async () => {
+    aws.addListener(LISTENER, 90, 10)
+    aws.tags.set(GREEN, { [TAG.role]: 'canary' })
+    const report = await promote(parseConfig({ operation: 'promote', 'listener-arns': LISTENER, 'step-wait': '1m' }, { region: 'us-east-1' }), context(clock))
+    expect(report.result).toBe('succeeded')
+    expect(aws.greenHistory()).toEqual([50, 100])
+  })
+})
+
+describe('rollback records its progress for the post step', () => {
+  it('saves the lock it holds and marks itself finished at the end', async () => {
+    aws.addListener(LISTENER, 90, 10)
+    aws.tags.set(GREEN, { [TAG.role]: 'canary' })
+    const ctx = context(clock)
+    await rollback(config({ operation: 'rollback' }), ctx)
+    expect(ctx.saved[0]).toMatchObject({ lockArn: BLUE, finished: false })
+    expect(ctx.saved.at(-1)).toMatchObject({ finished: true })
+  })
+})
