@@ -167,6 +167,8 @@ export interface ApiCall {
   operation: string
   /** The request parameters as received (decoded). */
   params: unknown
+  /** When the answer was computed (after the injected latency): what it shows is the world at this time. */
+  answeredAt?: number
   /** HTTP status returned; error code when failed. */
   status: number
   errorCode?: string

@@ -66,7 +66,14 @@ const COMMENT_MAX = 100
 // SendCommand's delivery timeout cannot be shorter than this.
 const MIN_DELIVERY_TIMEOUT_S = 30
 
-const DEFAULT_POLL: PollSettings = { initialMs: 250, factor: 1.5, maxMs: 2000 }
+// Status is polled quickly at first (short commands end within a second), then about once a
+// second: a command that finished is noticed within about a second, and waiting on the commands
+// costs a deploy little more than the commands themselves.
+const DEFAULT_POLL: PollSettings = { initialMs: 250, factor: 1.5, maxMs: 1000 }
+// Each round lists every unfinished command. With many commands, rounds are spaced so that the
+// listings stay under this rate (SSM throttles per account and API; other tools share it): 20
+// commands (1,000 instances) are polled every 2 s until some finish, then faster again.
+const LISTINGS_PER_SECOND = 10
 // The agent stops a script at its execution timeout and reports within seconds; the grace covers
 // delivery and that report, so a command is only cancelled once it has clearly overrun.
 const TIMEOUT_GRACE_MS = 30_000
@@ -76,6 +83,8 @@ const NOT_YET_VISIBLE_MS = 60_000
 const PROGRESS_EVERY_MS = 30_000
 // Listings of different commands in one round run side by side, a few at a time.
 const LISTINGS_AT_ONCE = 5
+// Instance checks before sending, likewise.
+const DESCRIBES_AT_ONCE = 5
 // Output of failed instances: a bounded number of GetCommandInvocation calls, a few at a time.
 const OUTPUT_FETCHES_MAX = 20
 const OUTPUT_FETCHES_AT_ONCE = 5
@@ -94,7 +103,8 @@ const SHELL_DOCUMENTS = new Set(['AWS-RunShellScript', 'AWS-RunPowerShellScript'
  */
 export async function checkInstancesReady(ssm: SSMClient, instanceIds: string[]): Promise<void> {
   const seen = new Map<string, InstanceInformation>()
-  for (const batch of chunks(instanceIds, IDS_PER_DESCRIBE)) {
+  // A few batches at a time: one after the other, 1,000 instances would wait on 20 round trips.
+  await inGroups(chunks(instanceIds, IDS_PER_DESCRIBE), DESCRIBES_AT_ONCE, async (batch) => {
     let NextToken: string | undefined
     do {
       const page = await ssm.send(
@@ -103,7 +113,7 @@ export async function checkInstancesReady(ssm: SSMClient, instanceIds: string[])
       for (const info of page.InstanceInformationList ?? []) if (info.InstanceId) seen.set(info.InstanceId, info)
       NextToken = page.NextToken
     } while (NextToken)
-  }
+  })
   const notReady = instanceIds.flatMap((id) => {
     const info = seen.get(id)
     if (!info) return [`${id} (not managed by SSM)`]
@@ -283,7 +293,8 @@ async function waitForInvocations(ssm: SSMClient, request: CommandRequest, ctx: 
     const unfinished = sent.filter((c) => !c.finished)
     if (unfinished.length === 0) return timedOut
     const untilDeadline = Math.min(...unfinished.map(deadline)) - clock.now()
-    await clock.sleep(Math.max(0, Math.min(interval, untilDeadline)), signal)
+    const spacing = Math.max(interval, (unfinished.length * 1000) / LISTINGS_PER_SECOND)
+    await clock.sleep(Math.max(0, Math.min(spacing, untilDeadline)), signal)
     interval = Math.min(poll.maxMs, interval * poll.factor)
 
     // One listing per unfinished command per round: a few calls for the fleet, not one per instance.

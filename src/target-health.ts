@@ -81,7 +81,10 @@ export async function waitHealthy(elb: ElasticLoadBalancingV2Client, targetGroup
         `Not every target of ${name} was healthy after health-timeout (${Math.round(options.timeoutMs / 1000)}s): ${describeTargets(notHealthy)}; raise health-timeout if the app needs longer to start, or fix the new version`
       )
     }
-    await clock.sleep(pollMs, options.signal)
+    // All healthy but not yet checked long enough on the new code: look again exactly when the
+    // minimum is reached rather than a whole poll later, which would only add to the deploy's time.
+    const untilMinimum = started + cadence.detectUnhealthyMs - now
+    await clock.sleep(healthy === targets.length && untilMinimum > 0 ? Math.min(pollMs, untilMinimum) : pollMs, options.signal)
   }
 }
 

@@ -191,6 +191,7 @@ export async function startAwsEndpoint(
       return
     }
     const requestId = randomUUID()
+    call.answeredAt = Date.now()
     let reply: Reply
     if (fault === 'throttle') {
       const error = throttleError(decoded.service)
