@@ -15,11 +15,22 @@ export const USER_AGENT = 'alb-blue-green-deploy-action/0.1.0'
  * which matters when a large fleet is polled; attempts stay bounded so that an outage fails the
  * step rather than hanging it. Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables.
  */
-export function createClients(region: string, maxAttempts = 8): AwsClients {
-  const config = { region, maxAttempts, retryMode: 'adaptive', customUserAgent: USER_AGENT }
+export function createClients(region: string, elb?: ElasticLoadBalancingV2Client, maxAttempts = MAX_ATTEMPTS): AwsClients {
+  const config = clientConfig(region, maxAttempts)
   return {
-    elb: new ElasticLoadBalancingV2Client(config),
+    elb: elb ?? new ElasticLoadBalancingV2Client(config),
     ssm: new SSMClient(config),
     cloudwatch: new CloudWatchClient(config)
   }
+}
+
+const MAX_ATTEMPTS = 8
+
+function clientConfig(region: string, maxAttempts: number) {
+  return { region, maxAttempts, retryMode: 'adaptive', customUserAgent: USER_AGENT }
+}
+
+/** The load balancer client alone: the first request of every run goes through it. */
+export function createElbClient(region: string): ElasticLoadBalancingV2Client {
+  return new ElasticLoadBalancingV2Client(clientConfig(region, MAX_ATTEMPTS))
 }

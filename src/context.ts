@@ -1,5 +1,6 @@
 import type { AwsClients } from './aws-clients.js'
 import type { Clock } from './clock.js'
+import type { Route } from './forward-action.js'
 import type { RunIdentity } from './lock.js'
 import type { Log } from './log.js'
 import type { Progress } from './progress.js'
@@ -13,4 +14,6 @@ export interface RunContext {
   /** Aborts when the runner cancels the step (SIGINT/SIGTERM). */
   signal: AbortSignal
   saveProgress(progress: Progress): void
+  /** The routes as read at the very start of the run (see main.ts), when already requested. */
+  routesAtStart?: Promise<Route[]>
 }

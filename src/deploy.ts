@@ -25,7 +25,8 @@ import { describeWeights } from './traffic-state.js'
 export async function deploy(config: Config, ctx: RunContext): Promise<RunReport> {
   const report = newReport(config, ctx.clock.now(), ctx.run.url)
   const deadline = report.startedAt + config.timeoutMs
-  const found = await discover(config, ctx.clients.elb)
+  // Alarms are read alongside the routes: a misspelt alarm name fails a dry run too.
+  const [found, alarmsAtStart] = await Promise.all([discover(config, ctx.clients.elb, ctx.routesAtStart), readAlarms(ctx.clients.cloudwatch, config.alarms)])
   const { newFleet, stableFleet } = chooseIdleFleet(found)
   const instanceIds = found.fleets[newFleet].instances.map((t) => t.id)
   if (instanceIds.length === 0) {
@@ -41,20 +42,26 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   }
 
   // An alarm already firing would fail the first hold anyway; stopping now spares the users the canary.
-  const alarmsBefore = firing(await readAlarms(ctx.clients.cloudwatch, config.alarms))
+  const alarmsBefore = firing(alarmsAtStart)
   if (alarmsBefore.length > 0) {
     describeFleetsAndRoutes(report, found, { routes: found.routes })
     report.failure = { what: `alarm ${alarmsBefore.map((a) => a.name).join(', ')} already in ALARM`, at: ctx.clock.now(), step: 0, weight: 0 }
     return finish(report, ctx, 'failed', `Alarm ${alarmsBefore.map((a) => a.name).join(', ')} is in ALARM before the deploy; nothing was changed: fix what it reports, then deploy again`)
   }
 
+  // Read-only, so it runs while the lock is taken; its answer is awaited before anything is sent.
+  const instancesReady = checkInstancesReady(ctx.clients.ssm, instanceIds)
+  instancesReady.catch(() => undefined)
   const lockArn = lockHolderArn(found.traffic.pair)
-  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log)
-  // Everything above was decided before the lock: a run that finished meanwhile may have made the
-  // idle fleet live. Deploying to it now would take down the fleet serving the users.
-  const changed = await routesChangedSince(ctx, found).catch(async (e) => {
-    await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch(() => undefined)
-    throw e
+  // Everything decided so far was decided before the lock: a run that finished meanwhile may have
+  // made the idle fleet live, and deploying to it would take down the fleet serving the users. So
+  // the weights are read again once this run's lock is written, and must not have moved.
+  let changed: string | undefined
+  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log, {
+    known: found.lock ?? null,
+    whileSettling: async () => {
+      changed = await routesChangedSince(ctx, found)
+    }
   })
   if (changed) {
     await releaseLock(ctx.clients.elb, lockArn, ctx.run)
@@ -83,13 +90,16 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   // Set when traffic could not be put back: the post step must then try again.
   let unresolved = false
   let recordedDeploying = false
+  let recording: Promise<void> = Promise.resolve()
   try {
     // The idle fleet serves nothing, so every instance takes the new code at once.
-    await checkInstancesReady(ctx.clients.ssm, instanceIds)
-    // Recorded only now: a deploy that stops before sending anything leaves the fleet as it was,
-    // so it stays a valid rollback target.
-    await record(ctx, newFleet, records[newFleet])
-    recordedDeploying = true
+    await instancesReady
+    // Recorded only now, as the commands go out: a deploy that stops before sending anything
+    // leaves the fleet as it was, so it stays a valid rollback target.
+    recording = record(ctx, newFleet, records[newFleet]).then(() => {
+      recordedDeploying = true
+    })
+    recording.catch(() => undefined)
     const commands = await runCommand(
       ctx.clients.ssm,
       {
@@ -109,6 +119,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
         onSent: (ids) => ctx.saveProgress({ ...progress, commandIds: (progress.commandIds = ids) })
       }
     )
+    await recording
     report.outputs.commandId = commands.commandIds[0]
     report.commands = {
       commandIds: commands.commandIds,
@@ -184,14 +195,14 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     }
     records[newFleet] = { ...records[newFleet], role: 'live' }
     records[stableFleet] = { ...records[stableFleet], role: 'previous' }
-    await recordAfterTraffic(ctx, report, newFleet, records[newFleet])
-    await recordAfterTraffic(ctx, report, stableFleet, records[stableFleet])
+    await Promise.all([recordAfterTraffic(ctx, report, newFleet, records[newFleet]), recordAfterTraffic(ctx, report, stableFleet, records[stableFleet])])
     Object.assign(report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet })
     describeFleetsAndRoutes(report, found, { routes, records })
     return finish(report, ctx, 'succeeded', `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`)
   } catch (error) {
     if (progress.trafficMoved) throw error // runTrafficSteps restores; reaching here means it could not say so
     // Before traffic moved every failure ends the same way: nothing reached the new fleet.
+    await recording.catch(() => undefined)
     const sent = progress.commandIds.length > 0
     records[newFleet] = sent ? { ...records[newFleet], role: 'failed' } : found.fleets[newFleet].record
     if (sent) await record(ctx, newFleet, records[newFleet]).catch((e) => ctx.log.warning(`Could not record the failed deploy: ${(e as Error).message}`))

@@ -26,8 +26,12 @@ export interface Discovery {
 }
 
 /** Reads everything a run decides from: routes, weights, the pair's groups, records, health. */
-export async function discover(config: Pick<Config, 'listenerArns' | 'ruleArns' | 'pair'>, elb: ElasticLoadBalancingV2Client): Promise<Discovery> {
-  const routes = await readRoutes(elb, config.listenerArns, config.ruleArns)
+export async function discover(
+  config: Pick<Config, 'listenerArns' | 'ruleArns' | 'pair'>,
+  elb: ElasticLoadBalancingV2Client,
+  routesAtStart?: Promise<Route[]>
+): Promise<Discovery> {
+  const routes = await (routesAtStart ?? readRoutes(elb, config.listenerArns, config.ruleArns))
   const traffic = readTrafficState(routes, config.pair)
   const [groups, tags, health] = await Promise.all([
     describeTargetGroups(elb, traffic.pair),

@@ -4,9 +4,10 @@ import type { Clock } from './clock.js'
 import { DeployError } from './errors.js'
 import { readTags, removeTags, writeTags } from './load-balancer.js'
 import type { Log } from './log.js'
-import { decodeLock, encodeLock, TAG } from './records.js'
+import { decodeLock, encodeLock, type Lock, TAG } from './records.js'
 
-const SETTLE_MS = 250
+// Longer than a competing run needs between reading the lock and writing its own (one round trip).
+const SETTLE_MS = 100
 
 /** This run, as other runs see it in the lock. */
 export interface RunIdentity {
@@ -27,9 +28,11 @@ export async function acquireLock(
   ttlMs: number,
   clock: Clock,
   log: Log,
-  force = false
+  options: { force?: boolean; known?: Lock | null; whileSettling?: () => Promise<unknown> } = {}
 ): Promise<void> {
-  const held = decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])
+  const { force = false } = options
+  // The holder as the caller just read it (discovery reads the same tags), or read now.
+  const held = options.known !== undefined ? (options.known ?? undefined) : decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])
   if (held && held.id !== run.id) {
     if (force && held.expiresAt > clock.now()) {
       log.warning(`Taking the deploy lock from ${held.holder} (held until ${new Date(held.expiresAt).toISOString()}): a rollback goes first; that run stops changing traffic at its next step`)
@@ -43,7 +46,12 @@ export async function acquireLock(
   await writeTags(elb, lockArn, { [TAG.lock]: encodeLock({ id: run.id, holder: run.url, expiresAt: clock.now() + ttlMs }) })
   // Tags have no compare-and-set. Waiting a moment before reading back means that of two runs
   // writing at nearly the same time, the first reads the second's lock and gives way.
-  await clock.sleep(SETTLE_MS)
+  try {
+    await Promise.all([clock.sleep(SETTLE_MS), options.whileSettling?.()])
+  } catch (error) {
+    await releaseLock(elb, lockArn, run).catch(() => undefined)
+    throw error
+  }
   const after = decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])
   if (after?.id !== run.id) {
     throw new DeployError(`Another run took the deploy lock at the same moment: ${after?.holder ?? 'unknown'}; run this one again once it has finished`)

@@ -1,80 +1,51 @@
-import * as core from '@actions/core'
-import { createClients } from './aws-clients.js'
-import { systemClock } from './clock.js'
-import { INPUT_DEFAULTS, type Config, parseConfig } from './config.js'
-import type { RunContext } from './context.js'
-import { deploy } from './deploy.js'
-import { DeployError } from './errors.js'
-import { actionsLog } from './log.js'
-import { setOutputs } from './outputs.js'
-import { saveProgress } from './progress.js'
-import { promote } from './promote.js'
-import type { RunReport } from './report.js'
-import { newReport } from './report-builder.js'
-import { rollback } from './rollback.js'
-import { runIdentity } from './run-identity.js'
-import { status } from './status.js'
-import { renderSummary } from './summary.js'
+import { createElbClient } from './aws-clients.js'
+import { type Config, INPUT_DEFAULTS, parseConfig } from './config.js'
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { readRoutes } from './load-balancer.js'
 
-const OPERATIONS: Record<Config['operation'], (config: Config, ctx: RunContext) => Promise<RunReport>> = {
-  deploy,
-  promote,
-  rollback,
-  status
-}
-
-/** The main step: inputs in, one operation, outputs and the job summary out. */
+/**
+ * The main step's first stage. Every operation starts by reading the routes, so that request goes
+ * out first, and the rest of the action (SSM, CloudWatch, the runner toolkit, the operations) loads
+ * while it is on the wire: loading all of it first would add its start-up time to every run.
+ */
 export async function run(): Promise<void> {
-  const cancel = new AbortController()
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (!cancel.signal.aborted) core.warning(`Received ${signal}: stopping, and restoring traffic if it moved`)
-    cancel.abort(new DeployError(`The run was cancelled (${signal})`))
-  }
-  // The runner sends SIGINT on cancel, SIGTERM 7.5 s later, then kills: handle both to restore in time.
-  process.on('SIGINT', onSignal)
-  process.on('SIGTERM', onSignal)
   const startedAt = Date.now()
   let config: Config | undefined
+  let inputError: unknown
   try {
     config = parseConfig(readInputs(), { region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION, sha: process.env.GITHUB_SHA })
-    const ctx: RunContext = {
-      clients: createClients(config.region),
-      clock: systemClock,
-      log: actionsLog,
-      run: runIdentity(),
-      signal: cancel.signal,
-      saveProgress
-    }
-    const report = await OPERATIONS[config.operation](config, ctx)
-    setOutputs(report)
-    await writeSummary(report)
-    if (failed(report)) core.setFailed(report.headline)
   } catch (error) {
-    const message = error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`
-    const report = newReport(config ?? { operation: 'deploy', dryRun: false, version: '' }, startedAt)
-    report.result = 'failed'
-    report.headline = error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`
-    report.finishedAt = Date.now()
-    setOutputs(report)
-    await writeSummary(report).catch(() => undefined)
-    core.setFailed(message)
-  } finally {
-    process.off('SIGINT', onSignal)
-    process.off('SIGTERM', onSignal)
+    inputError = error
   }
+  const elb = config ? createElbClient(config.region) : undefined
+  const sent = elb ? requestSent(elb) : undefined
+  const routes = config && elb ? readRoutes(elb, config.listenerArns, config.ruleArns) : undefined
+  // Awaited by the operation; a failure surfaces there, with its context.
+  routes?.catch(() => undefined)
+  // Loading the rest is synchronous work: let the request leave first (credentials and signing
+  // take a few asynchronous hops), so that the two overlap.
+  if (sent && routes) await Promise.race([sent, routes.catch(() => undefined)])
+  const { runOperation } = await import('./run-operation.js')
+  await runOperation({ startedAt, config, inputError, elb, routes })
 }
 
-/** A deploy or promote that did not get its traffic where it was asked to is a failed step. */
-function failed(report: RunReport): boolean {
-  if (report.result === 'failed') return true
-  return report.result === 'rolled-back' && report.operation !== 'rollback'
+/**
+ * The inputs as the runner passes them (INPUT_<NAME>, spaces as underscores, upper case), read the
+ * way @actions/core's getInput reads them, without loading that toolkit before the first request.
+ */
+export function readInputs(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(Object.keys(INPUT_DEFAULTS).map((name) => [name, (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim()]))
 }
 
-function readInputs(): Record<string, string> {
-  return Object.fromEntries(Object.keys(INPUT_DEFAULTS).map((name) => [name, core.getInput(name)]))
-}
-
-async function writeSummary(report: RunReport): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return
-  await core.summary.addRaw(renderSummary(report), true).write()
+/** Resolves when the client hands its first request to the HTTP handler (signed, about to go). */
+function requestSent(elb: ElasticLoadBalancingV2Client): Promise<void> {
+  return new Promise((resolve) => {
+    elb.middlewareStack.add(
+      (next) => async (args) => {
+        resolve()
+        return next(args)
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'firstRequestSent' }
+    )
+  })
 }

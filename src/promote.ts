@@ -24,7 +24,7 @@ import { describeWeights } from './traffic-state.js'
 export async function promote(config: Config, ctx: RunContext): Promise<RunReport> {
   const report = newReport(config, ctx.clock.now(), ctx.run.url)
   const deadline = report.startedAt + config.timeoutMs
-  const found = await discover(config, ctx.clients.elb)
+  const found = await discover(config, ctx.clients.elb, ctx.routesAtStart)
   const { traffic, fleets } = found
   if (!traffic.percent) {
     throw new DeployError(`The routes disagree (${traffic.routes.map((r) => describeWeights(r.weights)).join(' vs ')}); run rollback to put traffic back on the stable fleet`)
@@ -52,10 +52,12 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
   }
 
   const lockArn = lockHolderArn(traffic.pair)
-  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log)
-  const changed = await routesChangedSince(ctx, found).catch(async (e) => {
-    await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch(() => undefined)
-    throw e
+  let changed: string | undefined
+  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log, {
+    known: found.lock ?? null,
+    whileSettling: async () => {
+      changed = await routesChangedSince(ctx, found)
+    }
   })
   if (changed) {
     await releaseLock(ctx.clients.elb, lockArn, ctx.run)
@@ -141,8 +143,7 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
     }
     records[newFleet] = { ...records[newFleet], role: 'live' }
     records[stableFleet] = { ...records[stableFleet], role: 'previous' }
-    await recordAfterTraffic(ctx, report, newFleet, records[newFleet])
-    await recordAfterTraffic(ctx, report, stableFleet, records[stableFleet])
+    await Promise.all([recordAfterTraffic(ctx, report, newFleet, records[newFleet]), recordAfterTraffic(ctx, report, stableFleet, records[stableFleet])])
     Object.assign(report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet, deployed: newFleet })
     describeFleetsAndRoutes(report, found, { routes: outcome.routes, records })
     return finish(report, ctx, 'succeeded', `Promoted ${targetGroupName(newFleet)}${records[newFleet].version ? ` (${records[newFleet].version})` : ''} to all traffic; ${targetGroupName(stableFleet)} keeps running for a rollback`)

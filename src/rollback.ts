@@ -21,7 +21,7 @@ import { describeWeights } from './traffic-state.js'
  */
 export async function rollback(config: Config, ctx: RunContext): Promise<RunReport> {
   const report = newReport(config, ctx.clock.now(), ctx.run.url)
-  const found = await discover(config, ctx.clients.elb)
+  const found = await discover(config, ctx.clients.elb, ctx.routesAtStart)
   const { target, from, why } = chooseRollbackTarget(found)
   const restore = Object.fromEntries(found.routes.map((r) => [r.arn, { [target]: 100, [from]: 0 }]))
   Object.assign(report.outputs, { live: from, idle: target })
@@ -32,7 +32,7 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
   }
   const lockArn = lockHolderArn(found.traffic.pair)
   // Forced: a rollback is how a person stops the bleeding, also when the run holding the lock died.
-  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log, true)
+  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log, { force: true, known: found.lock ?? null })
   const progress: Progress = {
     region: config.region,
     runId: ctx.run.id,

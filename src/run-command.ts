@@ -66,10 +66,11 @@ const COMMENT_MAX = 100
 // SendCommand's delivery timeout cannot be shorter than this.
 const MIN_DELIVERY_TIMEOUT_S = 30
 
-// Status is polled quickly at first (short commands end within a second), then about once a
+// Status is polled quickly at first (short commands end within a second: the first look comes
+// 100 ms after sending), then about once a
 // second: a command that finished is noticed within about a second, and waiting on the commands
 // costs a deploy little more than the commands themselves.
-const DEFAULT_POLL: PollSettings = { initialMs: 250, factor: 1.5, maxMs: 1000 }
+const DEFAULT_POLL: PollSettings = { initialMs: 100, factor: 1.5, maxMs: 1000 }
 // Each round lists every unfinished command. With many commands, rounds are spaced so that the
 // listings stay under this rate (SSM throttles per account and API; other tools share it): 20
 // commands (1,000 instances) are polled every 2 s until some finish, then faster again.

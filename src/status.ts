@@ -9,7 +9,7 @@ import { describeWeights } from './traffic-state.js'
 /** `operation: status`: reads and reports, changes nothing. */
 export async function status(config: Config, ctx: RunContext): Promise<RunReport> {
   const report = newReport(config, ctx.clock.now(), ctx.run.url)
-  const found = await discover(config, ctx.clients.elb)
+  const found = await discover(config, ctx.clients.elb, ctx.routesAtStart)
   describeFleetsAndRoutes(report, found, { routes: found.routes })
   report.headline = trafficHeadline(found)
   report.outputs.live = found.traffic.live

@@ -208,7 +208,7 @@ describe('runCommand', () => {
     const clock = fakeClock()
     fakeSsm(clock, (_id, round) => (round < 12 ? inProgress : success))
     await runCommand(ssm, request(['i-a']), { clock, log: memoryLog() })
-    expect(clock.sleeps.slice(0, 3)).toEqual([250, 375, 562.5])
+    expect(clock.sleeps.slice(0, 3)).toEqual([100, 150, 225])
     expect(Math.max(...clock.sleeps)).toBe(1000)
     expect(clock.sleeps.at(-1)).toBe(1000)
   })
