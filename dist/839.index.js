@@ -867,7 +867,14 @@ async function collectResults(ssm, instanceIds, sent, log, signal) {
         for (const instanceId of command.instanceIds) {
             const inv = command.invocations.get(instanceId);
             const result = isFinal(inv) || !command.timedOut
-                ? { instanceId, status: inv?.Status ?? 'Pending', statusDetails: inv?.StatusDetails, durationMs: listedDuration(inv) }
+                ? {
+                    instanceId,
+                    status: inv?.Status ?? 'Pending',
+                    statusDetails: inv?.StatusDetails,
+                    durationMs: listedDuration(inv),
+                    // SSM reports Success only when every step exited 0; no call is spent to fetch it.
+                    ...(inv?.Status === 'Success' ? { exitCode: 0 } : {})
+                }
                 : {
                     instanceId,
                     status: 'TimedOut',

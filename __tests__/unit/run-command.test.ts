@@ -272,7 +272,7 @@ describe('runCommand', () => {
     expect(tail).toContain('step 100')
     expect(tail).not.toContain('step 60\n')
     expect(tail.endsWith('--- stderr ---\ndeploy.sh: migration failed')).toBe(true)
-    expect(outcome.results.find((r) => r.instanceId === 'i-a')).toEqual({ instanceId: 'i-a', status: 'Success', statusDetails: 'Success' })
+    expect(outcome.results.find((r) => r.instanceId === 'i-a')).toEqual({ instanceId: 'i-a', status: 'Success', statusDetails: 'Success', exitCode: 0 })
   })
 
   it('bounds the output fetches for a fleet where everything fails, and the tail to 4 KB', async () => {
