@@ -44,8 +44,15 @@ export interface CommandOutcome {
 
 export interface PollSettings {
   initialMs: number
+  /** Longest interval while the commands are young (see slowAfterMs). */
   maxMs: number
   factor: number
+  /** After this long, the interval follows the commands' age instead... */
+  slowAfterMs: number
+  /** ...at this share of it, */
+  slowShare: number
+  /** ...up to this. */
+  slowMaxMs: number
 }
 
 export interface RunCommandContext {
@@ -66,11 +73,12 @@ const COMMENT_MAX = 100
 // SendCommand's delivery timeout cannot be shorter than this.
 const MIN_DELIVERY_TIMEOUT_S = 30
 
-// Status is polled quickly at first (short commands end within a second: the first look comes
-// 100 ms after sending), then about once a
-// second: a command that finished is noticed within about a second, and waiting on the commands
-// costs a deploy little more than the commands themselves.
-const DEFAULT_POLL: PollSettings = { initialMs: 100, factor: 1.5, maxMs: 1000 }
+// Status is polled quickly at first (the first look 100 ms after sending), then every half second
+// for the first 30 s: most deploy scripts end by then, and each is noticed within half a second.
+// A long script is then looked at less often, at a tenth of its age, up to every 5 s: noticing it
+// late costs at most a tenth of its run, and a ten-minute script costs a few hundred calls, not
+// a thousand.
+const DEFAULT_POLL: PollSettings = { initialMs: 100, factor: 1.5, maxMs: 500, slowAfterMs: 30_000, slowShare: 0.1, slowMaxMs: 5000 }
 // Each round lists every unfinished command. With many commands, rounds are spaced so that the
 // listings stay under this rate (SSM throttles per account and API; other tools share it): 20
 // commands (1,000 instances) are polled every 2 s until some finish, then faster again.
@@ -296,7 +304,8 @@ async function waitForInvocations(ssm: SSMClient, request: CommandRequest, ctx: 
     const untilDeadline = Math.min(...unfinished.map(deadline)) - clock.now()
     const spacing = Math.max(interval, (unfinished.length * 1000) / LISTINGS_PER_SECOND)
     await clock.sleep(Math.max(0, Math.min(spacing, untilDeadline)), signal)
-    interval = Math.min(poll.maxMs, interval * poll.factor)
+    const age = clock.now() - Math.min(...sent.map((c) => c.sentAt))
+    interval = age < poll.slowAfterMs ? Math.min(poll.maxMs, interval * poll.factor) : Math.min(poll.slowMaxMs, Math.max(poll.maxMs, age * poll.slowShare))
 
     // One listing per unfinished command per round: a few calls for the fleet, not one per instance.
     await inGroups(unfinished, LISTINGS_AT_ONCE, async (command) => {

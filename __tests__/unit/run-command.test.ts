@@ -204,13 +204,28 @@ describe('runCommand', () => {
     expect(outcome.commandIds).toHaveLength(20)
   })
 
-  it('polls quickly at first and backs off to the maximum interval', async () => {
+  it('polls quickly at first and backs off to half a second while the command is young', async () => {
     const clock = fakeClock()
     fakeSsm(clock, (_id, round) => (round < 12 ? inProgress : success))
     await runCommand(ssm, request(['i-a']), { clock, log: memoryLog() })
     expect(clock.sleeps.slice(0, 3)).toEqual([100, 150, 225])
-    expect(Math.max(...clock.sleeps)).toBe(1000)
-    expect(clock.sleeps.at(-1)).toBe(1000)
+    expect(Math.max(...clock.sleeps)).toBe(500)
+    expect(clock.sleeps.at(-1)).toBe(500)
+  })
+
+  it('looks at a long-running command at a tenth of its age, at most every 5 s', async () => {
+    const clock = fakeClock()
+    fakeSsm(clock, (_id, round) => (round < 150 ? inProgress : success))
+    await runCommand(ssm, request(['i-a'], { executionTimeoutMs: 3600_000 }), { clock, log: memoryLog() })
+    const elapsed = clock.sleeps.reduce((a, b) => a + b, 0)
+    // 150 rounds span over 5 minutes (a fixed 1 s interval would spend them in 2.5 minutes).
+    expect(elapsed).toBeGreaterThan(5 * 60_000)
+    expect(Math.max(...clock.sleeps)).toBe(5000)
+    // 40 s in, the interval is a tenth of the age.
+    let t = 0
+    const at40s = clock.sleeps.find((ms) => (t += ms) > 40_000)
+    expect(at40s).toBeGreaterThanOrEqual(3500)
+    expect(at40s).toBeLessThanOrEqual(5000)
   })
 
   it('follows listing pages and counts them as one listing', async () => {
@@ -346,7 +361,7 @@ describe('runCommand', () => {
 
   it('logs progress when nothing changes for 30 s', async () => {
     const clock = fakeClock()
-    fakeSsm(clock, (_id, round) => (round < 40 ? inProgress : success))
+    fakeSsm(clock, (_id, round) => (round < 90 ? inProgress : success))
     const log = memoryLog()
     await runCommand(ssm, request(['i-a']), { clock, log })
     expect(log.lines.filter((l) => l === '0/1 done, 0 failed').length).toBeGreaterThanOrEqual(2)
