@@ -1,12 +1,11 @@
 import { createElbClient } from './aws-clients.js'
 import { type Config, INPUT_DEFAULTS, parseConfig } from './config.js'
-import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { readRoutes } from './load-balancer.js'
 
 /**
  * The main step's first stage. Every operation starts by reading the routes, so that request goes
- * out first, and the rest of the action (SSM, CloudWatch, the runner toolkit, the operations) loads
- * while it is on the wire: loading all of it first would add its start-up time to every run.
+ * out first, before the rest of the action (SSM, CloudWatch, the runner toolkit, the operations)
+ * is loaded: a run learns of a wrong ARN or missing permission without paying for all of it.
  */
 export async function run(): Promise<void> {
   const startedAt = Date.now()
@@ -18,13 +17,11 @@ export async function run(): Promise<void> {
     inputError = error
   }
   const elb = config ? createElbClient(config.region) : undefined
-  const sent = elb ? requestSent(elb) : undefined
   const routes = config && elb ? readRoutes(elb, config.listenerArns, config.ruleArns) : undefined
-  // Awaited by the operation; a failure surfaces there, with its context.
-  routes?.catch(() => undefined)
-  // Loading the rest is synchronous work: let the request leave first (credentials and signing
-  // take a few asynchronous hops), so that the two overlap.
-  if (sent && routes) await Promise.race([sent, routes.catch(() => undefined)])
+  // Loading the rest is synchronous work that would hold the request back until it is done (the
+  // socket is written from the event loop), so the answer is awaited first. A failure surfaces in
+  // the operation, with its context.
+  await routes?.catch(() => undefined)
   const { runOperation } = await import('./run-operation.js')
   await runOperation({ startedAt, config, inputError, elb, routes })
 }
@@ -37,15 +34,3 @@ export function readInputs(env: NodeJS.ProcessEnv = process.env): Record<string,
   return Object.fromEntries(Object.keys(INPUT_DEFAULTS).map((name) => [name, (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim()]))
 }
 
-/** Resolves when the client hands its first request to the HTTP handler (signed, about to go). */
-function requestSent(elb: ElasticLoadBalancingV2Client): Promise<void> {
-  return new Promise((resolve) => {
-    elb.middlewareStack.add(
-      (next) => async (args) => {
-        resolve()
-        return next(args)
-      },
-      { step: 'finalizeRequest', priority: 'low', name: 'firstRequestSent' }
-    )
-  })
-}
