@@ -3,7 +3,7 @@ import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/clie
 import { parseConfig, type RawInputs } from '../../src/config.js'
 import { deploy } from '../../src/deploy.js'
 import { TAG } from '../../src/records.js'
-import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, LISTENER_443 } from './fake-aws.js'
+import { BLUE, blueLive, context, FakeAws, FakeClock, GREEN, LISTENER, LISTENER_443 } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
 let aws: FakeAws
@@ -11,11 +11,7 @@ let aws: FakeAws
 beforeEach(() => {
   clock = new FakeClock()
   aws = new FakeAws(clock)
-  aws.addListener(LISTENER, 100, 0)
-  aws.fleet(BLUE, 3, 'b')
-  aws.fleet(GREEN, 3, 'a')
-  aws.knownAlarms.add('web-5xx')
-  aws.tags.set(BLUE, { [TAG.version]: 'v1', [TAG.role]: 'live' })
+  blueLive(aws, 3)
 })
 afterEach(() => aws.reset())
 

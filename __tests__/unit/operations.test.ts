@@ -6,7 +6,7 @@ import { promote } from '../../src/promote.js'
 import { TAG } from '../../src/records.js'
 import { rollback } from '../../src/rollback.js'
 import { status } from '../../src/status.js'
-import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog, RULE } from './fake-aws.js'
+import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog, RULE } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
 let aws: FakeAws

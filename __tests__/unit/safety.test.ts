@@ -8,7 +8,7 @@ import { deploy } from '../../src/deploy.js'
 import { promote } from '../../src/promote.js'
 import { TAG } from '../../src/records.js'
 import { rollback } from '../../src/rollback.js'
-import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog } from './fake-aws.js'
+import { BLUE, blueLive, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
 let aws: FakeAws
@@ -16,11 +16,7 @@ let aws: FakeAws
 beforeEach(() => {
   clock = new FakeClock()
   aws = new FakeAws(clock)
-  aws.addListener(LISTENER, 100, 0)
-  aws.fleet(BLUE, 2, 'b')
-  aws.fleet(GREEN, 2, 'a')
-  aws.knownAlarms.add('web-5xx')
-  aws.tags.set(BLUE, { [TAG.version]: 'v1', [TAG.role]: 'live' })
+  blueLive(aws, 2)
 })
 afterEach(() => aws.reset())
 

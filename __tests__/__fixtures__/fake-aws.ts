@@ -234,6 +234,15 @@ export class FakeAws {
   }
 }
 
+/** The usual start: blue live on v1 (100/0), both fleets registered, alarm web-5xx known and OK. */
+export function blueLive(aws: FakeAws, fleetSize: number): void {
+  aws.addListener(LISTENER, 100, 0)
+  aws.fleet(BLUE, fleetSize, 'b')
+  aws.fleet(GREEN, fleetSize, 'a')
+  aws.knownAlarms.add('web-5xx')
+  aws.tags.set(BLUE, { 'bluegreen:version': 'v1', 'bluegreen:role': 'live' })
+}
+
 export class ListLog implements Log {
   lines: string[] = []
   info = (m: string) => void this.lines.push(`info: ${m}`)
