@@ -38,7 +38,6 @@ export interface RunOutputs {
   weights?: Weights
 }
 
-export type FleetRole = 'live' | 'idle' | 'previous' | 'canary' | 'failed' | 'new' | 'stable'
 
 export interface FleetReport {
   targetGroupArn: string
