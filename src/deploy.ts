@@ -4,15 +4,15 @@ import type { Config } from './config.js'
 import type { RunContext } from './context.js'
 import { discover, type Discovery } from './discover.js'
 import { DeployError } from './errors.js'
-import { acquireLock, holdsLock, lockHolderArn, releaseLock } from './lock.js'
-import { readRoutes, removeTags, writeTags } from './load-balancer.js'
-import { pairWeights } from './forward-action.js'
+import { holdsLock, releaseLock } from './lock.js'
+import { removeTags, writeTags } from './load-balancer.js'
 import { planDeploy } from './plan.js'
 import type { Progress } from './progress.js'
 import { type FleetRecord, TAG, tagsFromRecord } from './records.js'
 import type { PlanReport, RunReport } from './report.js'
 import { describeFleetsAndRoutes, newReport } from './report-builder.js'
 import { finish, record, recordAfterTraffic } from './run-outcome.js'
+import { takeThePair } from './take-the-pair.js'
 import { checkInstancesReady, commandComment, consoleUrl, logGroupUrl, runCommand } from './run-command.js'
 import { waitHealthy } from './target-health.js'
 import { runTrafficSteps } from './traffic-steps.js'
@@ -52,21 +52,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   // Read-only, so it runs while the lock is taken; its answer is awaited before anything is sent.
   const instancesReady = checkInstancesReady(ctx.clients.ssm, instanceIds)
   instancesReady.catch(() => undefined)
-  const lockArn = lockHolderArn(found.traffic.pair)
-  // Everything decided so far was decided before the lock: a run that finished meanwhile may have
-  // made the idle fleet live, and deploying to it would take down the fleet serving the users. So
-  // the weights are read again once this run's lock is written, and must not have moved.
-  let changed: string | undefined
-  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log, {
-    known: found.lock ?? null,
-    whileSettling: async () => {
-      changed = await routesChangedSince(ctx, found)
-    }
-  })
-  if (changed) {
-    await releaseLock(ctx.clients.elb, lockArn, ctx.run)
-    throw new DeployError(`Traffic changed while this run was starting (${changed}); nothing was changed: run the deploy again`)
-  }
+  const lockArn = await takeThePair(ctx, config, found, 'deploy')
   const progress: Progress = {
     region: config.region,
     runId: ctx.run.id,
@@ -221,29 +207,11 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   }
 }
 
-/** The lock outlives the longest the run may take, so it cannot expire under a live run. */
-export function lockTtlMs(config: Pick<Config, 'timeoutMs' | 'commandTimeoutMs' | 'healthTimeoutMs'>): number {
-  return Math.max(config.timeoutMs, config.commandTimeoutMs + config.healthTimeoutMs) + 10 * 60_000
-}
-
 function healthBudget(config: Config, untilDeadlineMs: number): number {
   if (untilDeadlineMs <= 0) {
     throw new DeployError(`The operation's timeout (${Math.round(config.timeoutMs / 60_000)}m) was reached before the health check; no traffic was moved: raise timeout`)
   }
   return Math.min(config.healthTimeoutMs, untilDeadlineMs)
-}
-
-/** What changed on the routes since `found` was read, or undefined when nothing did. */
-export async function routesChangedSince(ctx: RunContext, found: Discovery): Promise<string | undefined> {
-  const now = await readRoutes(ctx.clients.elb, found.routes.filter((r) => r.kind === 'listener').map((r) => r.arn), found.routes.filter((r) => r.kind === 'rule').map((r) => r.arn))
-  for (const { route, weights } of found.traffic.routes) {
-    const current = now.find((r) => r.arn === route.arn)
-    const after = current ? pairWeights(current, found.traffic.pair) : {}
-    if (found.traffic.pair.some((arn) => after[arn] !== weights[arn])) {
-      return `${describeWeights(weights)} became ${describeWeights(after)}`
-    }
-  }
-  return undefined
 }
 
 /** An error before traffic moved, in words that say what to do; AWS's own errors get a hint. */

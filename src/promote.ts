@@ -4,8 +4,8 @@ import type { RunContext } from './context.js'
 import { finish, recordAfterTraffic } from './run-outcome.js'
 import { discover } from './discover.js'
 import { DeployError } from './errors.js'
-import { acquireLock, holdsLock, lockHolderArn, releaseLock } from './lock.js'
-import { lockTtlMs, routesChangedSince } from './deploy.js'
+import { holdsLock, releaseLock } from './lock.js'
+import { takeThePair } from './take-the-pair.js'
 import type { Route } from './forward-action.js'
 import { planDeploy } from './plan.js'
 import type { Progress } from './progress.js'
@@ -51,18 +51,7 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
     return finish(report, ctx, 'unchanged', `Dry run: would promote ${targetGroupName(newFleet)} from ${currentWeight}% through ${plan.steps.map((s) => `${s.weight}%`).join(', ')}; nothing was changed`)
   }
 
-  const lockArn = lockHolderArn(traffic.pair)
-  let changed: string | undefined
-  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log, {
-    known: found.lock ?? null,
-    whileSettling: async () => {
-      changed = await routesChangedSince(ctx, found)
-    }
-  })
-  if (changed) {
-    await releaseLock(ctx.clients.elb, lockArn, ctx.run)
-    throw new DeployError(`Traffic changed while this run was starting (${changed}); nothing was changed: run promote again`)
-  }
+  const lockArn = await takeThePair(ctx, config, found, 'promote')
   // A cancelled promote goes back to the paused canary the reviewers approved, not further back:
   // nothing failed, so the canary stays in place for another promote or a rollback.
   const pausedWeights = Object.fromEntries(traffic.routes.map(({ route, weights }) => [route.arn, { ...weights }]))
