@@ -172,12 +172,19 @@ export interface ApiCall {
   /** HTTP status returned; error code when failed. */
   status: number
   errorCode?: string
+  /** Who called: the access key id of the request's SigV4 signature (what CloudTrail records). */
+  caller?: string
+  /** Order in which calls were answered (their effects applied), across all services. */
+  seq?: number
 }
 
 export interface WeightChange {
   at: number
   routeArn: string
   weights: Record<string, number> // target group arn -> weight
+  /** The call that made the change: its caller and answer order (see ApiCall). */
+  caller?: string
+  seq?: number
 }
 
 export interface World {

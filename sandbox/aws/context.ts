@@ -1,6 +1,6 @@
 // What every operation handler gets: the shared world plus the endpoint's own settings.
 
-import type { CommandExecutor, World } from '../world.js'
+import type { ApiCall, CommandExecutor, World } from '../world.js'
 
 export interface ServiceContext {
   world: World
@@ -10,6 +10,8 @@ export interface ServiceContext {
   consistencyDelayMs(): number
   /** Tags on ELBv2 resources the world has no record for (load balancers, default rules). */
   extraTags: Map<string, Map<string, string>>
+  /** The call being answered (handlers run synchronously, so there is one at a time). */
+  currentCall?: ApiCall
 }
 
 export type Handler<P> = (params: P, ctx: ServiceContext) => Record<string, unknown>

@@ -161,7 +161,8 @@ function reassociate(world: World, lbArn: string, touched: string[]): void {
 }
 
 function recordWeights(ctx: ServiceContext, routeArn: string, actions: ElbAction[]): void {
-  ctx.world.weightChanges.push({ at: ctx.now(), routeArn, weights: forwardWeights(actions) })
+  const call = ctx.currentCall
+  ctx.world.weightChanges.push({ at: ctx.now(), routeArn, weights: forwardWeights(actions), caller: call?.caller, seq: call?.seq })
 }
 
 // ---- tags -----------------------------------------------------------------------------------

@@ -159,6 +159,12 @@ function decodeJson(svc: JsonService, operation: string, body: string): Decoded 
   }
 }
 
+/** The access key id of a SigV4-signed request (`Credential=AKID/date/region/service/aws4_request`). */
+export function callerOf(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization
+  return typeof auth === 'string' ? /Credential=([^/,\s]+)\//.exec(auth)?.[1] : undefined
+}
+
 const throttleError = (service: Service): ApiError =>
   new ApiError(service === 'ssm' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded')
 
@@ -168,6 +174,7 @@ export async function startAwsEndpoint(
   opts: AwsEndpointOptions = {}
 ): Promise<AwsEndpoint> {
   const random = seededRandom(opts.seed ?? 1)
+  let answered = 0
   const ctx: ServiceContext = {
     world,
     executor,
@@ -180,7 +187,7 @@ export async function startAwsEndpoint(
     const body = await readBody(req)
     const at = Date.now()
     const decoded = decodeRequest(req, body)
-    const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0 }
+    const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0, caller: callerOf(req) }
     world.calls.push(call)
     if (world.apiFaults.latencyMs > 0) await sleep(world.apiFaults.latencyMs)
 
@@ -192,12 +199,14 @@ export async function startAwsEndpoint(
     }
     const requestId = randomUUID()
     call.answeredAt = Date.now()
+    call.seq = ++answered
     let reply: Reply
     if (fault === 'throttle') {
       const error = throttleError(decoded.service)
       reply = decoded.fail(error, requestId)
     } else {
       try {
+        ctx.currentCall = call
         reply = decoded.run(ctx, requestId)
       } catch (e) {
         const error =
@@ -210,6 +219,8 @@ export async function startAwsEndpoint(
                 'Receiver'
               )
         reply = decoded.fail(error, requestId)
+      } finally {
+        ctx.currentCall = undefined
       }
     }
     call.status = reply.status

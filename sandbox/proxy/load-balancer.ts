@@ -21,6 +21,8 @@ export interface ProxyRecord {
   targetGroupArn?: string
   targetId?: string
   status: number
+  /** The version the target's app answered with (its x-app-version header). */
+  version?: string
   /** Why the load balancer itself answered (no target, proxy error, ...). */
   error?: string
 }
@@ -284,6 +286,8 @@ export class LoadBalancer {
           out[k] = prev === undefined ? v : ([] as string[]).concat(prev as string[], v as string[])
         }
         rec.status = up.statusCode ?? 502
+        const version = up.headers['x-app-version']
+        if (typeof version === 'string') rec.version = version
         res.writeHead(rec.status, out)
         up.pipe(res)
         up.on('end', () => {
