@@ -4,12 +4,14 @@
 // after every one. Prints one line per violation with the seed that replays it, the fault mix,
 // and ends with `N runs, M invariant violations`. Exits 1 when any invariant was violated.
 
+import { fork } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { REPO_ROOT } from '../run-action.js'
-import { describeEpisode, drawEpisode, type FaultKind } from './episode.js'
-import { startLane, stopLane, type Lane } from './lane.js'
-import { type EpisodeOutcome, runEpisode } from './run-episode.js'
+import type { FaultKind } from './episode.js'
+import type { EpisodeReport } from './episode-report.js'
+import type { FromLane, ToLane } from './lane-worker.js'
 
 interface Args {
   seed: number
@@ -80,7 +82,6 @@ async function main(): Promise<number> {
   const began = Date.now()
   process.stdout.write(`chaos: ${runs} episodes from seed ${seed} on ${laneCount} lane${laneCount > 1 ? 's' : ''}\n`)
 
-  const lanes: Lane[] = []
   let stopping = false
   process.on('SIGINT', () => {
     if (stopping) process.exit(130)
@@ -88,50 +89,47 @@ async function main(): Promise<number> {
     process.stderr.write('\nSIGINT: finishing the episodes in progress, then stopping (again to quit now)\n')
   })
 
-  const outcomes: EpisodeOutcome[] = []
+  const reports: EpisodeReport[] = []
   const errors: Array<{ seed: number; message: string }> = []
   let next = 0
-  let done = 0
-  const worker = async (index: number): Promise<void> => {
-    let lane = await startLane(index)
-    lanes.push(lane)
-    while (!stopping && next < runs) {
-      const episodeSeed = seed + next++
-      const episode = drawEpisode(episodeSeed)
-      try {
-        const outcome = await runEpisode(lane, episode)
-        outcomes.push(outcome)
-        done++
-        report(outcome, done, runs, verbose)
-      } catch (e) {
-        done++
-        errors.push({ seed: episodeSeed, message: (e as Error).message })
-        process.stdout.write(`ERROR seed ${episodeSeed}: the soak itself failed (${(e as Error).message}); starting a fresh sandbox for this lane\n`)
-        await stopLane(lane).catch(() => undefined)
-        lanes.splice(lanes.indexOf(lane), 1)
-        lane = await startLane(index)
-        lanes.push(lane)
+  const lane = (index: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const worker = fork(fileURLToPath(new URL('./lane-worker.ts', import.meta.url)), [], { env: { ...process.env, CHAOS_LANE: String(index) } })
+      const dispatch = () => {
+        if (stopping || next >= runs) {
+          worker.send({ type: 'stop' } satisfies ToLane)
+          return
+        }
+        worker.send({ type: 'run', seed: seed + next++, verbose } satisfies ToLane)
       }
-    }
-  }
-  try {
-    await Promise.all(Array.from({ length: laneCount }, (_, i) => worker(i)))
-  } finally {
-    await Promise.all(lanes.map((l) => stopLane(l).catch(() => undefined)))
-  }
+      worker.on('message', (message: FromLane) => {
+        if (message.type === 'done') {
+          reports.push(message.report)
+          print(message.report, reports.length + errors.length, runs, verbose)
+        } else if (message.type === 'error') {
+          errors.push({ seed: message.seed, message: message.message })
+          process.stdout.write(`ERROR seed ${message.seed}: the soak itself failed, not the action (${message.message.split('\n')[0]}); the lane starts a fresh sandbox\n`)
+        }
+        dispatch()
+      })
+      worker.on('error', reject)
+      worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`lane ${index} exited with ${code}`))))
+    })
+  await Promise.all(Array.from({ length: laneCount }, (_, i) => lane(i)))
 
-  const violations = outcomes.flatMap((o) => o.violations.map((v) => ({ seed: o.episode.seed, ...v })))
-  printMix(outcomes)
+  const violations = reports.flatMap((r) => r.violations.map((v) => ({ seed: r.seed, ...v })))
+  printMix(reports)
   if (violations.length > 0) {
     process.stdout.write('\nviolations:\n')
     for (const v of violations.sort((a, b) => a.seed - b.seed)) process.stdout.write(violationLine(v.seed, v.invariant, v.detail) + '\n')
   }
   if (errors.length > 0) process.stdout.write(`\n${errors.length} episodes could not be run (seeds ${errors.map((e) => e.seed).join(', ')})\n`)
-  const durations = outcomes.map((o) => o.durationMs)
+  const durations = reports.map((r) => r.durationMs)
+  const stalls = reports.map((r) => r.stallMs)
   process.stdout.write(
-    `\nwall time ${formatMs(Date.now() - began)} on ${laneCount} lane${laneCount > 1 ? 's' : ''}; episodes took ${formatMs(avg(durations))} on average, ${formatMs(Math.max(0, ...durations))} at most\n`
+    `\nwall time ${formatMs(Date.now() - began)} on ${laneCount} lane${laneCount > 1 ? 's' : ''}; episodes took ${formatMs(avg(durations))} on average, ${formatMs(Math.max(0, ...durations))} at most; the lanes' event loops stalled ${Math.max(0, ...stalls)} ms at most\n`
   )
-  process.stdout.write(`${outcomes.length} runs, ${violations.length} invariant violations\n`)
+  process.stdout.write(`${reports.length} runs, ${violations.length} invariant violations\n`)
   return violations.length > 0 || errors.length > 0 ? 1 : 0
 }
 
@@ -139,58 +137,24 @@ function violationLine(seed: number, invariant: string, detail: string): string 
   return `VIOLATION seed ${seed} ${invariant}: ${detail} (replay: npm run chaos -- --seed ${seed} --runs 1 --verbose)`
 }
 
-function report(outcome: EpisodeOutcome, done: number, total: number, verbose: boolean): void {
-  const { episode, violations } = outcome
-  const verdict = violations.length === 0 ? 'ok  ' : `FAIL`
+function print(report: EpisodeReport, done: number, total: number, verbose: boolean): void {
+  const verdict = report.violations.length === 0 ? 'ok  ' : 'FAIL'
   const lines = [
-    `[${String(done).padStart(String(total).length)}/${total}] seed ${String(episode.seed).padEnd(6)} ${verdict} ${formatMs(outcome.durationMs).padStart(6)}  ${describeEpisode(episode)} | ${outcome.results.join(', ')}`
+    `[${String(done).padStart(String(total).length)}/${total}] seed ${String(report.seed).padEnd(6)} ${verdict} ${formatMs(report.durationMs).padStart(6)}  ${report.description} | ${report.results.join(', ')}`
   ]
-  for (const v of violations) lines.push(`  ${violationLine(episode.seed, v.invariant, v.detail)}`)
-  if (verbose || violations.length > 0) {
-    lines.push(...timeline(outcome).map((l) => `    ${l}`))
-    if (verbose) for (const log of outcome.logs) lines.push(`    ── ${log.label} ──`, ...log.text.trimEnd().split('\n').map((l) => `    ${l}`))
-  }
+  for (const v of report.violations) lines.push(`  ${violationLine(report.seed, v.invariant, v.detail)}`)
+  if (report.violations.length > 0 && report.stallMs > 500) lines.push(`    (the lane's event loop stalled up to ${report.stallMs} ms in this episode: the machine was overloaded)`)
+  lines.push(...report.timeline.map((l) => `    ${l}`))
+  if (verbose) for (const log of report.logs) lines.push(`    ── ${log.label} ──`, ...log.text.trimEnd().split('\n').map((l) => `    ${l}`))
   process.stdout.write(lines.join('\n') + '\n')
 }
 
-/** What happened when, for reading a violation: weight changes with who made them, and the runs. */
-function timeline(outcome: EpisodeOutcome): string[] {
-  const o = outcome.observed
-  const rel = (at: number) => `+${((at - o.startedAt) / 1000).toFixed(2)}s`
-  const who = (caller?: string) => (caller === o.consoleCaller ? 'console' : (o.runs.find((r) => r.caller === caller)?.label ?? caller ?? '?'))
-  const name = (arn: string) => (arn === o.arns.blue ? 'blue' : 'green')
-  const events: Array<[number, string]> = []
-  for (const r of o.runs) {
-    events.push([r.startedAt, `${r.label} (${r.operation}) starts`])
-    events.push([r.endedAt, `${r.label} ends: ${r.outputs.result || '-'} exit ${r.exitCode ?? r.signal}`])
-  }
-  for (const c of o.weightChanges) {
-    const route = c.routeArn === o.arns.listener ? 'listener' : 'rule'
-    events.push([c.at, `${who(c.caller)} sets ${route} ${Object.entries(c.weights).map(([arn, w]) => `${name(arn)} ${w}`).join('/')}`])
-  }
-  for (const c of o.calls) {
-    if (c.status === 200 && /^(SendCommand|AddTags|RemoveTags|PutParameter|DeleteParameter)$/.test(c.operation)) {
-      events.push([c.answeredAt ?? c.at, `${who(c.caller)} ${c.operation} ${summarizeParams(c.params)}`])
-    }
-  }
-  return events.sort((a, b) => a[0] - b[0]).map(([at, text]) => `${rel(at)} ${text}`)
-}
-
-function summarizeParams(params: unknown): string {
-  const p = (params ?? {}) as Record<string, unknown>
-  if (p.Tags) return JSON.stringify(p.Tags).slice(0, 160)
-  if (p.TagKeys) return JSON.stringify(p.TagKeys)
-  if (p.Name) return String(p.Name)
-  if (p.InstanceIds) return JSON.stringify(p.InstanceIds)
-  return ''
-}
-
-function printMix(outcomes: EpisodeOutcome[]): void {
+function printMix(reports: EpisodeReport[]): void {
   const drawn = new Map<FaultKind, number>()
   const fired = new Map<FaultKind, number>()
-  for (const o of outcomes) {
-    for (const f of o.episode.faults) drawn.set(f.kind, (drawn.get(f.kind) ?? 0) + 1)
-    for (const k of o.fired) fired.set(k, (fired.get(k) ?? 0) + 1)
+  for (const r of reports) {
+    for (const k of r.drawn) drawn.set(k, (drawn.get(k) ?? 0) + 1)
+    for (const k of r.fired) fired.set(k, (fired.get(k) ?? 0) + 1)
   }
   const count = <T extends string>(values: T[]) => {
     const m = new Map<T, number>()
@@ -199,11 +163,11 @@ function printMix(outcomes: EpisodeOutcome[]): void {
   }
   const lines = ['', 'fault mix (drawn / fired at their moment):']
   for (const [kind, n] of [...drawn].sort((a, b) => b[1] - a[1])) lines.push(`  ${kind.padEnd(18)} ${String(n).padStart(4)} / ${fired.get(kind) ?? 0}`)
-  lines.push(`  episodes without a fault: ${outcomes.filter((o) => o.episode.faults.length === 0).length}`)
-  lines.push(`operations: ${count(outcomes.map((o) => o.episode.primary.operation))}`)
-  lines.push(`start states: ${count(outcomes.map((o) => o.episode.start.kind))}`)
-  lines.push(`results of the workflow's run: ${count(outcomes.map((o) => o.results.find((r) => r.startsWith('primary'))?.replace('primary ', '') ?? 'none'))}`)
-  const byInvariant = count(outcomes.flatMap((o) => o.violations.map((v) => v.invariant)))
+  lines.push(`  episodes without a fault: ${reports.filter((r) => r.drawn.length === 0).length}`)
+  lines.push(`operations: ${count(reports.map((r) => r.operation))}`)
+  lines.push(`start states: ${count(reports.map((r) => r.start))}`)
+  lines.push(`results of the workflow's run: ${count(reports.map((r) => r.results.find((x) => x.startsWith('primary'))?.replace('primary ', '') ?? 'none'))}`)
+  const byInvariant = count(reports.flatMap((r) => r.violations.map((v) => v.invariant)))
   lines.push(`violations by invariant: ${byInvariant || 'none'}`)
   process.stdout.write(lines.join('\n') + '\n')
 }

@@ -24,17 +24,20 @@ export interface Lane {
   consoleCaller: string
 }
 
-export const HEALTH_INTERVAL_MS = 200
+// The action sees whole seconds (AWS's unit), so a 1 s interval costs it nothing over a shorter one,
+// and a generous probe timeout keeps a busy machine from failing health checks that should pass.
+export const HEALTH_INTERVAL_MS = 1000
 
 export async function startLane(index: number): Promise<Lane> {
   const sb = await startSandbox({
     fleetSize: 2,
     healthIntervalMs: HEALTH_INTERVAL_MS,
+    healthTimeoutMs: 900,
     healthyThreshold: 2,
     unhealthyThreshold: 2,
     restartDowntimeMs: 50,
     maxShells: 8,
-    alarm: { threshold: 0.2, windowMs: 1500, minRequests: 5 },
+    alarm: { threshold: 0.2, windowMs: 2000, minRequests: 5 },
     endpoint: { seed: index + 1 }
   })
   addAlarm(sb.world, { name: MANUAL_ALARM, reason: 'Threshold Crossed: 1 datapoint [0.12] was not greater than the threshold (0.5).' })
@@ -98,9 +101,9 @@ export async function stage(lane: Lane, episode: Episode): Promise<void> {
 
   const manual = world.alarms.get(MANUAL_ALARM)
   if (manual) Object.assign(manual, { state: 'OK', updatedAt: Date.now() })
-  // The 5xx alarms judge the last 1.5 s of responses: let the previous episode's age out.
+  // The 5xx alarms judge the last 2 s of responses: let the previous episode's age out.
   await until(() => [...world.alarms.values()].every((a) => a.state === 'OK'), 5000, 'alarms back to OK')
-  await sb.healthChecker.waitFor([liveArn, otherArn], ['healthy'], 8000)
+  await sb.healthChecker.waitFor([liveArn, otherArn], ['healthy'], 15_000)
 }
 
 /** Pair weights of every route that forwards to the pair now. */

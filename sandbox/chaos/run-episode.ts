@@ -229,9 +229,9 @@ export async function runEpisode(lane: Lane, episode: Episode): Promise<EpisodeO
 /** Plain clients on the listener (and on the rule's path), plus sticky clients when stickiness is on. */
 function startTraffic(lane: Lane, episode: Episode): LoadGenerator[] {
   const url = lane.sb.proxyUrl
-  const generators = [startLoad({ url, rps: 40 })]
-  if (episode.start.withRule) generators.push(startLoad({ url, path: '/api/orders', rps: 10 }))
-  if (episode.start.stickySeconds) for (let i = 0; i < 4; i++) generators.push(startLoad({ url, rps: 5, keepCookies: true }))
+  const generators = [startLoad({ url, rps: 25 })]
+  if (episode.start.withRule) generators.push(startLoad({ url, path: '/api/orders', rps: 8 }))
+  if (episode.start.stickySeconds) for (let i = 0; i < 4; i++) generators.push(startLoad({ url, rps: 4, keepCookies: true }))
   return generators
 }
 
