@@ -1,0 +1,306 @@
+// The pair's lock, held in one SSM Parameter Store parameter (lock-claim.ts says where and what).
+//
+// Why it is safe, and where AWS leaves a gap (the race analysis):
+//
+// 1. Taking a free lock is PutParameter with Overwrite false. Parameter Store creates a name once:
+//    of any number of runs creating it at the same moment exactly one succeeds, the others get
+//    ParameterAlreadyExists. No settle time, no read-back: this is the common case.
+//
+// 2. Taking a lock over (its lease ended, or a rollback forces it) cannot be a compare-and-set:
+//    Parameter Store has no conditional overwrite or delete, and a version returned by PutParameter
+//    only tells afterwards that someone else wrote in between, when the other write is already
+//    clobbered. So a take-over overwrites the claim it judged, and two rules make it safe:
+//    - the overwrite must be answered within WRITE_WITHIN_MS of sending the read that judged the
+//      claim; a slower one may have replaced a newer claim, so the run gives its claim back
+//      (deletes it, if it still reads as its own) and looks again;
+//    - the run then waits TAKEOVER_SETTLE_MS (twice WRITE_WITHIN_MS) and reads the lock again; it
+//      holds the lock only if the claim is still its own, and changes nothing before that.
+//    Runs A and B judging the same expired claim: B's read was answered before A's overwrite
+//    (otherwise B would have seen A's fresh claim), so B's overwrite landed within WRITE_WITHIN_MS
+//    of A's; A reads again TAKEOVER_SETTLE_MS after its own and sees B's claim: A gives way, B
+//    holds. A stale overwrite that replaces a run's fresh claim (taken by rule 1) makes that run
+//    lose the lock at its next change (rule 3). Only local durations are compared: no two runners'
+//    clocks need to agree.
+//
+// 3. A holder learns that it lost the lock (to a forced rollback, or after its lease ran out)
+//    because every change it makes to AWS goes through guard(): the lock is read immediately
+//    before, and the change must be answered within WRITE_WITHIN_MS of that read. A take-over
+//    changes nothing until TAKEOVER_SETTLE_MS after its overwrite, so any change the holder started
+//    before the take-over has landed before the new holder's first one; every later change of the
+//    holder finds the claim gone and is not made. A change answered later than that (a slow
+//    network, SDK retries) is followed by another read; if the claim is gone by then, the run says
+//    loudly that its last change may have landed after the other run's.
+//
+// 4. Renewing the lease overwrites the claim and releasing deletes it, both only right after a read
+//    that shows the claim is still this run's, under the same WRITE_WITHIN_MS rule: a take-over
+//    that came in between reads again after TAKEOVER_SETTLE_MS and sees it (a forced one then tries
+//    again). A renewal answered too late may have replaced a take-over's claim after that run's
+//    second look; the run then counts the lock as lost. A release answered too late is not made:
+//    the lease ends within LEASE_MS anyway.
+//
+// The gap that remains: none of this bounds how long AWS takes to apply a request before it
+// answers, nor a runner frozen for longer than WRITE_WITHIN_MS with a request already on the wire.
+// Closing those would need a conditional write on the listener itself, which ELBv2 does not offer.
+
+import type { SSMClient } from '@aws-sdk/client-ssm'
+import { createParameter, deleteParameter, overwriteParameter, readParameter } from '../aws/parameter-store.js'
+import type { Clock } from '../clock.js'
+import { DeployError } from '../errors.js'
+import type { Log } from '../log.js'
+import {
+  describeHolder,
+  encodeClaim,
+  judgeLock,
+  LEASE_MS,
+  type LockClaim,
+  type LockState,
+  lockPollMs,
+  renewalDue,
+  TAKEOVER_SETTLE_MS,
+  WRITE_WITHIN_MS
+} from './lock-claim.js'
+
+/** This run stopped holding the pair's lock: from here on it must not change traffic or records. */
+export class LockLostError extends DeployError {
+  override name = 'LockLostError'
+  constructor(
+    message: string,
+    /** The run that holds it now, when one does. */
+    readonly holder?: LockClaim,
+    /** This run's last change may have landed after the new holder's first one. */
+    readonly raced = false
+  ) {
+    super(message)
+  }
+}
+
+export interface PairLock {
+  readonly name: string
+  /** Set once this run knows it no longer holds the lock. */
+  readonly lost: boolean
+  /** Reads the lock and renews the lease when due; throws LockLostError when it is not this run's. */
+  confirm(): Promise<void>
+  /** Makes one change to AWS while holding the lock (see rule 3 above). */
+  guard<T>(what: string, change: () => Promise<T>): Promise<T>
+  /** Renews the lease when due; never throws (a loss shows at the next confirm or guard). */
+  keepAlive(): Promise<void>
+  /** Deletes the lock if this run still holds it; true when it did. */
+  release(): Promise<boolean>
+}
+
+export interface LockOptions {
+  ssm: SSMClient
+  name: string
+  run: { id: string; url: string }
+  operation: string
+  clock: Clock
+  log: Log
+  signal?: AbortSignal
+}
+
+export interface TakeLockOptions extends LockOptions {
+  /** How long to wait for another run's live lock before giving up (lock-wait). */
+  waitMs: number
+  /** Take the lock even from a live holder: a rollback must be able to stop the bleeding. */
+  force: boolean
+}
+
+const MAX_ATTEMPTS = 20
+
+/** Takes the pair's lock, waiting up to `waitMs` for a live holder (unless forced). */
+export async function takeLock(options: TakeLockOptions): Promise<PairLock> {
+  const { ssm, name, clock, log } = options
+  const started = clock.now()
+  let announcedWait = false
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    options.signal?.throwIfAborted()
+    const claim = newClaim(options)
+    if (await createParameter(ssm, name, encodeClaim(claim))) {
+      log.info(`Took the deploy lock ${name}`)
+      return new HeldLock(options, claim)
+    }
+    const readSent = clock.now()
+    const state = judgeLock((await readParameter(ssm, name))?.value, options.run.id, clock.now())
+    switch (state.kind) {
+      case 'free':
+        continue // released meanwhile: create it again
+      case 'mine':
+        // An earlier attempt of the same create succeeded and its answer was lost (SDK retry).
+        return new HeldLock(options, state.claim)
+      case 'unreadable':
+        if (!options.force) {
+          throw new DeployError(
+            `Parameter ${name} is where this action keeps the deploy lock, but it holds something else (${JSON.stringify(state.value.slice(0, 80))}); delete it or choose another parameter-prefix`
+          )
+        }
+        break
+      case 'held':
+        if (!options.force) {
+          const waited = clock.now() - started
+          if (waited >= options.waitMs) {
+            throw new DeployError(
+              `Another run holds the deploy lock ${name}: ${describeHolder(state.claim)}; wait for it to finish, or cancel it (its post step releases the lock)${options.waitMs > 0 ? ` (waited ${Math.round(waited / 1000)}s, lock-wait)` : ', or set lock-wait to wait for it'}`
+            )
+          }
+          if (!announcedWait) log.info(`Waiting up to ${Math.round(options.waitMs / 1000)}s (lock-wait) for the deploy lock held by ${describeHolder(state.claim)}`)
+          announcedWait = true
+          await clock.sleep(lockPollMs(waited, options.waitMs), options.signal)
+          continue
+        }
+        log.warning(`Taking the deploy lock from ${describeHolder(state.claim)}: a rollback goes first; that run stops changing traffic at its next change`)
+        break
+      case 'expired':
+        log.warning(`Taking over the deploy lock from ${describeHolder(state.claim)}: its lease ended, so that run died without releasing it`)
+        break
+    }
+    const taken = await takeOver(options, readSent, state)
+    if (taken) return taken
+  }
+  throw new DeployError(`Could not take the deploy lock ${name} after ${MAX_ATTEMPTS} attempts: other runs keep taking it; run this one again once they have finished`)
+}
+
+/**
+ * Overwrites the claim that was judged, then looks again after TAKEOVER_SETTLE_MS (rule 2);
+ * undefined when another run got in first, so the caller looks again.
+ */
+async function takeOver(options: TakeLockOptions, readSent: number, seen: LockState): Promise<PairLock | undefined> {
+  const { ssm, name, clock } = options
+  const lock = new HeldLock(options, newClaim(options))
+  await overwriteParameter(ssm, name, encodeClaim(newClaim(options)))
+  if (clock.now() - readSent > WRITE_WITHIN_MS) {
+    await lock.release().catch(() => undefined)
+    return undefined
+  }
+  try {
+    await clock.sleep(TAKEOVER_SETTLE_MS, options.signal)
+  } catch (error) {
+    await lock.release().catch(() => undefined)
+    throw error
+  }
+  const after = judgeLock((await readParameter(ssm, name))?.value, options.run.id, clock.now())
+  if (after.kind !== 'mine') return undefined
+  lock.adopt(after.claim)
+  options.log.info(`Took the deploy lock ${name}${seen.kind === 'held' || seen.kind === 'expired' ? ` over from ${seen.claim.runUrl || seen.claim.runId}` : ''}`)
+  return lock
+}
+
+/**
+ * The lock as a run that may hold it sees it, without taking it: the post step, which must change
+ * nothing unless its main step's claim is still the lock.
+ */
+export function resumeLock(options: LockOptions): PairLock {
+  return new HeldLock(options, undefined)
+}
+
+function newClaim(options: Pick<LockOptions, 'run' | 'operation' | 'clock'>): LockClaim {
+  return { runId: options.run.id, runUrl: options.run.url, operation: options.operation, expiresAt: options.clock.now() + LEASE_MS }
+}
+
+class HeldLock implements PairLock {
+  lost = false
+  private holder?: LockClaim
+  // One lock operation at a time: a renewal from a wait must not interleave with a guarded change.
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    private readonly options: LockOptions,
+    private claim: LockClaim | undefined
+  ) {}
+
+  get name(): string {
+    return this.options.name
+  }
+
+  adopt(claim: LockClaim): void {
+    this.claim = claim
+  }
+
+  confirm(): Promise<void> {
+    return this.serial(async () => {
+      await this.check()
+    })
+  }
+
+  guard<T>(what: string, change: () => Promise<T>): Promise<T> {
+    return this.serial(async () => {
+      const sent = await this.check()
+      const result = await change()
+      if (this.options.clock.now() - sent > WRITE_WITHIN_MS) {
+        const state = await this.read()
+        if (state.kind !== 'mine') {
+          throw this.markLost(
+            state,
+            `${what} took ${((this.options.clock.now() - sent) / 1000).toFixed(1)}s to be answered, and meanwhile another run took the deploy lock: this change may have landed after that run's first one; run status to see where traffic is`,
+            true
+          )
+        }
+      }
+      return result
+    })
+  }
+
+  keepAlive(): Promise<void> {
+    if (this.lost || !this.claim || !renewalDue(this.claim, this.options.clock.now())) return Promise.resolve()
+    return this.confirm().catch((error) => {
+      if (!(error instanceof LockLostError)) this.options.log.warning(`Could not renew the deploy lock's lease: ${(error as Error).message}`)
+    })
+  }
+
+  release(): Promise<boolean> {
+    return this.serial(async () => {
+      if (this.lost) return false
+      const sent = this.options.clock.now()
+      const state = await this.read()
+      if (state.kind !== 'mine') {
+        this.markLost(state, '')
+        return false
+      }
+      if (this.options.clock.now() - sent > WRITE_WITHIN_MS) return false
+      await deleteParameter(this.options.ssm, this.options.name)
+      this.lost = true
+      return true
+    })
+  }
+
+  /** Reads the lock; returns when that read was sent, or throws LockLostError. Renews when due. */
+  private async check(): Promise<number> {
+    if (this.lost) throw this.lostError('')
+    const { clock } = this.options
+    const sent = clock.now()
+    const state = await this.read()
+    if (state.kind !== 'mine') throw this.markLost(state, '')
+    this.claim = state.claim
+    if (renewalDue(state.claim, clock.now())) {
+      const renewed = { ...state.claim, expiresAt: clock.now() + LEASE_MS }
+      await overwriteParameter(this.options.ssm, this.options.name, encodeClaim(renewed))
+      if (clock.now() - sent > WRITE_WITHIN_MS) {
+        // The renewal may have replaced a take-over's claim after that run looked (rule 4).
+        throw this.markLost({ kind: 'free' }, 'Renewing the deploy lock took too long to be sure no other run took it meanwhile; this run stops changing traffic', true)
+      }
+      this.claim = renewed
+    }
+    return sent
+  }
+
+  private async read(): Promise<LockState> {
+    const value = (await readParameter(this.options.ssm, this.options.name))?.value
+    return judgeLock(value, this.options.run.id, this.options.clock.now())
+  }
+
+  private markLost(state: LockState, message: string, raced = false): LockLostError {
+    this.lost = true
+    if (state.kind === 'held' || state.kind === 'expired') this.holder = state.claim
+    return this.lostError(message, raced)
+  }
+
+  private lostError(message: string, raced = false): LockLostError {
+    const who = this.holder ? `${describeHolder(this.holder)} holds it now` : 'it was released or taken by another run'
+    return new LockLostError(message || `This run no longer holds the deploy lock ${this.options.name} (${who}); it leaves traffic and records to that run`, this.holder, raced)
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work)
+    this.queue = next.catch(() => undefined)
+    return next
+  }
+}
