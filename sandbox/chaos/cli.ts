@@ -143,7 +143,7 @@ function print(report: EpisodeReport, done: number, total: number, verbose: bool
     `[${String(done).padStart(String(total).length)}/${total}] seed ${String(report.seed).padEnd(6)} ${verdict} ${formatMs(report.durationMs).padStart(6)}  ${report.description} | ${report.results.join(', ')}`
   ]
   for (const v of report.violations) lines.push(`  ${violationLine(report.seed, v.invariant, v.detail)}`)
-  if (report.violations.length > 0 && report.stallMs > 500) lines.push(`    (the lane's event loop stalled up to ${report.stallMs} ms in this episode: the machine was overloaded)`)
+  if (report.stallMs > 1000) lines.push(`    (the lane's event loop stalled up to ${report.stallMs} ms in this episode: the machine was overloaded)`)
   lines.push(...report.timeline.map((l) => `    ${l}`))
   if (verbose) for (const log of report.logs) lines.push(`    ── ${log.label} ──`, ...log.text.trimEnd().split('\n').map((l) => `    ${l}`))
   process.stdout.write(lines.join('\n') + '\n')
