@@ -1,6 +1,6 @@
-import { createElbClient } from './aws-clients.js'
-import { type Config, INPUT_DEFAULTS, parseConfig } from './config.js'
-import { readRoutes } from './load-balancer.js'
+import { createElbClient } from './aws/clients.js'
+import { type Config, INPUT_DEFAULTS, parseConfig } from './config/inputs.js'
+import { readRoutes } from './aws/elbv2.js'
 
 /**
  * The main step's first stage. Every operation starts by reading the routes, so that request goes

@@ -23,11 +23,11 @@ import {
   SSMClient
 } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import type { AwsClients } from '../../src/aws-clients.js'
-import type { Clock } from '../../src/clock.js'
-import type { RunContext } from '../../src/context.js'
-import type { Log } from '../../src/log.js'
-import type { Progress } from '../../src/progress.js'
+import type { AwsClients } from '../../src/aws/clients.js'
+import type { Clock } from '../../src/runtime/clock.js'
+import type { RunContext } from '../../src/runtime/context.js'
+import type { Log } from '../../src/runtime/log.js'
+import type { Progress } from '../../src/runtime/progress.js'
 
 export const ACCOUNT = '123456789012'
 export const BLUE = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/web-blue/0123456789abcdef`

@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
-import { parseArn, routeLabel, targetGroupName } from '../../src/arn.js'
-import { type Config, INPUT_DEFAULTS, parseCanarySteps, parseConfig, type RawInputs, splitList } from '../../src/config.js'
-import { formatDuration, parseDurationMs } from '../../src/duration.js'
-import { InputError } from '../../src/errors.js'
+import { parseArn, routeLabel, targetGroupName } from '../../src/config/arn.js'
+import { type Config, INPUT_DEFAULTS, parseCanarySteps, parseConfig, type RawInputs, splitList } from '../../src/config/inputs.js'
+import { formatDuration, parseDurationMs } from '../../src/config/duration.js'
+import { InputError } from '../../src/config/errors.js'
 
 const PREFIX = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012'
 const LISTENER = `${PREFIX}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2`

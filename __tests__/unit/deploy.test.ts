@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
-import { parseConfig, type RawInputs } from '../../src/config.js'
-import { deploy } from '../../src/deploy.js'
-import { TAG } from '../../src/records.js'
+import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
+import { deploy } from '../../src/operations/deploy.js'
+import { TAG } from '../../src/records/fleet-records.js'
 import { BLUE, blueLive, context, FakeAws, FakeClock, GREEN, LISTENER, LISTENER_443 } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock

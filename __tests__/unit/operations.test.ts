@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { cleanup } from '../../src/cleanup.js'
-import { parseConfig, type RawInputs } from '../../src/config.js'
-import { deploy } from '../../src/deploy.js'
-import { promote } from '../../src/promote.js'
-import { TAG } from '../../src/records.js'
-import { rollback } from '../../src/rollback.js'
-import { status } from '../../src/status.js'
+import { cleanup } from '../../src/operations/cleanup.js'
+import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
+import { deploy } from '../../src/operations/deploy.js'
+import { promote } from '../../src/operations/promote.js'
+import { TAG } from '../../src/records/fleet-records.js'
+import { rollback } from '../../src/operations/rollback.js'
+import { status } from '../../src/operations/status.js'
 import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog, RULE } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock

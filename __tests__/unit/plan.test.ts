@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
-import type { Route, RouteWeights } from '../../src/forward-action.js'
-import { planDeploy, planRestore, planSteps, splitWeights } from '../../src/plan.js'
-import { decodeLock, encodeLock, type FleetRecord, recordFromTags, TAG, tagsFromRecord } from '../../src/records.js'
+import type { Route } from '../../src/aws/elbv2.js'
+import type { RouteWeights } from '../../src/plan/forward-action.js'
+import { planDeploy, planRestore, planSteps, splitWeights } from '../../src/plan/deploy-plan.js'
+import { decodeLock, encodeLock, type FleetRecord, recordFromTags, TAG, tagsFromRecord } from '../../src/records/fleet-records.js'
 
 const PREFIX = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012'
 const LISTENER = `${PREFIX}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2`
@@ -94,11 +95,12 @@ describe('planDeploy', () => {
     routes: [at(LISTENER, 999, 0), at(RULE, 100, 0)],
     instanceIds: ['i-0aaa', 'i-0bbb'],
     currentWeight: 0,
-    endAtFull: false
+    endAtFull: false,
+    checks: ['alarm web-5xx not in ALARM', 'alarm web-p99 not in ALARM', 'every target of the new fleet healthy']
   }
 
-  it('a full canary does not pause; checks list every alarm and target health', () => {
-    const plan = planDeploy({ ...base, config: { trafficSteps: [10, 50, 100], stepWaitMs: 5 * MIN, alarms: ['web-5xx', 'web-p99'] } })
+  it('a full canary does not pause; the plan lists the hold checks as given', () => {
+    const plan = planDeploy({ ...base, config: { trafficSteps: [10, 50, 100], stepWaitMs: 5 * MIN } })
     expect(plan).toEqual({
       newFleet: GREEN,
       oldFleet: BLUE,
@@ -110,23 +112,23 @@ describe('planDeploy', () => {
     })
   })
   it('a last step under 100 pauses', () => {
-    const plan = planDeploy({ ...base, config: { trafficSteps: [10, 50], stepWaitMs: 5 * MIN, alarms: [] } })
+    const plan = planDeploy({ ...base, checks: ['every target of the new fleet healthy'], config: { trafficSteps: [10, 50], stepWaitMs: 5 * MIN } })
     expect(plan.pauses).toBe(true)
     expect(plan.steps).toEqual(steps(10, 50))
     expect(plan.checks).toEqual(['every target of the new fleet healthy'])
   })
   it('all-at-once does not pause', () => {
-    const plan = planDeploy({ ...base, config: { trafficSteps: [100], stepWaitMs: 5 * MIN, alarms: [] } })
+    const plan = planDeploy({ ...base, config: { trafficSteps: [100], stepWaitMs: 5 * MIN } })
     expect(plan.steps).toEqual(steps(100))
     expect(plan.pauses).toBe(false)
   })
   it('a promote ends at 100 and does not pause', () => {
-    const plan = planDeploy({ ...base, currentWeight: 10, endAtFull: true, config: { trafficSteps: [10], stepWaitMs: 5 * MIN, alarms: [] } })
+    const plan = planDeploy({ ...base, currentWeight: 10, endAtFull: true, config: { trafficSteps: [10], stepWaitMs: 5 * MIN } })
     expect(plan.steps).toEqual(steps(100))
     expect(plan.pauses).toBe(false)
   })
   it('the old fleet is the other pair member, whichever way round the pair is', () => {
-    const plan = planDeploy({ ...base, pair: [GREEN, BLUE], newFleet: BLUE, routes: [at(LISTENER, 0, 100)], config: { trafficSteps: [100], stepWaitMs: 0, alarms: [] } })
+    const plan = planDeploy({ ...base, pair: [GREEN, BLUE], newFleet: BLUE, routes: [at(LISTENER, 0, 100)], config: { trafficSteps: [100], stepWaitMs: 0 } })
     expect(plan.oldFleet).toBe(GREEN)
     expect(plan.restore).toEqual({ [LISTENER]: { [BLUE]: 0, [GREEN]: 100 } })
   })

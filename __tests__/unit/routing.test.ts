@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { DeployError } from '../../src/errors.js'
-import { describeRoute, findPair, forwardGroups, pairOnRoute, pairWeights, type Route, withWeights } from '../../src/forward-action.js'
-import { describeWeights, readTrafficState, toPercent } from '../../src/traffic-state.js'
+import { DeployError } from '../../src/config/errors.js'
+import type { Route } from '../../src/aws/elbv2.js'
+import { describeRoute, findPair, forwardGroups, pairOnRoute, pairWeights, withWeights } from '../../src/plan/forward-action.js'
+import { describeWeights, readTrafficState, toPercent } from '../../src/plan/traffic-state.js'
 
 const PREFIX = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012'
 const LISTENER = `${PREFIX}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2`

@@ -16,18 +16,14 @@ import {
   SSMClient
 } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import type { Clock } from '../../src/clock.js'
-import { DeployError } from '../../src/errors.js'
-import type { Log } from '../../src/log.js'
-import {
-  cancelCommands,
-  checkInstancesReady,
-  type CommandRequest,
-  commandComment,
-  consoleUrl,
-  logGroupUrl,
-  runCommand
-} from '../../src/run-command.js'
+import type { Clock } from '../../src/runtime/clock.js'
+import { DeployError } from '../../src/config/errors.js'
+import type { Log } from '../../src/runtime/log.js'
+import { cancelCommands } from '../../src/aws/ssm-commands.js'
+import { checkInstancesReady } from '../../src/fleet/instance-readiness.js'
+import { type CommandRequest, runCommand } from '../../src/fleet/run-commands.js'
+import { commandComment } from '../../src/plan/command-policy.js'
+import { consoleUrl, logGroupUrl } from '../../src/aws/console-links.js'
 
 const ssmMock = mockClient(SSMClient)
 const ssm = new SSMClient({ region: 'eu-west-1' })

@@ -2,12 +2,12 @@
 // silently, a cancel stops traffic moving, locks never strand a rollback, records stay truthful.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { cleanup } from '../../src/cleanup.js'
-import { parseConfig, type RawInputs } from '../../src/config.js'
-import { deploy } from '../../src/deploy.js'
-import { promote } from '../../src/promote.js'
-import { TAG } from '../../src/records.js'
-import { rollback } from '../../src/rollback.js'
+import { cleanup } from '../../src/operations/cleanup.js'
+import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
+import { deploy } from '../../src/operations/deploy.js'
+import { promote } from '../../src/operations/promote.js'
+import { TAG } from '../../src/records/fleet-records.js'
+import { rollback } from '../../src/operations/rollback.js'
 import { BLUE, blueLive, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
