@@ -44,7 +44,14 @@ const COMMENT_MAX = 100;
 // A long script is then looked at less often, at a tenth of its age, up to every 5 s: noticing it
 // late costs at most a tenth of its run, and a ten-minute script costs a few hundred calls, not
 // a thousand.
-const DEFAULT_POLL = { initialMs: 100, factor: 1.5, maxMs: 500, slowAfterMs: 30_000, slowShare: 0.1, slowMaxMs: 5000 };
+const DEFAULT_POLL = {
+    initialMs: 100,
+    factor: 1.5,
+    maxMs: 500,
+    slowAfterMs: 30_000,
+    slowShare: 0.1,
+    slowMaxMs: 5000
+};
 /** The interval after `interval`, for commands `ageMs` old. */
 function nextPollInterval(poll, interval, ageMs) {
     if (ageMs < poll.slowAfterMs)
@@ -189,7 +196,7 @@ async function getInvocation(ssm, commandId, instanceId) {
 /** Cancels the commands on all their instances; a command that already finished is left as it is. */
 async function cancelCommands(ssm, commandIds) {
     const outcomes = await Promise.allSettled(commandIds.map((CommandId) => ssm.send(new dist_cjs/* CancelCommandCommand */.tal({ CommandId }))));
-    const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${commandIds[i]} (${(0,errors/* messageOf */.bD)(o.reason)})`] : []));
+    const failures = outcomes.flatMap((o, i) => o.status === 'rejected' ? [`${commandIds[i]} (${(0,errors/* messageOf */.bD)(o.reason)})`] : []);
     if (failures.length > 0) {
         throw new errors/* DeployError */.sH(`Could not cancel ${failures.length} SSM command(s): ${(0,errors/* boundedList */.Y4)(failures)}; cancel them in the Systems Manager console (Run Command)`);
     }
@@ -199,7 +206,11 @@ async function describeInstances(ssm, instanceIds) {
     const found = [];
     let NextToken;
     do {
-        const page = await ssm.send(new dist_cjs/* DescribeInstanceInformationCommand */.MXw({ Filters: [{ Key: 'InstanceIds', Values: instanceIds }], MaxResults: PAGE_SIZE, NextToken }));
+        const page = await ssm.send(new dist_cjs/* DescribeInstanceInformationCommand */.MXw({
+            Filters: [{ Key: 'InstanceIds', Values: instanceIds }],
+            MaxResults: PAGE_SIZE,
+            NextToken
+        }));
         found.push(...(page.InstanceInformationList ?? []));
         NextToken = page.NextToken;
     } while (NextToken);
@@ -307,7 +318,12 @@ async function sendToFleet(ssm, request, ctx, sent) {
             MaxErrors: request.maxErrors,
             Comment: clipComment(request.comment),
             ...(request.cloudWatchLogGroup
-                ? { CloudWatchOutputConfig: { CloudWatchLogGroupName: request.cloudWatchLogGroup, CloudWatchOutputEnabled: true } }
+                ? {
+                    CloudWatchOutputConfig: {
+                        CloudWatchLogGroupName: request.cloudWatchLogGroup,
+                        CloudWatchOutputEnabled: true
+                    }
+                }
                 : {})
         });
         sent.push({ id, instanceIds: batch, sentAt: clock.now(), finished: false, timedOut: false, invocations: new Map() });
@@ -762,7 +778,9 @@ function readTrafficState(routes, given) {
     const shares = routeWeights.map(({ weights }) => share(weights));
     const agree = shares.every((s) => pair.every((arn) => Math.abs(s[arn] - shares[0][arn]) < 1e-9));
     const first = routeWeights[0].weights;
-    const live = agree ? pair.find((arn) => first[arn] > 0 && pair.every((other) => other === arn || first[other] === 0)) : undefined;
+    const live = agree
+        ? pair.find((arn) => first[arn] > 0 && pair.every((other) => other === arn || first[other] === 0))
+        : undefined;
     return {
         pair,
         routes: routeWeights,
@@ -950,10 +968,19 @@ async function readAlarms(cloudwatch, names) {
     const found = new Map();
     let NextToken;
     do {
-        const page = await cloudwatch.send(new client_cloudwatch_dist_cjs/* DescribeAlarmsCommand */.zWD({ AlarmNames: names, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100, NextToken }));
+        const page = await cloudwatch.send(new client_cloudwatch_dist_cjs/* DescribeAlarmsCommand */.zWD({
+            AlarmNames: names,
+            AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+            MaxRecords: 100,
+            NextToken
+        }));
         for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
             if (alarm.AlarmName)
-                found.set(alarm.AlarmName, { name: alarm.AlarmName, state: alarm.StateValue ?? 'UNKNOWN', reason: alarm.StateReason });
+                found.set(alarm.AlarmName, {
+                    name: alarm.AlarmName,
+                    state: alarm.StateValue ?? 'UNKNOWN',
+                    reason: alarm.StateReason
+                });
         }
         NextToken = page.NextToken;
     } while (NextToken);
@@ -1248,7 +1275,13 @@ async function discover(config, elb, routesAtStart) {
     }
     const fleets = Object.fromEntries(traffic.pair.map((arn, i) => [
         arn,
-        { arn, name: (0,config_arn/* targetGroupName */.IT)(arn), record: recordFromTags(tags[arn]), instances: health[i], cadence: healthCadence(groups[i]) }
+        {
+            arn,
+            name: (0,config_arn/* targetGroupName */.IT)(arn),
+            record: recordFromTags(tags[arn]),
+            instances: health[i],
+            cadence: healthCadence(groups[i])
+        }
     ]));
     const lock = traffic.pair.map((arn) => decodeLock(tags[arn][TAG.lock])).find(Boolean);
     return { routes, traffic, fleets, lock };
@@ -1276,7 +1309,9 @@ const SETTLE_MS = 100;
 async function acquireLock(elb, lockArn, run, ttlMs, clock, log, options = {}) {
     const { force = false } = options;
     // The holder as the caller just read it (discovery reads the same tags), or read now.
-    const held = options.known !== undefined ? (options.known ?? undefined) : decodeLock((await (0,elbv2/* readTags */.g$)(elb, [lockArn]))[lockArn][TAG.lock]);
+    const held = options.known !== undefined
+        ? (options.known ?? undefined)
+        : decodeLock((await (0,elbv2/* readTags */.g$)(elb, [lockArn]))[lockArn][TAG.lock]);
     if (held && held.id !== run.id) {
         if (force && held.expiresAt > clock.now()) {
             log.warning(`Taking the deploy lock from ${held.holder} (held until ${new Date(held.expiresAt).toISOString()}): a rollback goes first; that run stops changing traffic at its next step`);
@@ -1286,7 +1321,9 @@ async function acquireLock(elb, lockArn, run, ttlMs, clock, log, options = {}) {
         }
         log.warning(`Taking over an expired deploy lock (expired ${new Date(held.expiresAt).toISOString()}) from ${held.holder}`);
     }
-    await (0,elbv2/* writeTags */.p)(elb, lockArn, { [TAG.lock]: encodeLock({ id: run.id, holder: run.url, expiresAt: clock.now() + ttlMs }) });
+    await (0,elbv2/* writeTags */.p)(elb, lockArn, {
+        [TAG.lock]: encodeLock({ id: run.id, holder: run.url, expiresAt: clock.now() + ttlMs })
+    });
     // Tags have no compare-and-set. Waiting a moment before reading back means that of two runs
     // writing at nearly the same time, the first reads the second's lock and gives way.
     try {
@@ -1447,7 +1484,12 @@ function describeFleetsAndRoutes(report, before, after) {
     });
     report.routes = before.routes.map((route) => {
         const afterRoute = after.routes.find((r) => r.arn === route.arn) ?? route;
-        return { arn: route.arn, label: (0,config_arn/* routeLabel */.qA)(route.arn), before: toPercent(pairWeights(route, pair)), after: toPercent(pairWeights(afterRoute, pair)) };
+        return {
+            arn: route.arn,
+            label: (0,config_arn/* routeLabel */.qA)(route.arn),
+            before: toPercent(pairWeights(route, pair)),
+            after: toPercent(pairWeights(afterRoute, pair))
+        };
     });
     report.outputs.weights = toPercent(pairWeights(after.routes[0], pair));
 }
@@ -1513,7 +1555,10 @@ async function withThePair(run, found, claim, work) {
 }
 async function forceTheLock(run, found) {
     const lockArn = lockHolderArn(found.traffic.pair);
-    await acquireLock(run.ctx.clients.elb, lockArn, run.ctx.run, lockTtlMs(run.config), run.ctx.clock, run.ctx.log, { force: true, known: found.lock ?? null });
+    await acquireLock(run.ctx.clients.elb, lockArn, run.ctx.run, lockTtlMs(run.config), run.ctx.clock, run.ctx.log, {
+        force: true,
+        known: found.lock ?? null
+    });
     return lockArn;
 }
 /**
@@ -1527,7 +1572,9 @@ async function endAfterFailedSteps(run, pair, found, fleets, outcome, what) {
     records[newFleet] = { ...records[newFleet], role: 'failed' };
     records[stableFleet] = { ...records[stableFleet], role: 'live' };
     await recordAfterTraffic(run.ctx, run.report.warnings, newFleet, records[newFleet]);
-    const next = outcome.restored ? `all traffic is back on ${(0,config_arn/* targetGroupName */.IT)(stableFleet)}` : 'traffic was NOT restored: run rollback';
+    const next = outcome.restored
+        ? `all traffic is back on ${(0,config_arn/* targetGroupName */.IT)(stableFleet)}`
+        : 'traffic was NOT restored: run rollback';
     const how = outcome.restored ? 'rolled back' : 'failed';
     return run.end(found, { routes: outcome.routes, records }, outcome.restored ? 'rolled-back' : 'failed', `${what} ${how}: ${outcome.message}; ${next}`);
 }
@@ -1566,10 +1613,22 @@ async function deploy(config, ctx) {
     const run = new OperationRun(config, ctx);
     const checks = holdChecks(config, ctx.clients);
     // The gates are read alongside the routes: a misspelt alarm name fails a dry run too.
-    const [found, failingGate] = await Promise.all([discover(config, ctx.clients.elb, ctx.routesAtStart), firstFailingGate(checks)]);
+    const [found, failingGate] = await Promise.all([
+        discover(config, ctx.clients.elb, ctx.routesAtStart),
+        firstFailingGate(checks)
+    ]);
     const { newFleet, stableFleet } = chooseIdleFleet(found.traffic);
     const instanceIds = registeredInstances(found, newFleet);
-    const plan = planDeploy({ config, pair: found.traffic.pair, newFleet, routes: found.traffic.routes, instanceIds, currentWeight: 0, endAtFull: false, checks: describeChecks(checks) });
+    const plan = planDeploy({
+        config,
+        pair: found.traffic.pair,
+        newFleet,
+        routes: found.traffic.routes,
+        instanceIds,
+        currentWeight: 0,
+        endAtFull: false,
+        checks: describeChecks(checks)
+    });
     run.report.plan = plan;
     Object.assign(run.report.outputs, { live: stableFleet, idle: newFleet, instanceIds });
     logPlan(ctx, plan, config);
@@ -1591,7 +1650,12 @@ async function deploy(config, ctx) {
             stableFleet,
             records: {
                 [stableFleet]: { ...found.fleets[stableFleet].record, role: 'live' },
-                [newFleet]: { version: config.version, role: 'deploying', deployedAt: new Date(ctx.clock.now()).toISOString(), deployedBy: ctx.run.url }
+                [newFleet]: {
+                    version: config.version,
+                    role: 'deploying',
+                    deployedAt: new Date(ctx.clock.now()).toISOString(),
+                    deployedBy: ctx.run.url
+                }
             }
         };
         const record = new DeployRecord(ctx, newFleet, found.fleets[newFleet].record, fleets.records[newFleet]);
@@ -1599,7 +1663,10 @@ async function deploy(config, ctx) {
             await instancesReady;
             // Recorded as the commands go out: a deploy that stops before that leaves the fleet as it was.
             record.markDeploying();
-            await runDeployCommands(config, ctx, instanceIds, { onSent: pair.commandsSent, onReport: (commands) => reportCommands(run, commands) });
+            await runDeployCommands(config, ctx, instanceIds, {
+                onSent: pair.commandsSent,
+                onReport: (commands) => reportCommands(run, commands)
+            });
             await record.settled();
             found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds);
             await gateBeforeTraffic(checks);
@@ -1672,7 +1739,9 @@ async function gateBeforeTraffic(checks) {
     }
 }
 function endBeforeTraffic(run, found, fleets, error) {
-    const message = run.ctx.signal.aborted ? 'The run was cancelled before traffic moved; no traffic was moved' : failureMessage(error);
+    const message = run.ctx.signal.aborted
+        ? 'The run was cancelled before traffic moved; no traffic was moved'
+        : failureMessage(error);
     run.report.failure ??= { what: message, at: run.ctx.clock.now(), step: 0, weight: 0 };
     return run.end(found, { routes: found.routes, records: fleets.records }, 'failed', message);
 }
@@ -1776,7 +1845,16 @@ async function promote(config, ctx) {
     const instanceIds = fleets[newFleet].instances.map((t) => t.id);
     const currentWeight = traffic.percent[newFleet];
     const checks = holdChecks(config, ctx.clients);
-    const plan = planDeploy({ config, pair: traffic.pair, newFleet, routes: traffic.routes, instanceIds, currentWeight, endAtFull: true, checks: describeChecks(checks) });
+    const plan = planDeploy({
+        config,
+        pair: traffic.pair,
+        newFleet,
+        routes: traffic.routes,
+        instanceIds,
+        currentWeight,
+        endAtFull: true,
+        checks: describeChecks(checks)
+    });
     const stepsText = plan.steps.map((s) => `${s.weight}%`).join(', ');
     run.report.plan = plan;
     run.report.version = fleets[newFleet].record.version;
@@ -1790,7 +1868,11 @@ async function promote(config, ctx) {
     // run die, its post step puts the canary back there too.
     const pausedWeights = Object.fromEntries(traffic.routes.map(({ route, weights }) => [route.arn, { ...weights }]));
     return withThePair(run, found, { operation: 'promote', newFleet, stableFleet, restore: pausedWeights, trafficMoved: true }, async (pair) => {
-        const shifted = { newFleet, stableFleet, records: { [newFleet]: fleets[newFleet].record, [stableFleet]: fleets[stableFleet].record } };
+        const shifted = {
+            newFleet,
+            stableFleet,
+            records: { [newFleet]: fleets[newFleet].record, [stableFleet]: fleets[stableFleet].record }
+        };
         const outcome = await runTrafficSteps(config, ctx, {
             routes: found.routes,
             pair: traffic.pair,
@@ -1829,7 +1911,8 @@ function chooseRollbackTarget(found) {
     const other = (arn) => traffic.pair.find((a) => a !== arn);
     if (!traffic.percent || traffic.mixed) {
         // Mid-canary or split routes: the stable fleet is the one recorded live, or failing that the one not in canary.
-        const stable = traffic.pair.find((arn) => fleets[arn].record.role === 'live') ?? traffic.pair.find((arn) => fleets[other(arn)].record.role === 'canary');
+        const stable = traffic.pair.find((arn) => fleets[arn].record.role === 'live') ??
+            traffic.pair.find((arn) => fleets[other(arn)].record.role === 'canary');
         if (!stable) {
             throw new errors/* DeployError */.sH(`Traffic is split (${traffic.routes.map((r) => describeWeights(r.weights)).join(' vs ')}) and no record says which fleet is stable; set the weights by hand or deploy with blue-target-group-arn and green-target-group-arn`);
         }
@@ -1877,11 +1960,21 @@ async function rollback(config, ctx) {
     return withThePair(run, found, { operation: 'rollback', trafficMoved: false, force: true }, async () => {
         const startedAt = ctx.clock.now();
         const routes = await restoreTraffic(ctx, found.routes, { pair: found.traffic.pair, restore }, run.report.warnings);
-        run.report.timeline.push({ step: 1, weight: 0, startedAt, heldMs: 0, outcome: 'restored', checks: [`all traffic on ${(0,config_arn/* targetGroupName */.IT)(target)}, read back`] });
+        run.report.timeline.push({
+            step: 1,
+            weight: 0,
+            startedAt,
+            heldMs: 0,
+            outcome: 'restored',
+            checks: [`all traffic on ${(0,config_arn/* targetGroupName */.IT)(target)}, read back`]
+        });
         const records = {
             [target]: { ...found.fleets[target].record, role: 'live' },
             // A canary that was rolled back is not a fleet to return to; a finished deploy is.
-            [from]: { ...found.fleets[from].record, role: found.traffic.live === from && !isFailedRole(found.fleets[from].record.role) ? 'previous' : 'failed' }
+            [from]: {
+                ...found.fleets[from].record,
+                role: found.traffic.live === from && !isFailedRole(found.fleets[from].record.role) ? 'previous' : 'failed'
+            }
         };
         await writeRecord(ctx, target, records[target]);
         await writeRecord(ctx, from, records[from]);
@@ -1901,7 +1994,9 @@ function runIdentity(env = process.env) {
     const runId = env.GITHUB_RUN_ID;
     const attempt = env.GITHUB_RUN_ATTEMPT ?? '1';
     const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
-    const url = repository && runId ? `${server}/${repository}/actions/runs/${runId}/attempts/${attempt}` : `local run on ${env.HOSTNAME ?? 'this machine'}`;
+    const url = repository && runId
+        ? `${server}/${repository}/actions/runs/${runId}/attempts/${attempt}`
+        : `local run on ${env.HOSTNAME ?? 'this machine'}`;
     // The suffix tells apart two jobs of one run, which share run id and attempt. The job comes
     // straight from GITHUB_JOB (what @actions/github's context.job reads): importing that package
     // for one variable would add its whole client to the bundle and to every start.
@@ -2256,7 +2351,10 @@ function fleetBlocks(fleets) {
         change(percent(fleet.weightBefore), percent(fleet.weightAfter)),
         `${fleet.instances.filter(isHealthy).length}/${fleet.instances.length}`
     ]);
-    return ['### Fleets', table(['fleet', 'role', 'version', 'traffic', 'healthy'], rows, [false, false, false, true, true])];
+    return [
+        '### Fleets',
+        table(['fleet', 'role', 'version', 'traffic', 'healthy'], rows, [false, false, false, true, true])
+    ];
 }
 function routeBlocks(report) {
     if (report.routes.length === 0)
@@ -2585,7 +2683,8 @@ async function runOperation(started) {
         const message = error instanceof errors/* DeployError */.sH ? error.message : `Unexpected error: ${error?.stack ?? String(error)}`;
         const report = newReport(config ?? { operation: 'deploy', dryRun: false, version: '' }, startedAt);
         report.result = 'failed';
-        report.headline = error instanceof errors/* DeployError */.sH ? error.message : `Unexpected error: ${error?.message ?? String(error)}`;
+        report.headline =
+            error instanceof errors/* DeployError */.sH ? error.message : `Unexpected error: ${error?.message ?? String(error)}`;
         report.finishedAt = Date.now();
         setOutputs(report);
         await writeSummary(report).catch(() => undefined);

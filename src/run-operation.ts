@@ -62,10 +62,12 @@ export async function runOperation(started: Started): Promise<void> {
     await writeSummary(report)
     if (failed(report)) core.setFailed(report.headline)
   } catch (error) {
-    const message = error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`
+    const message =
+      error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`
     const report = newReport(config ?? { operation: 'deploy', dryRun: false, version: '' }, startedAt)
     report.result = 'failed'
-    report.headline = error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`
+    report.headline =
+      error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`
     report.finishedAt = Date.now()
     setOutputs(report)
     await writeSummary(report).catch(() => undefined)

@@ -4,14 +4,17 @@
 import type { InstanceCommandResult } from '../../src/fleet/run-commands.js'
 import type { RunReport } from '../../src/report/report.js'
 
-export const tg = (name: string, id: string) => `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/${id}`
+export const tg = (name: string, id: string) =>
+  `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/${id}`
 export const BLUE = tg('web-blue', '0123456789abcdef')
 export const GREEN = tg('web-green', 'fedcba9876543210')
-export const LISTENER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
+export const LISTENER =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
 export const T0 = Date.UTC(2025, 4, 1, 12, 0, 0)
 export const MIN = 60_000
 export const CONSOLE_URL = 'https://eu-west-1.console.aws.amazon.com/systems-manager/run-command/cmd-1'
-export const LOG_URL = 'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/deploy'
+export const LOG_URL =
+  'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#logsV2:log-groups/log-group/deploy'
 export const RUN_URL = 'https://github.com/acme/web/actions/runs/42'
 
 export const EVIL = [
@@ -66,10 +69,22 @@ export function canarySuccess(): RunReport {
       }
     ],
     routes: [
-      { arn: LISTENER, label: 'web listener f2f7dc8e', before: { [BLUE]: 100, [GREEN]: 0 }, after: { [GREEN]: 100, [BLUE]: 0 } }
+      {
+        arn: LISTENER,
+        label: 'web listener f2f7dc8e',
+        before: { [BLUE]: 100, [GREEN]: 0 },
+        after: { [GREEN]: 100, [BLUE]: 0 }
+      }
     ],
     timeline: [
-      { step: 1, weight: 10, startedAt: T0 + 3 * MIN, heldMs: 5 * MIN, outcome: 'held', checks: ['alarm web-5xx OK', '2/2 targets healthy'] },
+      {
+        step: 1,
+        weight: 10,
+        startedAt: T0 + 3 * MIN,
+        heldMs: 5 * MIN,
+        outcome: 'held',
+        checks: ['alarm web-5xx OK', '2/2 targets healthy']
+      },
       { step: 2, weight: 50, startedAt: T0 + 8 * MIN, heldMs: 5 * MIN, outcome: 'held', checks: ['alarm web-5xx OK'] },
       { step: 3, weight: 100, startedAt: T0 + 13 * MIN, heldMs: 5 * MIN, outcome: 'held', checks: ['alarm web-5xx OK'] }
     ],
@@ -82,8 +97,20 @@ export function canarySuccess(): RunReport {
       succeeded: 2,
       failed: 0,
       instances: [
-        { instanceId: 'i-0ccc', status: 'Success', exitCode: 0, durationMs: 42_000, outputTail: 'pulled v1.5.0\nrestarted' },
-        { instanceId: 'i-0ddd', status: 'Success', exitCode: 0, durationMs: 40_000, outputTail: 'pulled v1.5.0\nrestarted' }
+        {
+          instanceId: 'i-0ccc',
+          status: 'Success',
+          exitCode: 0,
+          durationMs: 42_000,
+          outputTail: 'pulled v1.5.0\nrestarted'
+        },
+        {
+          instanceId: 'i-0ddd',
+          status: 'Success',
+          exitCode: 0,
+          durationMs: 40_000,
+          outputTail: 'pulled v1.5.0\nrestarted'
+        }
       ]
     },
     warnings: [],
@@ -100,7 +127,14 @@ export function failureWithEvilOutput(): RunReport {
   report.fleets[1].instances[1] = { id: 'i-0ddd', state: 'unhealthy', reason: 'Target.Failed', description: EVIL }
   report.timeline = [
     { step: 1, weight: 10, startedAt: T0 + 3 * MIN, heldMs: 95_000, outcome: 'failed', checks: [EVIL] },
-    { step: 0, weight: 0, startedAt: T0 + 4 * MIN + 35_000, heldMs: 0, outcome: 'restored', checks: ['weights read back'] }
+    {
+      step: 0,
+      weight: 0,
+      startedAt: T0 + 4 * MIN + 35_000,
+      heldMs: 0,
+      outcome: 'restored',
+      checks: ['weights read back']
+    }
   ]
   report.commands = {
     ...report.commands!,

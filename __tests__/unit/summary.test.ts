@@ -3,7 +3,16 @@ import { escapeCell, escapeHtml, escapeMarkdown } from '../../src/report/escape.
 import { lastLines } from '../../src/report/markdown.js'
 import type { RunReport } from '../../src/report/report.js'
 import { DEFAULT_MAX_BYTES, renderSummary } from '../../src/report/summary.js'
-import { CONSOLE_URL, EVIL, LOG_URL, RUN_URL, bigFleet, canarySuccess, dryRun, failureWithEvilOutput } from '../__fixtures__/reports.js'
+import {
+  CONSOLE_URL,
+  EVIL,
+  LOG_URL,
+  RUN_URL,
+  bigFleet,
+  canarySuccess,
+  dryRun,
+  failureWithEvilOutput
+} from '../__fixtures__/reports.js'
 
 function tables(markdown: string): string[][] {
   const found: string[][] = []

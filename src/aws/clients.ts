@@ -15,7 +15,11 @@ export const USER_AGENT = 'alb-blue-green-deploy-action/0.1.0'
  * which matters when a large fleet is polled; attempts stay bounded so that an outage fails the
  * step rather than hanging it. Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables.
  */
-export function createClients(region: string, elb?: ElasticLoadBalancingV2Client, maxAttempts = MAX_ATTEMPTS): AwsClients {
+export function createClients(
+  region: string,
+  elb?: ElasticLoadBalancingV2Client,
+  maxAttempts = MAX_ATTEMPTS
+): AwsClients {
   const config = clientConfig(region, maxAttempts)
   return {
     elb: elb ?? new ElasticLoadBalancingV2Client(config),

@@ -18,16 +18,28 @@ export async function readAlarms(cloudwatch: CloudWatchClient, names: string[]):
   let NextToken: string | undefined
   do {
     const page = await cloudwatch.send(
-      new DescribeAlarmsCommand({ AlarmNames: names, AlarmTypes: ['MetricAlarm', 'CompositeAlarm'], MaxRecords: 100, NextToken })
+      new DescribeAlarmsCommand({
+        AlarmNames: names,
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 100,
+        NextToken
+      })
     )
     for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
-      if (alarm.AlarmName) found.set(alarm.AlarmName, { name: alarm.AlarmName, state: alarm.StateValue ?? 'UNKNOWN', reason: alarm.StateReason })
+      if (alarm.AlarmName)
+        found.set(alarm.AlarmName, {
+          name: alarm.AlarmName,
+          state: alarm.StateValue ?? 'UNKNOWN',
+          reason: alarm.StateReason
+        })
     }
     NextToken = page.NextToken
   } while (NextToken)
   const missing = names.filter((n) => !found.has(n))
   if (missing.length > 0) {
-    throw new DeployError(`Alarm${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in CloudWatch; check the names in alarms and the region`)
+    throw new DeployError(
+      `Alarm${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found in CloudWatch; check the names in alarms and the region`
+    )
   }
   return names.map((n) => found.get(n) as AlarmState)
 }

@@ -34,10 +34,16 @@ export interface InstanceHealth {
 const ARNS_PER_DESCRIBE = 20
 
 /** Reads the listeners' default actions and the rules' actions, in the order given. */
-export async function readRoutes(elb: ElasticLoadBalancingV2Client, listenerArns: string[], ruleArns: string[]): Promise<Route[]> {
+export async function readRoutes(
+  elb: ElasticLoadBalancingV2Client,
+  listenerArns: string[],
+  ruleArns: string[]
+): Promise<Route[]> {
   const routes: Route[] = []
   for (const batch of chunks(listenerArns, ARNS_PER_DESCRIBE)) {
-    const { Listeners = [] } = await elb.send(new DescribeListenersCommand({ ListenerArns: batch })).catch(notFound('listener', batch))
+    const { Listeners = [] } = await elb
+      .send(new DescribeListenersCommand({ ListenerArns: batch }))
+      .catch(notFound('listener', batch))
     for (const arn of batch) {
       const listener = Listeners.find((l) => l.ListenerArn === arn)
       if (!listener) throw new DeployError(`Listener ${arn} was not found; check listener-arns and the region`)
@@ -65,7 +71,11 @@ export async function rereadRoutes(elb: ElasticLoadBalancingV2Client, routes: Ro
 }
 
 /** Replaces a route's action list (the API has no way to change one weight alone). */
-export async function writeRouteActions(elb: ElasticLoadBalancingV2Client, route: Route, actions: Action[]): Promise<void> {
+export async function writeRouteActions(
+  elb: ElasticLoadBalancingV2Client,
+  route: Route,
+  actions: Action[]
+): Promise<void> {
   if (route.kind === 'listener') {
     await elb.send(new ModifyListenerCommand({ ListenerArn: route.arn, DefaultActions: actions }))
   } else {
@@ -73,20 +83,29 @@ export async function writeRouteActions(elb: ElasticLoadBalancingV2Client, route
   }
 }
 
-export async function describeTargetGroups(elb: ElasticLoadBalancingV2Client, arns: readonly string[]): Promise<TargetGroup[]> {
+export async function describeTargetGroups(
+  elb: ElasticLoadBalancingV2Client,
+  arns: readonly string[]
+): Promise<TargetGroup[]> {
   const { TargetGroups = [] } = await elb
     .send(new DescribeTargetGroupsCommand({ TargetGroupArns: [...arns] }))
     .catch(notFound('target group', arns))
   return arns.map((arn) => {
     const group = TargetGroups.find((g) => g.TargetGroupArn === arn)
-    if (!group) throw new DeployError(`Target group ${arn} was not found; check the route's forward action and the region`)
+    if (!group)
+      throw new DeployError(`Target group ${arn} was not found; check the route's forward action and the region`)
     return group
   })
 }
 
 /** Every registered target of a group with its health, as the load balancer sees it now. */
-export async function targetHealth(elb: ElasticLoadBalancingV2Client, targetGroupArn: string): Promise<InstanceHealth[]> {
-  const { TargetHealthDescriptions = [] } = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }))
+export async function targetHealth(
+  elb: ElasticLoadBalancingV2Client,
+  targetGroupArn: string
+): Promise<InstanceHealth[]> {
+  const { TargetHealthDescriptions = [] } = await elb.send(
+    new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })
+  )
   return TargetHealthDescriptions.map((d) => ({
     id: d.Target?.Id ?? '',
     state: d.TargetHealth?.State ?? 'unknown',
@@ -95,7 +114,10 @@ export async function targetHealth(elb: ElasticLoadBalancingV2Client, targetGrou
   }))
 }
 
-export async function readTags(elb: ElasticLoadBalancingV2Client, arns: readonly string[]): Promise<Record<string, Record<string, string>>> {
+export async function readTags(
+  elb: ElasticLoadBalancingV2Client,
+  arns: readonly string[]
+): Promise<Record<string, Record<string, string>>> {
   const { TagDescriptions = [] } = await elb.send(new DescribeTagsCommand({ ResourceArns: [...arns] }))
   return Object.fromEntries(
     arns.map((arn) => {
@@ -105,7 +127,11 @@ export async function readTags(elb: ElasticLoadBalancingV2Client, arns: readonly
   )
 }
 
-export async function writeTags(elb: ElasticLoadBalancingV2Client, arn: string, tags: Record<string, string>): Promise<void> {
+export async function writeTags(
+  elb: ElasticLoadBalancingV2Client,
+  arn: string,
+  tags: Record<string, string>
+): Promise<void> {
   const entries = Object.entries(tags)
   if (entries.length === 0) return
   await elb.send(new AddTagsCommand({ ResourceArns: [arn], Tags: entries.map(([Key, Value]) => ({ Key, Value })) }))

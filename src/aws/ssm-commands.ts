@@ -21,7 +21,8 @@ export async function sendCommand(ssm: SSMClient, input: SendCommandCommandInput
   const { Command } = await ssm.send(new SendCommandCommand(input)).catch((e: unknown) => {
     throw sendError(e, input.DocumentName ?? '')
   })
-  if (!Command?.CommandId) throw new DeployError(`SSM accepted ${input.DocumentName} but returned no command id; run the deploy again`)
+  if (!Command?.CommandId)
+    throw new DeployError(`SSM accepted ${input.DocumentName} but returned no command id; run the deploy again`)
   return Command.CommandId
 }
 
@@ -30,7 +31,9 @@ export async function listInvocations(ssm: SSMClient, commandId: string): Promis
   const invocations: CommandInvocation[] = []
   let NextToken: string | undefined
   do {
-    const page = await ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, MaxResults: PAGE_SIZE, NextToken }))
+    const page = await ssm.send(
+      new ListCommandInvocationsCommand({ CommandId: commandId, MaxResults: PAGE_SIZE, NextToken })
+    )
     invocations.push(...(page.CommandInvocations ?? []))
     NextToken = page.NextToken
   } while (NextToken)
@@ -38,14 +41,22 @@ export async function listInvocations(ssm: SSMClient, commandId: string): Promis
 }
 
 /** One instance's result of a command, with its output. */
-export async function getInvocation(ssm: SSMClient, commandId: string, instanceId: string): Promise<GetCommandInvocationCommandOutput> {
+export async function getInvocation(
+  ssm: SSMClient,
+  commandId: string,
+  instanceId: string
+): Promise<GetCommandInvocationCommandOutput> {
   return ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }))
 }
 
 /** Cancels the commands on all their instances; a command that already finished is left as it is. */
 export async function cancelCommands(ssm: SSMClient, commandIds: string[]): Promise<void> {
-  const outcomes = await Promise.allSettled(commandIds.map((CommandId) => ssm.send(new CancelCommandCommand({ CommandId }))))
-  const failures = outcomes.flatMap((o, i) => (o.status === 'rejected' ? [`${commandIds[i]} (${messageOf(o.reason)})`] : []))
+  const outcomes = await Promise.allSettled(
+    commandIds.map((CommandId) => ssm.send(new CancelCommandCommand({ CommandId })))
+  )
+  const failures = outcomes.flatMap((o, i) =>
+    o.status === 'rejected' ? [`${commandIds[i]} (${messageOf(o.reason)})`] : []
+  )
   if (failures.length > 0) {
     throw new DeployError(
       `Could not cancel ${failures.length} SSM command(s): ${boundedList(failures)}; cancel them in the Systems Manager console (Run Command)`
@@ -59,7 +70,11 @@ export async function describeInstances(ssm: SSMClient, instanceIds: string[]): 
   let NextToken: string | undefined
   do {
     const page = await ssm.send(
-      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: instanceIds }], MaxResults: PAGE_SIZE, NextToken })
+      new DescribeInstanceInformationCommand({
+        Filters: [{ Key: 'InstanceIds', Values: instanceIds }],
+        MaxResults: PAGE_SIZE,
+        NextToken
+      })
     )
     found.push(...(page.InstanceInformationList ?? []))
     NextToken = page.NextToken
@@ -73,13 +88,21 @@ function sendError(error: unknown, document: string): unknown {
   switch (name) {
     case 'InvalidDocument':
     case 'InvalidDocumentVersion':
-      return new DeployError(`SSM has no usable document ${document} (${message}); check the document input and the region`)
+      return new DeployError(
+        `SSM has no usable document ${document} (${message}); check the document input and the region`
+      )
     case 'InvalidParameters':
-      return new DeployError(`${document} does not accept the parameters given (${message}); check commands and document-parameters`)
+      return new DeployError(
+        `${document} does not accept the parameters given (${message}); check commands and document-parameters`
+      )
     case 'InvalidInstanceId':
-      return new DeployError(`SSM cannot send to the idle instances (${message}); check that they are running, managed by SSM and online`)
+      return new DeployError(
+        `SSM cannot send to the idle instances (${message}); check that they are running, managed by SSM and online`
+      )
     case 'AccessDeniedException':
-      return new DeployError(`Not allowed to send ${document} (${message}); give the workflow's role ssm:SendCommand on the document and the instances`)
+      return new DeployError(
+        `Not allowed to send ${document} (${message}); give the workflow's role ssm:SendCommand on the document and the instances`
+      )
     default:
       return error
   }

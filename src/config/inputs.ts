@@ -85,7 +85,11 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
   const listeners = arnList(input, 'listener-arns', 'listener')
   const rules = arnList(input, 'rule-arns', 'listener-rule')
   if (listeners.length + rules.length === 0) {
-    throw new InputError('listener-arns', '', 'give at least one listener ARN in listener-arns or rule ARN in rule-arns')
+    throw new InputError(
+      'listener-arns',
+      '',
+      'give at least one listener ARN in listener-arns or rule ARN in rule-arns'
+    )
   }
   const pair = parsePair(input)
   const all = [...listeners, ...rules, ...(pair ? [pair.blue, pair.green] : [])]
@@ -96,26 +100,46 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
   const commandTimeoutMs = duration(input, 'command-timeout', 1000, MAX_EXECUTION_TIMEOUT_S * 1000)
   const document = input('document')
   if (!DOCUMENT_NAME.test(document)) {
-    throw new InputError('document', document, 'accepted: an SSM document name or ARN (3-128 of letters, digits, _ - . : /)')
+    throw new InputError(
+      'document',
+      document,
+      'accepted: an SSM document name or ARN (3-128 of letters, digits, _ - . : /)'
+    )
   }
   const documentParameters = parseDocumentParameters(input, operation, document)
 
   const maxConcurrency = input('max-concurrency')
   if (!MAX_CONCURRENCY.test(maxConcurrency)) {
-    throw new InputError('max-concurrency', maxConcurrency, 'accepted: a number of instances from 1 (e.g. 10) or a percentage from 1% to 100%')
+    throw new InputError(
+      'max-concurrency',
+      maxConcurrency,
+      'accepted: a number of instances from 1 (e.g. 10) or a percentage from 1% to 100%'
+    )
   }
   const maxErrors = input('max-errors')
   if (!MAX_ERRORS.test(maxErrors)) {
-    throw new InputError('max-errors', maxErrors, 'accepted: a number of instances from 0 (e.g. 2) or a percentage from 0% to 100%')
+    throw new InputError(
+      'max-errors',
+      maxErrors,
+      'accepted: a number of instances from 0 (e.g. 2) or a percentage from 0% to 100%'
+    )
   }
   const cloudWatchLogGroup = input('cloudwatch-log-group') || undefined
   if (cloudWatchLogGroup && !LOG_GROUP.test(cloudWatchLogGroup)) {
-    throw new InputError('cloudwatch-log-group', cloudWatchLogGroup, 'accepted: a CloudWatch Logs group name (1-512 of letters, digits, . - _ / #)')
+    throw new InputError(
+      'cloudwatch-log-group',
+      cloudWatchLogGroup,
+      'accepted: a CloudWatch Logs group name (1-512 of letters, digits, . - _ / #)'
+    )
   }
 
   const version = input('version') || env.sha || ''
   if (operation === 'deploy' && !TAG_VALUE.test(version)) {
-    throw new InputError('version', version, 'accepted: 1-256 letters, digits, spaces and _ . : / = + - @ (defaults to the commit SHA)')
+    throw new InputError(
+      'version',
+      version,
+      'accepted: 1-256 letters, digits, spaces and _ . : / = + - @ (defaults to the commit SHA)'
+    )
   }
 
   return {
@@ -174,14 +198,25 @@ function duration(input: Input, name: string, minMs: number, maxMs: number): num
 
 /** Comma- or newline-separated values, blanks dropped, duplicates kept out. */
 export function splitList(value: string): string[] {
-  return [...new Set(value.split(/[\n,]/).map((v) => v.trim()).filter(Boolean))]
+  return [
+    ...new Set(
+      value
+        .split(/[\n,]/)
+        .map((v) => v.trim())
+        .filter(Boolean)
+    )
+  ]
 }
 
 function arnList(input: Input, name: string, kind: ArnKind): string[] {
   const arns = splitList(input(name))
   for (const arn of arns) {
     if (!parseArn(arn, kind)) {
-      throw new InputError(name, arn, `accepted: ${kind} ARNs of an Application Load Balancer like ${ARN_EXAMPLE[kind]}, separated by commas or newlines`)
+      throw new InputError(
+        name,
+        arn,
+        `accepted: ${kind} ARNs of an Application Load Balancer like ${ARN_EXAMPLE[kind]}, separated by commas or newlines`
+      )
     }
   }
   return arns
@@ -193,9 +228,16 @@ function parsePair(input: Input): Config['pair'] {
   if (!blue && !green) return undefined
   if (!blue || !green) {
     const missing = blue ? 'green-target-group-arn' : 'blue-target-group-arn'
-    throw new InputError(missing, '', 'give blue-target-group-arn and green-target-group-arn together, or neither to discover the pair')
+    throw new InputError(
+      missing,
+      '',
+      'give blue-target-group-arn and green-target-group-arn together, or neither to discover the pair'
+    )
   }
-  for (const [name, arn] of [['blue-target-group-arn', blue], ['green-target-group-arn', green]] as const) {
+  for (const [name, arn] of [
+    ['blue-target-group-arn', blue],
+    ['green-target-group-arn', green]
+  ] as const) {
     if (!parseArn(arn, 'targetgroup')) {
       throw new InputError(name, arn, `accepted: a target group ARN like ${ARN_EXAMPLE.targetgroup}`)
     }
@@ -207,15 +249,25 @@ function parsePair(input: Input): Config['pair'] {
 }
 
 function sameRegionAndAccount(arns: string[], envRegion: string | undefined, pair: Config['pair']): string {
-  const parsed = arns.map((arn) => parseArn(arn, 'listener') ?? parseArn(arn, 'listener-rule') ?? parseArn(arn, 'targetgroup')) as ParsedArn[]
+  const parsed = arns.map(
+    (arn) => parseArn(arn, 'listener') ?? parseArn(arn, 'listener-rule') ?? parseArn(arn, 'targetgroup')
+  ) as ParsedArn[]
   const first = parsed[0]
   for (const p of parsed) {
     if (p.region !== first.region || p.account !== first.account || p.partition !== first.partition) {
-      throw new InputError(inputOf(p, pair), p.arn, `accepted: ARNs in one account and region (the first one given is in ${first.account}, ${first.region})`)
+      throw new InputError(
+        inputOf(p, pair),
+        p.arn,
+        `accepted: ARNs in one account and region (the first one given is in ${first.account}, ${first.region})`
+      )
     }
   }
   if (envRegion && envRegion !== first.region) {
-    throw new InputError(inputOf(first, pair), first.arn, `accepted: ARNs in the region the AWS credentials are set up for (AWS_REGION is ${envRegion})`)
+    throw new InputError(
+      inputOf(first, pair),
+      first.arn,
+      `accepted: ARNs in the region the AWS credentials are set up for (AWS_REGION is ${envRegion})`
+    )
   }
   return first.region
 }
@@ -228,7 +280,8 @@ function inputOf(arn: ParsedArn, pair?: Config['pair']): string {
 
 export function parseCanarySteps(value: string): number[] {
   const parts = value.split(',').map((v) => v.trim())
-  const accepted = 'accepted: percentages of traffic for the new fleet, integers 1-100 in increasing order, e.g. 10,50,100 (a last step under 100 pauses for a later promote)'
+  const accepted =
+    'accepted: percentages of traffic for the new fleet, integers 1-100 in increasing order, e.g. 10,50,100 (a last step under 100 pauses for a later promote)'
   let previous = 0
   for (const part of parts) {
     const n = Number(part)
@@ -243,7 +296,11 @@ function parseAlarms(value: string): string[] {
   for (const alarm of alarms) {
     // CloudWatch alarm names: 1-255 printable characters.
     if (alarm.length > 255 || /[\u0000-\u001f]/.test(alarm)) {
-      throw new InputError('alarms', alarm, 'accepted: CloudWatch alarm names (up to 255 characters each), separated by commas or newlines')
+      throw new InputError(
+        'alarms',
+        alarm,
+        'accepted: CloudWatch alarm names (up to 255 characters each), separated by commas or newlines'
+      )
     }
   }
   if (alarms.length > 100) {
@@ -257,7 +314,11 @@ function parseStickiness(value: string): Stickiness {
   if (value === 'off') return { mode: 'off' }
   const ms = parseDurationMs(value)
   if (ms === undefined || ms < 1000 || ms > MAX_STICKINESS_S * 1000) {
-    throw new InputError('stickiness', value, 'accepted: keep, off, or how long a client stays on one fleet, a duration from 1s to 168h (e.g. 1h)')
+    throw new InputError(
+      'stickiness',
+      value,
+      'accepted: keep, off, or how long a client stays on one fleet, a duration from 1s to 168h (e.g. 1h)'
+    )
   }
   return { mode: 'on', durationSeconds: Math.round(ms / 1000) }
 }
@@ -270,15 +331,27 @@ function parseDocumentParameters(input: Input, operation: Operation, document: s
     try {
       parsed = JSON.parse(text)
     } catch {
-      throw new InputError('document-parameters', text, 'accepted: a JSON object of parameter names to strings or arrays of strings')
+      throw new InputError(
+        'document-parameters',
+        text,
+        'accepted: a JSON object of parameter names to strings or arrays of strings'
+      )
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new InputError('document-parameters', text, 'accepted: a JSON object of parameter names to strings or arrays of strings')
+      throw new InputError(
+        'document-parameters',
+        text,
+        'accepted: a JSON object of parameter names to strings or arrays of strings'
+      )
     }
     for (const [key, v] of Object.entries(parsed)) {
       const values = typeof v === 'string' ? [v] : v
       if (!Array.isArray(values) || !values.every((s) => typeof s === 'string')) {
-        throw new InputError('document-parameters', text, `accepted: a JSON object whose values are strings or arrays of strings ("${key}" is not)`)
+        throw new InputError(
+          'document-parameters',
+          text,
+          `accepted: a JSON object whose values are strings or arrays of strings ("${key}" is not)`
+        )
       }
       parameters[key] = values
     }
@@ -288,7 +361,11 @@ function parseDocumentParameters(input: Input, operation: Operation, document: s
     .filter((line) => line.trim() !== '')
   if (commands.length > 0) {
     if (parameters.commands) {
-      throw new InputError('commands', commands[0], 'give the commands either in commands or in document-parameters, not both')
+      throw new InputError(
+        'commands',
+        commands[0],
+        'give the commands either in commands or in document-parameters, not both'
+      )
     }
     parameters = { ...parameters, commands }
   }
@@ -296,7 +373,11 @@ function parseDocumentParameters(input: Input, operation: Operation, document: s
   if (workingDirectory) parameters = { ...parameters, workingDirectory: [workingDirectory] }
 
   if (operation === 'deploy' && Object.keys(parameters).length === 0) {
-    throw new InputError('commands', '', 'a deploy needs commands (shell lines run on each idle instance) or document-parameters')
+    throw new InputError(
+      'commands',
+      '',
+      'a deploy needs commands (shell lines run on each idle instance) or document-parameters'
+    )
   }
   const isShellDocument = /^AWS-Run(Shell|PowerShell)Script$/.test(document)
   if (operation === 'deploy' && isShellDocument && !parameters.commands?.length) {

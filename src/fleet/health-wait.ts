@@ -24,7 +24,11 @@ export interface WaitHealthyOptions {
  * stays unhealthy longer than it would need to recover fails the wait at once, with its reason,
  * instead of burning the whole health-timeout (the SDK waiter would retry to the end).
  */
-export async function waitHealthy(elb: ElasticLoadBalancingV2Client, targetGroupArn: string, options: WaitHealthyOptions): Promise<InstanceHealth[]> {
+export async function waitHealthy(
+  elb: ElasticLoadBalancingV2Client,
+  targetGroupArn: string,
+  options: WaitHealthyOptions
+): Promise<InstanceHealth[]> {
   const { clock, cadence, instanceIds } = options
   const started = clock.now()
   const pollMs = options.pollMs ?? Math.min(5000, Math.max(250, cadence.intervalMs / 4))
@@ -37,20 +41,28 @@ export async function waitHealthy(elb: ElasticLoadBalancingV2Client, targetGroup
     const byId = new Map(health.map((h) => [h.id, h]))
     const missing = instanceIds.filter((id) => !byId.has(id))
     if (missing.length > 0) {
-      throw new DeployError(`Instance${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')} left target group ${name} during the deploy; register the fleet again and redeploy`)
+      throw new DeployError(
+        `Instance${missing.length > 1 ? 's' : ''} ${missing.slice(0, 10).join(', ')} left target group ${name} during the deploy; register the fleet again and redeploy`
+      )
     }
     const targets = instanceIds.map((id) => byId.get(id) as InstanceHealth)
     const failing = targets.filter((t) => ['draining', 'unavailable', 'unused'].includes(t.state))
     if (failing.length > 0) {
-      throw new DeployError(`${describeTargets(failing)} in ${name}; the new fleet cannot take traffic (health checks must be enabled and the group in the forward action)`)
+      throw new DeployError(
+        `${describeTargets(failing)} in ${name}; the new fleet cannot take traffic (health checks must be enabled and the group in the forward action)`
+      )
     }
     for (const t of targets) {
       if (t.state === 'unhealthy') unhealthySince.set(t.id, unhealthySince.get(t.id) ?? now)
       else unhealthySince.delete(t.id)
     }
-    const stuck = targets.filter((t) => now - (unhealthySince.get(t.id) ?? now) > cadence.detectHealthyMs + cadence.intervalMs)
+    const stuck = targets.filter(
+      (t) => now - (unhealthySince.get(t.id) ?? now) > cadence.detectHealthyMs + cadence.intervalMs
+    )
     if (stuck.length > 0) {
-      throw new DeployError(`${describeTargets(stuck)} in ${name} after the deploy; fix the new version (see the command output and the app's logs) and deploy again`)
+      throw new DeployError(
+        `${describeTargets(stuck)} in ${name} after the deploy; fix the new version (see the command output and the app's logs) and deploy again`
+      )
     }
     const healthy = targets.filter((t) => t.state === 'healthy').length
     const line = `${name}: ${healthy}/${targets.length} targets healthy`
@@ -66,6 +78,9 @@ export async function waitHealthy(elb: ElasticLoadBalancingV2Client, targetGroup
     // All healthy but not yet checked long enough on the new code: look again exactly when the
     // minimum is reached rather than a whole poll later, which would only add to the deploy's time.
     const untilMinimum = started + cadence.detectUnhealthyMs - now
-    await clock.sleep(healthy === targets.length && untilMinimum > 0 ? Math.min(pollMs, untilMinimum) : pollMs, options.signal)
+    await clock.sleep(
+      healthy === targets.length && untilMinimum > 0 ? Math.min(pollMs, untilMinimum) : pollMs,
+      options.signal
+    )
   }
 }

@@ -98,11 +98,16 @@ interface SentCommand {
  * when the signal aborts. Failures are counted, not thrown: the caller decides with
  * `withinMaxErrors` and `timedOut` whether the deploy may go on.
  */
-export async function runCommand(ssm: SSMClient, request: CommandRequest, ctx: RunCommandContext): Promise<CommandOutcome> {
+export async function runCommand(
+  ssm: SSMClient,
+  request: CommandRequest,
+  ctx: RunCommandContext
+): Promise<CommandOutcome> {
   const { log, signal } = ctx
   const fleetSize = request.instanceIds.length
   const sent: SentCommand[] = []
-  if (fleetSize === 0) return { commandIds: [], results: [], succeeded: 0, failed: 0, withinMaxErrors: true, timedOut: false }
+  if (fleetSize === 0)
+    return { commandIds: [], results: [], succeeded: 0, failed: 0, withinMaxErrors: true, timedOut: false }
   try {
     await sendToFleet(ssm, request, ctx, sent)
     const timedOut = await waitForInvocations(ssm, request, ctx, sent)
@@ -128,7 +133,12 @@ export async function runCommand(ssm: SSMClient, request: CommandRequest, ctx: R
   }
 }
 
-async function sendToFleet(ssm: SSMClient, request: CommandRequest, ctx: RunCommandContext, sent: SentCommand[]): Promise<void> {
+async function sendToFleet(
+  ssm: SSMClient,
+  request: CommandRequest,
+  ctx: RunCommandContext,
+  sent: SentCommand[]
+): Promise<void> {
   const { clock, log, signal } = ctx
   const fleetSize = request.instanceIds.length
   const batches = chunks(request.instanceIds, INSTANCES_PER_COMMAND)
@@ -146,7 +156,8 @@ async function sendToFleet(ssm: SSMClient, request: CommandRequest, ctx: RunComm
   }
   const executionTimeoutS = Math.ceil(request.executionTimeoutMs / 1000)
   const parameters = { ...request.parameters }
-  if (SHELL_DOCUMENTS.has(request.document) && !parameters.executionTimeout) parameters.executionTimeout = [String(executionTimeoutS)]
+  if (SHELL_DOCUMENTS.has(request.document) && !parameters.executionTimeout)
+    parameters.executionTimeout = [String(executionTimeoutS)]
 
   for (const [i, batch] of batches.entries()) {
     signal?.throwIfAborted()
@@ -160,7 +171,12 @@ async function sendToFleet(ssm: SSMClient, request: CommandRequest, ctx: RunComm
       MaxErrors: request.maxErrors,
       Comment: clipComment(request.comment),
       ...(request.cloudWatchLogGroup
-        ? { CloudWatchOutputConfig: { CloudWatchLogGroupName: request.cloudWatchLogGroup, CloudWatchOutputEnabled: true } }
+        ? {
+            CloudWatchOutputConfig: {
+              CloudWatchLogGroupName: request.cloudWatchLogGroup,
+              CloudWatchOutputEnabled: true
+            }
+          }
         : {})
     })
     sent.push({ id, instanceIds: batch, sentAt: clock.now(), finished: false, timedOut: false, invocations: new Map() })
@@ -170,7 +186,12 @@ async function sendToFleet(ssm: SSMClient, request: CommandRequest, ctx: RunComm
 }
 
 /** Polls until every command has finished or overrun; returns whether any timed out. */
-async function waitForInvocations(ssm: SSMClient, request: CommandRequest, ctx: RunCommandContext, sent: SentCommand[]): Promise<boolean> {
+async function waitForInvocations(
+  ssm: SSMClient,
+  request: CommandRequest,
+  ctx: RunCommandContext,
+  sent: SentCommand[]
+): Promise<boolean> {
   const { clock, log, signal } = ctx
   const poll = ctx.poll ?? DEFAULT_POLL
   const fleetSize = request.instanceIds.length
@@ -203,7 +224,10 @@ async function waitForInvocations(ssm: SSMClient, request: CommandRequest, ctx: 
         `${overrun.length} command(s) still running after command-timeout (${Math.round(request.executionTimeoutMs / 1000)}s); cancelling them: ` +
           overrun.map((c) => c.id).join(', ')
       )
-      await cancelCommands(ssm, overrun.map((c) => c.id)).catch((e: unknown) => log.warning(messageOf(e)))
+      await cancelCommands(
+        ssm,
+        overrun.map((c) => c.id)
+      ).catch((e: unknown) => log.warning(messageOf(e)))
       for (const c of overrun) {
         c.finished = true
         c.timedOut = true
@@ -274,7 +298,9 @@ async function collectResults(
     .sort((a, b) => Number(b.result.status === 'Failed') - Number(a.result.status === 'Failed'))
   const fetched = failed.slice(0, OUTPUT_FETCHES_MAX)
   if (failed.length > fetched.length) {
-    log.info(`Showing the output of ${fetched.length} of ${failed.length} failed instances; the rest is in the SSM console`)
+    log.info(
+      `Showing the output of ${fetched.length} of ${failed.length} failed instances; the rest is in the SSM console`
+    )
   }
   await inGroups(fetched, OUTPUT_FETCHES_AT_ONCE, async ({ command, result }) => {
     signal?.throwIfAborted()

@@ -48,7 +48,13 @@ export async function discover(
   const fleets = Object.fromEntries(
     traffic.pair.map((arn, i) => [
       arn,
-      { arn, name: targetGroupName(arn), record: recordFromTags(tags[arn]), instances: health[i], cadence: healthCadence(groups[i]) }
+      {
+        arn,
+        name: targetGroupName(arn),
+        record: recordFromTags(tags[arn]),
+        instances: health[i],
+        cadence: healthCadence(groups[i])
+      }
     ])
   )
   const lock = traffic.pair.map((arn) => decodeLock(tags[arn][TAG.lock])).find(Boolean)

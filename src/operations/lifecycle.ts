@@ -82,7 +82,12 @@ export function describeFleetsAndRoutes(report: RunReport, before: Discovery, af
   })
   report.routes = before.routes.map((route): RouteReport => {
     const afterRoute = after.routes.find((r) => r.arn === route.arn) ?? route
-    return { arn: route.arn, label: routeLabel(route.arn), before: toPercent(pairWeights(route, pair)), after: toPercent(pairWeights(afterRoute, pair)) }
+    return {
+      arn: route.arn,
+      label: routeLabel(route.arn),
+      before: toPercent(pairWeights(route, pair)),
+      after: toPercent(pairWeights(afterRoute, pair))
+    }
   })
   report.outputs.weights = toPercent(pairWeights(after.routes[0], pair))
 }
@@ -122,7 +127,12 @@ export interface HeldPair {
  * releases the lock and marks the run finished, unless traffic is left for the post step to put
  * back: then the lock stays too, so that no other run moves traffic in between.
  */
-export async function withThePair(run: OperationRun, found: Discovery, claim: PairClaim, work: (pair: HeldPair) => Promise<RunReport>): Promise<RunReport> {
+export async function withThePair(
+  run: OperationRun,
+  found: Discovery,
+  claim: PairClaim,
+  work: (pair: HeldPair) => Promise<RunReport>
+): Promise<RunReport> {
   const { ctx, config } = run
   const lockArn = claim.force ? await forceTheLock(run, found) : await claimThePair(ctx, config, found, claim.operation)
   const progress: Progress = {
@@ -167,7 +177,9 @@ export async function withThePair(run: OperationRun, found: Discovery, claim: Pa
     return await work(pair)
   } finally {
     if (!unresolved) {
-      await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch((e) => ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`))
+      await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch((e) =>
+        ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`)
+      )
     }
     progress.finished = !unresolved
     save()
@@ -176,7 +188,10 @@ export async function withThePair(run: OperationRun, found: Discovery, claim: Pa
 
 async function forceTheLock(run: OperationRun, found: Discovery): Promise<string> {
   const lockArn = lockHolderArn(found.traffic.pair)
-  await acquireLock(run.ctx.clients.elb, lockArn, run.ctx.run, lockTtlMs(run.config), run.ctx.clock, run.ctx.log, { force: true, known: found.lock ?? null })
+  await acquireLock(run.ctx.clients.elb, lockArn, run.ctx.run, lockTtlMs(run.config), run.ctx.clock, run.ctx.log, {
+    force: true,
+    known: found.lock ?? null
+  })
   return lockArn
 }
 
@@ -204,13 +219,26 @@ export async function endAfterFailedSteps(
   records[newFleet] = { ...records[newFleet], role: 'failed' }
   records[stableFleet] = { ...records[stableFleet], role: 'live' }
   await recordAfterTraffic(run.ctx, run.report.warnings, newFleet, records[newFleet])
-  const next = outcome.restored ? `all traffic is back on ${targetGroupName(stableFleet)}` : 'traffic was NOT restored: run rollback'
+  const next = outcome.restored
+    ? `all traffic is back on ${targetGroupName(stableFleet)}`
+    : 'traffic was NOT restored: run rollback'
   const how = outcome.restored ? 'rolled back' : 'failed'
-  return run.end(found, { routes: outcome.routes, records }, outcome.restored ? 'rolled-back' : 'failed', `${what} ${how}: ${outcome.message}; ${next}`)
+  return run.end(
+    found,
+    { routes: outcome.routes, records },
+    outcome.restored ? 'rolled-back' : 'failed',
+    `${what} ${how}: ${outcome.message}; ${next}`
+  )
 }
 
 /** The new fleet took all traffic: it is live, the old one previous, kept for a rollback. */
-export async function endWithNewFleetLive(run: OperationRun, found: Discovery, fleets: ShiftedFleets, routes: Route[], headline: string): Promise<RunReport> {
+export async function endWithNewFleetLive(
+  run: OperationRun,
+  found: Discovery,
+  fleets: ShiftedFleets,
+  routes: Route[],
+  headline: string
+): Promise<RunReport> {
   const { newFleet, stableFleet, records } = fleets
   records[newFleet] = { ...records[newFleet], role: 'live' }
   records[stableFleet] = { ...records[stableFleet], role: 'previous' }

@@ -17,7 +17,9 @@ export async function status(config: Config, ctx: RunContext): Promise<RunReport
   report.outputs.idle = found.traffic.idle
   report.outputs.previous = found.traffic.pair.find((arn) => found.fleets[arn].record.role === 'previous')
   if (found.lock && found.lock.expiresAt > ctx.clock.now()) {
-    report.warnings.push(`A deploy holds the lock until ${new Date(found.lock.expiresAt).toISOString()}: ${found.lock.holder}`)
+    report.warnings.push(
+      `A deploy holds the lock until ${new Date(found.lock.expiresAt).toISOString()}: ${found.lock.holder}`
+    )
   }
   for (const line of [report.headline, ...report.warnings]) ctx.log.info(line)
   report.result = 'unchanged'

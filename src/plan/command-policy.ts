@@ -25,7 +25,14 @@ export interface PollSettings {
 // A long script is then looked at less often, at a tenth of its age, up to every 5 s: noticing it
 // late costs at most a tenth of its run, and a ten-minute script costs a few hundred calls, not
 // a thousand.
-export const DEFAULT_POLL: PollSettings = { initialMs: 100, factor: 1.5, maxMs: 500, slowAfterMs: 30_000, slowShare: 0.1, slowMaxMs: 5000 }
+export const DEFAULT_POLL: PollSettings = {
+  initialMs: 100,
+  factor: 1.5,
+  maxMs: 500,
+  slowAfterMs: 30_000,
+  slowShare: 0.1,
+  slowMaxMs: 5000
+}
 
 /** The interval after `interval`, for commands `ageMs` old. */
 export function nextPollInterval(poll: PollSettings, interval: number, ageMs: number): number {

@@ -12,7 +12,11 @@ export interface CanaryStep {
  * always ends at 100, since that is what promoting means; a deploy whose last step is under 100
  * pauses there for a later, perhaps approved, promote.
  */
-export function planSteps(config: Pick<Config, 'trafficSteps' | 'stepWaitMs'>, currentWeight: number, endAtFull: boolean): CanaryStep[] {
+export function planSteps(
+  config: Pick<Config, 'trafficSteps' | 'stepWaitMs'>,
+  currentWeight: number,
+  endAtFull: boolean
+): CanaryStep[] {
   const weights = config.trafficSteps.filter((w) => w > currentWeight)
   if (endAtFull && weights[weights.length - 1] !== 100) weights.push(100)
   return weights.map((weight) => ({ weight, holdMs: config.stepWaitMs }))

@@ -127,5 +127,7 @@ export function describeRoute(route: Route): string {
 
 /** Whether the route's forward action pins clients to a target group (group stickiness). */
 export function stickinessEnabled(route: Route): boolean {
-  return route.actions.some((a) => a.Type === 'forward' && a.ForwardConfig?.TargetGroupStickinessConfig?.Enabled === true)
+  return route.actions.some(
+    (a) => a.Type === 'forward' && a.ForwardConfig?.TargetGroupStickinessConfig?.Enabled === true
+  )
 }

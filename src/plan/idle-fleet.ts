@@ -9,7 +9,9 @@ export function chooseIdleFleet(traffic: TrafficState): { newFleet: string; stab
     )
   }
   if (traffic.mixed || !traffic.live || !traffic.idle) {
-    throw new DeployError(`A canary is in progress (${describeWeights(traffic.percent)}); run promote to finish it or rollback to undo it, then deploy`)
+    throw new DeployError(
+      `A canary is in progress (${describeWeights(traffic.percent)}); run promote to finish it or rollback to undo it, then deploy`
+    )
   }
   return { newFleet: traffic.idle, stableFleet: traffic.live }
 }

@@ -16,7 +16,9 @@ export function chooseRollbackTarget(found: RollbackView): { target: string; fro
   const other = (arn: string) => traffic.pair.find((a) => a !== arn) as string
   if (!traffic.percent || traffic.mixed) {
     // Mid-canary or split routes: the stable fleet is the one recorded live, or failing that the one not in canary.
-    const stable = traffic.pair.find((arn) => fleets[arn].record.role === 'live') ?? traffic.pair.find((arn) => fleets[other(arn)].record.role === 'canary')
+    const stable =
+      traffic.pair.find((arn) => fleets[arn].record.role === 'live') ??
+      traffic.pair.find((arn) => fleets[other(arn)].record.role === 'canary')
     if (!stable) {
       throw new DeployError(
         `Traffic is split (${traffic.routes.map((r) => describeWeights(r.weights)).join(' vs ')}) and no record says which fleet is stable; set the weights by hand or deploy with blue-target-group-arn and green-target-group-arn`

@@ -32,7 +32,9 @@ export function readTrafficState(routes: Route[], given?: { blue: string; green:
   const shares = routeWeights.map(({ weights }) => share(weights))
   const agree = shares.every((s) => pair.every((arn) => Math.abs(s[arn] - shares[0][arn]) < 1e-9))
   const first = routeWeights[0].weights
-  const live = agree ? pair.find((arn) => first[arn] > 0 && pair.every((other) => other === arn || first[other] === 0)) : undefined
+  const live = agree
+    ? pair.find((arn) => first[arn] > 0 && pair.every((other) => other === arn || first[other] === 0))
+    : undefined
   return {
     pair,
     routes: routeWeights,
@@ -57,7 +59,9 @@ export function toPercent(weights: Weights): Weights {
 /** Percent of traffic per group, averaged over routes so that a split-brain shows as such. */
 export function averagePercent(routes: Route[], pair: Pair): Record<string, number> {
   const percents = routes.map((r) => toPercent(pairWeights(r, pair)))
-  return Object.fromEntries(pair.map((arn) => [arn, Math.round(percents.reduce((sum, p) => sum + p[arn], 0) / percents.length)]))
+  return Object.fromEntries(
+    pair.map((arn) => [arn, Math.round(percents.reduce((sum, p) => sum + p[arn], 0) / percents.length)])
+  )
 }
 
 /** A one-line description of where traffic goes, for logs and errors. */

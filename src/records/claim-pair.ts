@@ -39,7 +39,9 @@ export async function claimThePair(
   })
   if (changed) {
     await releaseLock(ctx.clients.elb, lockArn, ctx.run)
-    throw new DeployError(`Traffic changed while this run was starting (${changed}); nothing was changed: run ${operation} again`)
+    throw new DeployError(
+      `Traffic changed while this run was starting (${changed}); nothing was changed: run ${operation} again`
+    )
   }
   return lockArn
 }

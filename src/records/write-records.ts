@@ -4,7 +4,11 @@ import type { RunContext } from '../runtime/context.js'
 import { type FleetRecord, TAG, tagsFromRecord } from './fleet-records.js'
 
 /** Writes a fleet's record on AWS, where a later job (a promote, a status) reads it. */
-export async function writeRecord(ctx: Pick<RunContext, 'clients'>, arn: string, fleetRecord: FleetRecord): Promise<void> {
+export async function writeRecord(
+  ctx: Pick<RunContext, 'clients'>,
+  arn: string,
+  fleetRecord: FleetRecord
+): Promise<void> {
   await writeTags(ctx.clients.elb, arn, tagsFromRecord(fleetRecord))
 }
 
@@ -12,7 +16,12 @@ export async function writeRecord(ctx: Pick<RunContext, 'clients'>, arn: string,
  * Records a fleet once traffic has settled: a failed tag write then must not turn the run's result
  * around (the weights are what they are), so it becomes a warning in the log and the summary.
  */
-export async function recordAfterTraffic(ctx: Pick<RunContext, 'clients' | 'log'>, warnings: string[], arn: string, fleetRecord: FleetRecord): Promise<void> {
+export async function recordAfterTraffic(
+  ctx: Pick<RunContext, 'clients' | 'log'>,
+  warnings: string[],
+  arn: string,
+  fleetRecord: FleetRecord
+): Promise<void> {
   await writeRecord(ctx, arn, fleetRecord).catch((e) => {
     const message = `Could not record ${targetGroupName(arn)} as ${fleetRecord.role} (${(e as Error).message}); status will show stale records until the next run`
     ctx.log.warning(message)
@@ -59,7 +68,9 @@ export class DeployRecord {
     const wrote = await this.written.catch(() => false)
     if (commandsSent) {
       this.current = { ...this.current, role: 'failed' }
-      await writeRecord(this.ctx, this.arn, this.current).catch((e) => this.ctx.log.warning(`Could not record the failed deploy: ${(e as Error).message}`))
+      await writeRecord(this.ctx, this.arn, this.current).catch((e) =>
+        this.ctx.log.warning(`Could not record the failed deploy: ${(e as Error).message}`)
+      )
       return this.current
     }
     if (wrote) await restoreRecord(this.ctx, this.arn, this.before)

@@ -8,7 +8,6 @@ const ZWSP = '\u200B'
 /** Longest cell text from AWS or an instance, so that one long reason cannot widen a table. */
 const CELL_MAX_CHARS = 300
 
-
 // Control characters (ANSI escapes among them) and bidi overrides, which could spoof the text
 // around them; shown as U+FFFD.
 const UNSAFE = '\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F\\u202A-\\u202E\\u2066-\\u2069'

@@ -86,7 +86,11 @@ export interface FailureReport {
 }
 
 /** An empty report for a run starting now: filled in as the run goes. */
-export function newReport(config: { operation: Operation; dryRun: boolean; version: string }, startedAt: number, runUrl?: string): RunReport {
+export function newReport(
+  config: { operation: Operation; dryRun: boolean; version: string },
+  startedAt: number,
+  runUrl?: string
+): RunReport {
   return {
     operation: config.operation,
     dryRun: config.dryRun,

@@ -6,7 +6,20 @@ import type { InstanceCommandResult } from '../fleet/run-commands.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
 import { escapeCell, escapeHtml, escapeMarkdown } from './escape.js'
-import { bytes, capitalise, change, count, formatDate, formatTime, lastLines, link, percent, round, shortVersion, table } from './markdown.js'
+import {
+  bytes,
+  capitalise,
+  change,
+  count,
+  formatDate,
+  formatTime,
+  lastLines,
+  link,
+  percent,
+  round,
+  shortVersion,
+  table
+} from './markdown.js'
 import type { FleetReport, Result, RunReport, TimelineEntry } from './report.js'
 
 /**
@@ -20,7 +33,6 @@ const CHART_COLOUR = '#2563eb'
 
 /** Fleets up to this size also show the output of instances that succeeded. */
 const SMALL_FLEET = 10
-
 
 /** How much per-instance detail fits; tried in order until the summary is under its limit. */
 interface Detail {
@@ -97,7 +109,6 @@ function joinBlocks(blocks: string[]): string {
   return `${blocks.join(SEPARATOR)}\n`
 }
 
-
 function blocksBytes(blocks: string[]): number {
   return blocks.reduce((sum, block) => sum + bytes(block) + SEPARATOR_BYTES, 0)
 }
@@ -149,7 +160,10 @@ function fleetBlocks(fleets: FleetReport[]): string[] {
     change(percent(fleet.weightBefore), percent(fleet.weightAfter)),
     `${fleet.instances.filter(isHealthy).length}/${fleet.instances.length}`
   ])
-  return ['### Fleets', table(['fleet', 'role', 'version', 'traffic', 'healthy'], rows, [false, false, false, true, true])]
+  return [
+    '### Fleets',
+    table(['fleet', 'role', 'version', 'traffic', 'healthy'], rows, [false, false, false, true, true])
+  ]
 }
 
 function routeBlocks(report: RunReport): string[] {
@@ -190,7 +204,10 @@ function planBlocks(plan: PlanReport, report: RunReport): string[] {
   if (plan.pauses && last) facts.push(`- **Pauses** at ${percent(last.weight)} for a later \`promote\``)
   const restore = Object.entries(plan.restore).map(([arn, weights]) => {
     const label = report.routes.find((r) => r.arn === arn)?.label ?? routeLabel(arn)
-    return `${escapeMarkdown(label)}: ${formatWeights(weights, report.fleets.map((f) => f.targetGroupArn))}`
+    return `${escapeMarkdown(label)}: ${formatWeights(
+      weights,
+      report.fleets.map((f) => f.targetGroupArn)
+    )}`
   })
   facts.push(`- **On failure, restore:** ${restore.length ? restore.join('; ') : 'nothing (traffic does not move)'}`)
   facts.push(
@@ -290,7 +307,8 @@ function commandBlocks(commands: CommandReport, ordered: InstanceCommandResult[]
     .filter(Boolean)
     .join(', ')
   const ids = commands.commandIds.slice(0, COMMAND_IDS_SHOWN).map((id) => escapeMarkdown(id))
-  if (commands.commandIds.length > COMMAND_IDS_SHOWN) ids.push(`and ${commands.commandIds.length - COMMAND_IDS_SHOWN} more`)
+  if (commands.commandIds.length > COMMAND_IDS_SHOWN)
+    ids.push(`and ${commands.commandIds.length - COMMAND_IDS_SHOWN} more`)
   const facts = [
     counts,
     escapeMarkdown(commands.documentName),
@@ -346,7 +364,8 @@ function commandBlocks(commands: CommandReport, ordered: InstanceCommandResult[]
 
 function formatStatus(result: InstanceCommandResult): string {
   const status = escapeCell(result.status, 40)
-  const details = result.statusDetails && result.statusDetails !== result.status ? escapeCell(result.statusDetails, 60) : ''
+  const details =
+    result.statusDetails && result.statusDetails !== result.status ? escapeCell(result.statusDetails, 60) : ''
   const text = details ? `${status} (${details})` : status
   return isFailed(result) ? `**${text}**` : text
 }
@@ -373,7 +392,8 @@ function tailBlocks(commands: CommandReport, ordered: InstanceCommandResult[], d
     )
   }
   const notShown = withOutput.length - shown.length
-  if (notShown > 0) blocks.push(`Output of ${notShown.toLocaleString('en-US')} more instances is not shown here. ${seeAlso(commands)}`)
+  if (notShown > 0)
+    blocks.push(`Output of ${notShown.toLocaleString('en-US')} more instances is not shown here. ${seeAlso(commands)}`)
   return blocks
 }
 
@@ -406,7 +426,8 @@ function healthBlocks(fleets: FleetReport[], detail: Detail): string[] {
       '',
       table(['instance', 'state', 'reason'], rows)
     ]
-    if (leftOut > 0) parts.push('', `${leftOut.toLocaleString('en-US')} more instances left out, unhealthy ones listed first.`)
+    if (leftOut > 0)
+      parts.push('', `${leftOut.toLocaleString('en-US')} more instances left out, unhealthy ones listed first.`)
     parts.push('', '</details>')
     blocks.push(parts.join('\n'))
   }

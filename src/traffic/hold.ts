@@ -34,7 +34,10 @@ export async function holdStep(checks: HoldCheck[], window: HoldWindow, options:
     const now = clock.now()
     if (now >= options.deadline) return { checks: ['timeout passed'], failure: 'timeout passed' }
     if (now - window.startedAt >= window.holdMs) break
-    await clock.sleep(Math.min(interval, window.holdMs - (now - window.startedAt), Math.max(0, options.deadline - now)), options.signal)
+    await clock.sleep(
+      Math.min(interval, window.holdMs - (now - window.startedAt), Math.max(0, options.deadline - now)),
+      options.signal
+    )
   }
   const last = await Promise.all(checks.map((check, i) => (check.conclude ? check.conclude(window) : seen[i])))
   const failed = last.find((look) => !look.ok)

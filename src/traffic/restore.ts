@@ -19,11 +19,19 @@ export async function restoreTraffic(
   ctx.log.warning(`Restoring the starting weights on ${routes.length} route${routes.length > 1 ? 's' : ''}`)
   const sticky = routes.some(stickinessEnabled)
   if (sticky) {
-    const message = 'Target group stickiness was turned off on the restored routes, so that pinned clients leave the failed fleet; turn it back on when you deploy again'
+    const message =
+      'Target group stickiness was turned off on the restored routes, so that pinned clients leave the failed fleet; turn it back on when you deploy again'
     ctx.log.warning(message)
     warnings?.push(message)
   }
-  const restored = await setWeights(ctx.clients.elb, routes, run.pair, run.restore, sticky ? { mode: 'off' } : { mode: 'keep' }, ctx.log)
+  const restored = await setWeights(
+    ctx.clients.elb,
+    routes,
+    run.pair,
+    run.restore,
+    sticky ? { mode: 'off' } : { mode: 'keep' },
+    ctx.log
+  )
   ctx.log.info(`Weights restored and verified: ${Object.values(run.restore).map(describeWeights).join('; ')}`)
   return restored
 }

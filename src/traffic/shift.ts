@@ -26,13 +26,17 @@ export async function setWeights(
   let current = routes
   for (let attempt = 1; ; attempt++) {
     const pending = current.filter((route) => !sameWeights(pairWeights(route, pair), target[route.arn]))
-    await Promise.all(pending.map((route) => writeRouteActions(elb, route, withWeights(route, target[route.arn], stickiness))))
+    await Promise.all(
+      pending.map((route) => writeRouteActions(elb, route, withWeights(route, target[route.arn], stickiness)))
+    )
     current = await rereadRoutes(elb, routes)
     const wrong = current.filter((route) => !sameWeights(pairWeights(route, pair), target[route.arn]))
     if (wrong.length === 0) return current
     const detail = wrong.map((r) => `${describeRoute(r)} reads ${describeWeights(pairWeights(r, pair))}`).join('; ')
     if (attempt >= WRITE_ATTEMPTS) {
-      throw new DeployError(`Weights did not stick after ${WRITE_ATTEMPTS} writes: ${detail}; something else is changing the listener, stop it and run rollback`)
+      throw new DeployError(
+        `Weights did not stick after ${WRITE_ATTEMPTS} writes: ${detail}; something else is changing the listener, stop it and run rollback`
+      )
     }
     log.warning(`Read-back differs from what was written (${detail}); writing again`)
   }

@@ -58,7 +58,11 @@ export async function runTrafficSteps(
   let weight = run.lookFirstAt ?? 0
   let moved = run.lookFirstAt !== undefined
   const hold = (step: number, holdMs: number, entry: TimelineEntry) =>
-    holdStep(run.checks, { ...subject(run), step, weight, startedAt: entry.startedAt, holdMs }, { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline })
+    holdStep(
+      run.checks,
+      { ...subject(run), step, weight, startedAt: entry.startedAt, holdMs },
+      { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline }
+    )
   try {
     if (run.lookFirstAt !== undefined) {
       // A canary already failing its checks gets no more traffic: it goes straight back to stable.
@@ -77,7 +81,8 @@ export async function runTrafficSteps(
       ctx.signal.throwIfAborted()
       if (run.stillHoldsLock && !(await run.stillHoldsLock())) {
         // Someone (a rollback) took the pair over: its weights win, this run must not touch them.
-        const message = 'another run took over the deploy lock (e.g. a rollback); this run stopped without changing traffic further'
+        const message =
+          'another run took over the deploy lock (e.g. a rollback); this run stopped without changing traffic further'
         report.failure = { what: message, at: ctx.clock.now(), step: stepNumber, weight }
         ctx.log.error(message)
         return { kind: 'failed', routes, restored: false, cancelled: false, message }
@@ -88,7 +93,14 @@ export async function runTrafficSteps(
       moved = true
       run.onTrafficMoved(true)
       ctx.log.info(`Step ${stepNumber}: ${describeWeights(target)}, held for ${Math.round(step.holdMs / 1000)}s`)
-      routes = await setWeights(ctx.clients.elb, routes, run.pair, everyRoute(routes, target), config.stickiness, ctx.log)
+      routes = await setWeights(
+        ctx.clients.elb,
+        routes,
+        run.pair,
+        everyRoute(routes, target),
+        config.stickiness,
+        ctx.log
+      )
       const entry = timelineEntry(report, stepNumber, step.weight, ctx.clock.now())
       ctx.signal.throwIfAborted()
       const findings = await hold(stepNumber, step.holdMs, entry)

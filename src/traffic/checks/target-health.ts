@@ -17,6 +17,7 @@ export function judgeTargetHealth(subject: HoldSubject, health: InstanceHealth[]
   const targets = health.filter((t) => subject.instanceIds.includes(t.id))
   const bad = targets.filter((t) => t.state !== 'healthy')
   if (bad.length > 0) return { ok: false, line: `${describeTargets(bad)} in ${targetGroupName(subject.newFleet)}` }
-  if (targets.length < subject.instanceIds.length) return { ok: false, line: `targets left ${targetGroupName(subject.newFleet)}` }
+  if (targets.length < subject.instanceIds.length)
+    return { ok: false, line: `targets left ${targetGroupName(subject.newFleet)}` }
   return { ok: true, line: `${targets.length}/${subject.instanceIds.length} targets healthy` }
 }
