@@ -18,11 +18,17 @@ export interface ElbAction {
   AuthenticateCognitoConfig?: Record<string, unknown>
 }
 
+/** A listener rule condition in the shape the API returns it. */
 export interface RuleCondition {
-  Field: string
+  Field: 'http-header' | 'http-request-method' | 'host-header' | 'path-pattern' | 'query-string' | 'source-ip'
+  /** Legacy single value, set (as AWS does) alongside the config for host-header and path-pattern. */
   Values?: string[]
   PathPatternConfig?: { Values: string[] }
   HostHeaderConfig?: { Values: string[] }
+  HttpHeaderConfig?: { HttpHeaderName: string; Values: string[] }
+  HttpRequestMethodConfig?: { Values: string[] }
+  QueryStringConfig?: { Values: Array<{ Key?: string; Value: string }> }
+  SourceIpConfig?: { Values: string[] }
 }
 
 export interface Listener {
@@ -223,7 +229,7 @@ export interface World {
   faults: WorldFaults
   /** Every API call received, in order. */
   calls: ApiCall[]
-  /** Every change of a route's forward weights (written by ModifyListener/ModifyRule). */
+  /** Every change of a route's forward weights (written by ModifyListener/ModifyRule/CreateRule). */
   weightChanges: WeightChange[]
 }
 
