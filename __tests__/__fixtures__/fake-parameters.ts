@@ -16,7 +16,8 @@ export interface StoredValue {
   version: number
 }
 
-export type ParameterWrite = { op: 'put'; name: string; value: string; overwrite: boolean } | { op: 'delete'; name: string }
+export type ParameterWrite =
+  { op: 'put'; name: string; value: string; overwrite: boolean } | { op: 'delete'; name: string }
 
 function awsError(name: string, message: string): Error {
   return Object.assign(new Error(message), { name })
@@ -33,10 +34,18 @@ export class FakeParameterStore {
 
   constructor(stub: AwsStub<ServiceInputTypes, ServiceOutputTypes, SSMClientResolvedConfig>) {
     stub.on(PutParameterCommand).callsFake(async (input: { Name: string; Value: string; Overwrite?: boolean }) => {
-      const write: ParameterWrite = { op: 'put', name: input.Name, value: input.Value, overwrite: input.Overwrite === true }
+      const write: ParameterWrite = {
+        op: 'put',
+        name: input.Name,
+        value: input.Value,
+        overwrite: input.Overwrite === true
+      }
       await this.beforeWrite(write)
       if (!write.overwrite && this.values.has(input.Name)) {
-        throw awsError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.')
+        throw awsError(
+          'ParameterAlreadyExists',
+          'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.'
+        )
       }
       // Versions continue after a delete only while the name exists; a new name starts at 1.
       const version = this.values.has(input.Name) ? (this.lastVersion.get(input.Name) ?? 0) + 1 : 1

@@ -57,7 +57,12 @@ describe('the lock as data', () => {
 
   it('a claim round-trips as JSON with the run, its URL, the operation and the lease end', () => {
     const claim = { runId: 'r1', runUrl: 'https://x/1', operation: 'promote', expiresAt: Date.UTC(2026, 0, 1) }
-    expect(JSON.parse(encodeClaim(claim))).toEqual({ runId: 'r1', runUrl: 'https://x/1', operation: 'promote', expiresAt: '2026-01-01T00:00:00.000Z' })
+    expect(JSON.parse(encodeClaim(claim))).toEqual({
+      runId: 'r1',
+      runUrl: 'https://x/1',
+      operation: 'promote',
+      expiresAt: '2026-01-01T00:00:00.000Z'
+    })
     expect(decodeClaim(encodeClaim(claim))).toEqual(claim)
     expect(decodeClaim('id=r1 expires=x')).toBeUndefined()
     expect(decodeClaim('{"runId":"","expiresAt":"2026-01-01T00:00:00Z"}')).toBeUndefined()
@@ -86,7 +91,12 @@ describe('taking a free lock', () => {
   it('creates the parameter (Overwrite false) with the claim, and release deletes it', async () => {
     const lock = await takeLock(options('run-a'))
     expect(store.writes).toEqual([{ op: 'put', name: NAME, value: expect.any(String), overwrite: false }])
-    expect(store.json(NAME)).toEqual({ runId: 'run-a', runUrl: 'https://github.com/o/r/actions/runs/run-a/attempts/1', operation: 'deploy', expiresAt: new Date(clock.now() + LEASE_MS).toISOString() })
+    expect(store.json(NAME)).toEqual({
+      runId: 'run-a',
+      runUrl: 'https://github.com/o/r/actions/runs/run-a/attempts/1',
+      operation: 'deploy',
+      expiresAt: new Date(clock.now() + LEASE_MS).toISOString()
+    })
     expect(await lock.release()).toBe(true)
     expect(store.values.has(NAME)).toBe(false)
     expect(await lock.release()).toBe(false)
@@ -96,7 +106,9 @@ describe('taking a free lock', () => {
     const results = await Promise.allSettled([takeLock(options('run-a')), takeLock(options('run-b'))])
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])
     const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult
-    expect((refused.reason as Error).message).toMatch(/^Another run holds the deploy lock \/bluegreen\/pair\/web-blue\/lock: https:\/\/github\.com\/o\/r\/actions\/runs\/run-a\/attempts\/1 \(deploy, lease until .*\); wait for it to finish, or cancel it \(its post step releases the lock\), or set lock-wait to wait for it$/)
+    expect((refused.reason as Error).message).toMatch(
+      /^Another run holds the deploy lock \/bluegreen\/pair\/web-blue\/lock: https:\/\/github\.com\/o\/r\/actions\/runs\/run-a\/attempts\/1 \(deploy, lease until .*\); wait for it to finish, or cancel it \(its post step releases the lock\), or set lock-wait to wait for it$/
+    )
   })
 
   it('a create whose answer was lost and retried finds its own claim and holds the lock', async () => {
@@ -119,13 +131,17 @@ describe('a held lock', () => {
     expect(store.json(NAME)?.runId).toBe('run-b')
     expect(clock.now() - start).toBeGreaterThan(20_000)
     expect(clock.now() - start).toBeLessThanOrEqual(30_000)
-    expect(b.log.text()).toMatch(/Waiting up to 60s \(lock-wait\) for the deploy lock held by https:\/\/github\.com\/o\/r\/actions\/runs\/run-a/)
+    expect(b.log.text()).toMatch(
+      /Waiting up to 60s \(lock-wait\) for the deploy lock held by https:\/\/github\.com\/o\/r\/actions\/runs\/run-a/
+    )
   })
 
   it('gives up at the end of lock-wait, saying how long it waited', async () => {
     await takeLock(options('run-a'))
     const start = clock.now()
-    await expect(takeLock(options('run-b', { waitMs: 12_000 }))).rejects.toThrow(/Another run holds the deploy lock .* \(waited 12s, lock-wait\)$/)
+    await expect(takeLock(options('run-b', { waitMs: 12_000 }))).rejects.toThrow(
+      /Another run holds the deploy lock .* \(waited 12s, lock-wait\)$/
+    )
     expect(clock.now() - start).toBe(12_000)
   })
 
@@ -156,13 +172,17 @@ describe('a held lock', () => {
       .catch((e: unknown) => e)
     expect(changed).toBe(false)
     expect(refused).toBeInstanceOf(LockLostError)
-    expect((refused as LockLostError).message).toMatch(/no longer holds the deploy lock .* \(https:\/\/github\.com\/o\/r\/actions\/runs\/run-r\/attempts\/1 \(rollback, .*\) holds it now\)/)
+    expect((refused as LockLostError).message).toMatch(
+      /no longer holds the deploy lock .* \(https:\/\/github\.com\/o\/r\/actions\/runs\/run-r\/attempts\/1 \(rollback, .*\) holds it now\)/
+    )
     expect((refused as LockLostError).holder?.runId).toBe('run-r')
   })
 
   it('with something else in it, is refused (naming the parameter) unless forced', async () => {
     store.values.set(NAME, { value: 'hello', version: 1 })
-    await expect(takeLock(options('run-a'))).rejects.toThrow(/^Parameter \/bluegreen\/pair\/web-blue\/lock is where this action keeps the deploy lock, but it holds something else \("hello"\); delete it or choose another parameter-prefix$/)
+    await expect(takeLock(options('run-a'))).rejects.toThrow(
+      /^Parameter \/bluegreen\/pair\/web-blue\/lock is where this action keeps the deploy lock, but it holds something else \("hello"\); delete it or choose another parameter-prefix$/
+    )
     const lock = await takeLock(options('run-r', { force: true, operation: 'rollback' }))
     expect(lock.lost).toBe(false)
   })
@@ -183,7 +203,9 @@ describe('races', () => {
       if (w.op === 'put' && w.overwrite) await bothRead
     }
     const [a, b] = await Promise.allSettled([takeLock(options('run-a')), takeLock(options('run-b'))])
-    const holders = [a, b].filter((r) => r.status === 'fulfilled').map((r) => (r as PromiseFulfilledResult<{ lost: boolean }>).value)
+    const holders = [a, b]
+      .filter((r) => r.status === 'fulfilled')
+      .map((r) => (r as PromiseFulfilledResult<{ lost: boolean }>).value)
     expect(holders).toHaveLength(1)
     const winner = store.json(NAME)?.runId
     expect(['run-a', 'run-b']).toContain(winner)
@@ -210,12 +232,22 @@ describe('races', () => {
     const a = await takeLock(options('run-a'))
     const taken = a.guard('write the weights', async () => {
       clock.t += WRITE_WITHIN_MS + 1
-      store.values.set(NAME, { value: encodeClaim({ runId: 'run-r', runUrl: 'https://x/r', operation: 'rollback', expiresAt: clock.now() + LEASE_MS }), version: 9 })
+      store.values.set(NAME, {
+        value: encodeClaim({
+          runId: 'run-r',
+          runUrl: 'https://x/r',
+          operation: 'rollback',
+          expiresAt: clock.now() + LEASE_MS
+        }),
+        version: 9
+      })
     })
     const error = (await taken.catch((e: unknown) => e)) as LockLostError
     expect(error).toBeInstanceOf(LockLostError)
     expect(error.raced).toBe(true)
-    expect(error.message).toMatch(/^write the weights took 2\.0s to be answered, and meanwhile another run took the deploy lock: this change may have landed after that run's first one/)
+    expect(error.message).toMatch(
+      /^write the weights took 2\.0s to be answered, and meanwhile another run took the deploy lock: this change may have landed after that run's first one/
+    )
   })
 
   it('the lease is renewed while the run waits and works, so a long run keeps it', async () => {
@@ -231,7 +263,7 @@ describe('races', () => {
 })
 
 describe('the post step', () => {
-  it('may act only while its main step\'s claim is still the lock', async () => {
+  it("may act only while its main step's claim is still the lock", async () => {
     await takeLock(options('run-a'))
     const post = resumeLock(options('run-a'))
     await expect(post.confirm()).resolves.toBeUndefined()

@@ -34,7 +34,9 @@ export async function createParameter(ssm: SSMClient, name: string, value: strin
 
 /** Writes the parameter whether or not it exists; returns the new version. */
 export async function overwriteParameter(ssm: SSMClient, name: string, value: string): Promise<number> {
-  const { Version } = await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }))
+  const { Version } = await ssm.send(
+    new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true })
+  )
   return Version ?? 0
 }
 

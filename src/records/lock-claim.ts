@@ -1,7 +1,7 @@
 // The pair's lock as data: where it lives in Parameter Store, what a claim says, and how a run
 // judges the claim it finds. Pure; the reads and writes are in parameter-lock.ts.
 
-import { targetGroupName } from '../arn.js'
+import { targetGroupName } from '../config/arn.js'
 
 /** Who holds the pair, for what, until when. */
 export interface LockClaim {

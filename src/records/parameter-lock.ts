@@ -44,9 +44,9 @@
 
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { createParameter, deleteParameter, overwriteParameter, readParameter } from '../aws/parameter-store.js'
-import type { Clock } from '../clock.js'
-import { DeployError } from '../errors.js'
-import type { Log } from '../log.js'
+import type { Clock } from '../runtime/clock.js'
+import { DeployError } from '../config/errors.js'
+import type { Log } from '../runtime/log.js'
 import {
   describeHolder,
   encodeClaim,
@@ -142,21 +142,30 @@ export async function takeLock(options: TakeLockOptions): Promise<PairLock> {
               `Another run holds the deploy lock ${name}: ${describeHolder(state.claim)}; wait for it to finish, or cancel it (its post step releases the lock)${options.waitMs > 0 ? ` (waited ${Math.round(waited / 1000)}s, lock-wait)` : ', or set lock-wait to wait for it'}`
             )
           }
-          if (!announcedWait) log.info(`Waiting up to ${Math.round(options.waitMs / 1000)}s (lock-wait) for the deploy lock held by ${describeHolder(state.claim)}`)
+          if (!announcedWait)
+            log.info(
+              `Waiting up to ${Math.round(options.waitMs / 1000)}s (lock-wait) for the deploy lock held by ${describeHolder(state.claim)}`
+            )
           announcedWait = true
           await clock.sleep(lockPollMs(waited, options.waitMs), options.signal)
           continue
         }
-        log.warning(`Taking the deploy lock from ${describeHolder(state.claim)}: a rollback goes first; that run stops changing traffic at its next change`)
+        log.warning(
+          `Taking the deploy lock from ${describeHolder(state.claim)}: a rollback goes first; that run stops changing traffic at its next change`
+        )
         break
       case 'expired':
-        log.warning(`Taking over the deploy lock from ${describeHolder(state.claim)}: its lease ended, so that run died without releasing it`)
+        log.warning(
+          `Taking over the deploy lock from ${describeHolder(state.claim)}: its lease ended, so that run died without releasing it`
+        )
         break
     }
     const taken = await takeOver(options, readSent, state)
     if (taken) return taken
   }
-  throw new DeployError(`Could not take the deploy lock ${name} after ${MAX_ATTEMPTS} attempts: other runs keep taking it; run this one again once they have finished`)
+  throw new DeployError(
+    `Could not take the deploy lock ${name} after ${MAX_ATTEMPTS} attempts: other runs keep taking it; run this one again once they have finished`
+  )
 }
 
 /**
@@ -180,7 +189,9 @@ async function takeOver(options: TakeLockOptions, readSent: number, seen: LockSt
   const after = judgeLock((await readParameter(ssm, name))?.value, options.run.id, clock.now())
   if (after.kind !== 'mine') return undefined
   lock.adopt(after.claim)
-  options.log.info(`Took the deploy lock ${name}${seen.kind === 'held' || seen.kind === 'expired' ? ` over from ${seen.claim.runUrl || seen.claim.runId}` : ''}`)
+  options.log.info(
+    `Took the deploy lock ${name}${seen.kind === 'held' || seen.kind === 'expired' ? ` over from ${seen.claim.runUrl || seen.claim.runId}` : ''}`
+  )
   return lock
 }
 
@@ -193,7 +204,12 @@ export function resumeLock(options: LockOptions): PairLock {
 }
 
 function newClaim(options: Pick<LockOptions, 'run' | 'operation' | 'clock'>): LockClaim {
-  return { runId: options.run.id, runUrl: options.run.url, operation: options.operation, expiresAt: options.clock.now() + LEASE_MS }
+  return {
+    runId: options.run.id,
+    runUrl: options.run.url,
+    operation: options.operation,
+    expiresAt: options.clock.now() + LEASE_MS
+  }
 }
 
 class HeldLock implements PairLock {
@@ -242,7 +258,8 @@ class HeldLock implements PairLock {
   keepAlive(): Promise<void> {
     if (this.lost || !this.claim || !renewalDue(this.claim, this.options.clock.now())) return Promise.resolve()
     return this.confirm().catch((error) => {
-      if (!(error instanceof LockLostError)) this.options.log.warning(`Could not renew the deploy lock's lease: ${(error as Error).message}`)
+      if (!(error instanceof LockLostError))
+        this.options.log.warning(`Could not renew the deploy lock's lease: ${(error as Error).message}`)
     })
   }
 
@@ -275,7 +292,11 @@ class HeldLock implements PairLock {
       await overwriteParameter(this.options.ssm, this.options.name, encodeClaim(renewed))
       if (clock.now() - sent > WRITE_WITHIN_MS) {
         // The renewal may have replaced a take-over's claim after that run looked (rule 4).
-        throw this.markLost({ kind: 'free' }, 'Renewing the deploy lock took too long to be sure no other run took it meanwhile; this run stops changing traffic', true)
+        throw this.markLost(
+          { kind: 'free' },
+          'Renewing the deploy lock took too long to be sure no other run took it meanwhile; this run stops changing traffic',
+          true
+        )
       }
       this.claim = renewed
     }
@@ -295,7 +316,12 @@ class HeldLock implements PairLock {
 
   private lostError(message: string, raced = false): LockLostError {
     const who = this.holder ? `${describeHolder(this.holder)} holds it now` : 'it was released or taken by another run'
-    return new LockLostError(message || `This run no longer holds the deploy lock ${this.options.name} (${who}); it leaves traffic and records to that run`, this.holder, raced)
+    return new LockLostError(
+      message ||
+        `This run no longer holds the deploy lock ${this.options.name} (${who}); it leaves traffic and records to that run`,
+      this.holder,
+      raced
+    )
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
