@@ -7,10 +7,13 @@ import {
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  InvalidConfigurationRequestException,
   ListenerNotFoundException,
+  OperationNotPermittedException,
   ModifyListenerCommand,
   ModifyRuleCommand,
   RemoveTagsCommand,
@@ -31,12 +34,15 @@ import type { Clock } from '../../src/runtime/clock.js'
 import type { RunContext } from '../../src/runtime/context.js'
 import type { Log } from '../../src/runtime/log.js'
 import type { Progress } from '../../src/runtime/progress.js'
+import { FakeParameterStore } from './fake-parameters.js'
 
 export const ACCOUNT = '123456789012'
 export const BLUE = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/web-blue/0123456789abcdef`
 export const GREEN = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/web-green/fedcba9876543210`
 export const LISTENER = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2`
 export const LISTENER_443 = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener/app/web/50dc6c495c0c9188/0a1b2c3d4e5f6789`
+/** Where the pair's lock lives with the default parameter-prefix. */
+export const LOCK = '/bluegreen/pair/web-blue/lock'
 export const RULE = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee`
 
 /** A clock whose sleeps pass instantly, honouring abort signals. */
@@ -80,6 +86,10 @@ export class FakeAws {
   readonly tags = new Map<string, Record<string, string>>()
   readonly targets = new Map<string, string[]>()
   readonly targetType = new Map<string, string>()
+  /** Groups with target-level stickiness on (attribute stickiness.enabled). */
+  readonly targetStickiness = new Set<string>()
+  /** Parameter Store, where the pair's lock lives. */
+  readonly parameters: FakeParameterStore
   /** Health of a target; by default healthy. */
   health: (group: string, instanceId: string, now: number) => { state: string; reason?: string } = () => ({
     state: 'healthy'
@@ -103,18 +113,59 @@ export class FakeAws {
   private nextCommand = 1
 
   constructor(readonly clock: FakeClock) {
+    this.parameters = new FakeParameterStore(this.ssm)
     // Unknown ARNs fail the whole call, as AWS does, with the SDK's own NotFound errors.
-    this.elb.on(DescribeListenersCommand).callsFake(async (input) => ({
-      Listeners: this.known(this.listeners, input.ListenerArns as string[], notFound.listener).map((a) => ({
-        ListenerArn: a,
-        DefaultActions: clone(this.listeners.get(a))
-      }))
-    }))
-    this.elb.on(DescribeRulesCommand).callsFake(async (input) => ({
-      Rules: this.known(this.rules, input.RuleArns as string[], notFound.rule).map((a) => ({
-        RuleArn: a,
-        Actions: clone(this.rules.get(a))
-      }))
+    this.elb.on(DescribeListenersCommand).callsFake(async (input) => {
+      if (input.LoadBalancerArn) {
+        const of = [...this.listeners.keys()].filter((a) => loadBalancerOf(a) === input.LoadBalancerArn)
+        return { Listeners: of.map((a) => ({ ListenerArn: a, DefaultActions: clone(this.listeners.get(a)) })) }
+      }
+      return {
+        Listeners: this.known(this.listeners, input.ListenerArns as string[], notFound.listener).map((a) => ({
+          ListenerArn: a,
+          DefaultActions: clone(this.listeners.get(a))
+        }))
+      }
+    })
+    this.elb.on(DescribeRulesCommand).callsFake(async (input) => {
+      if (input.ListenerArn) {
+        this.known(this.listeners, [input.ListenerArn], notFound.listener)
+        const of = [...this.rules.keys()].filter((a) => listenerOfRule(a) === input.ListenerArn)
+        return {
+          Rules: [
+            ...of.map((a) => ({ RuleArn: a, Actions: clone(this.rules.get(a)), IsDefault: false })),
+            {
+              RuleArn: defaultRuleArn(input.ListenerArn),
+              Actions: clone(this.listeners.get(input.ListenerArn)),
+              IsDefault: true
+            }
+          ]
+        }
+      }
+      const arns = input.RuleArns as string[]
+      const defaults = arns.filter(
+        (a) => this.listeners.has(listenerOfRule(a)) && defaultRuleArn(listenerOfRule(a)) === a
+      )
+      return {
+        Rules: [
+          ...this.known(
+            this.rules,
+            arns.filter((a) => !defaults.includes(a)),
+            notFound.rule
+          ).map((a) => ({ RuleArn: a, Actions: clone(this.rules.get(a)), IsDefault: false })),
+          ...defaults.map((a) => ({
+            RuleArn: a,
+            Actions: clone(this.listeners.get(listenerOfRule(a))),
+            IsDefault: true
+          }))
+        ]
+      }
+    })
+    this.elb.on(DescribeTargetGroupAttributesCommand).callsFake(async (input) => ({
+      Attributes: [
+        { Key: 'stickiness.enabled', Value: String(this.targetStickiness.has(input.TargetGroupArn as string)) },
+        { Key: 'stickiness.type', Value: 'lb_cookie' }
+      ]
     }))
     this.elb
       .on(ModifyListenerCommand)
@@ -129,6 +180,7 @@ export class FakeAws {
         TargetGroupArn: arn,
         TargetGroupName: /targetgroup\/([^/]+)/.exec(arn)?.[1],
         TargetType: this.targetType.get(arn) ?? 'instance',
+        LoadBalancerArns: this.loadBalancersUsing(arn),
         HealthCheckIntervalSeconds: 10,
         HealthyThresholdCount: 3,
         UnhealthyThresholdCount: 2
@@ -270,7 +322,9 @@ export class FakeAws {
       ...this.elb.calls().map((c) => c.args[0].constructor.name),
       ...this.ssm.calls().map((c) => c.args[0].constructor.name)
     ]
-    return names.filter((n) => /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister)/.test(n))
+    return names.filter((n) =>
+      /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister|PutParameter|DeleteParameter)/.test(n)
+    )
   }
 
   reset(): void {
@@ -292,7 +346,11 @@ export class FakeAws {
     actions: Action[],
     missing: (arns: string[]) => Error
   ): object {
+    if (store === this.rules && !this.rules.has(arn) && defaultRuleArn(listenerOfRule(arn)) === arn) {
+      throw new OperationNotPermittedException({ message: 'Default rule cannot be modified', $metadata: {} })
+    }
     this.known(store, [arn], missing)
+    this.refuseUnstickyForward(arn, actions)
     this.writes.push({ at: this.clock.now(), arn, actions: clone(actions) })
     if (this.ignoreWrites > 0) {
       this.ignoreWrites--
@@ -303,11 +361,57 @@ export class FakeAws {
     return {}
   }
 
+  /**
+   * AWS's rule (ALB docs, "Sticky sessions"): a forward to several groups must keep group
+   * stickiness on while one of them has target stickiness on.
+   */
+  private refuseUnstickyForward(arn: string, actions: Action[]): void {
+    for (const action of actions) {
+      const groups = action.ForwardConfig?.TargetGroups ?? []
+      if (action.Type !== 'forward' || groups.length < 2) continue
+      if (action.ForwardConfig?.TargetGroupStickinessConfig?.Enabled) continue
+      const sticky = groups.find((g) => this.targetStickiness.has(g.TargetGroupArn ?? ''))
+      if (sticky) {
+        throw new InvalidConfigurationRequestException({
+          message: `Target group '${sticky.TargetGroupArn}' has target stickiness enabled. You must enable group stickiness on a forward action with multiple target groups while one of them has target stickiness enabled (${arn})`,
+          $metadata: {}
+        })
+      }
+    }
+  }
+
+  private loadBalancersUsing(group: string): string[] {
+    const uses = (actions: Action[] = []) =>
+      actions.some(
+        (a) =>
+          a.Type === 'forward' &&
+          (a.TargetGroupArn === group || (a.ForwardConfig?.TargetGroups ?? []).some((g) => g.TargetGroupArn === group))
+      )
+    const listeners = [...this.listeners].filter(([, actions]) => uses(actions)).map(([a]) => a)
+    const rules = [...this.rules].filter(([, actions]) => uses(actions)).map(([a]) => listenerOfRule(a))
+    return [...new Set([...listeners, ...rules].map(loadBalancerOf))]
+  }
+
   private known<T>(store: Map<string, T>, arns: string[], missing: (arns: string[]) => Error): string[] {
     const unknown = arns.filter((arn) => !store.has(arn))
     if (unknown.length > 0) throw missing(unknown)
     return arns
   }
+}
+
+/** The load balancer of a listener ARN (`…:listener/app/web/<lb>/<listener>`). */
+export function loadBalancerOf(listenerArn: string): string {
+  return listenerArn.replace(':listener/', ':loadbalancer/').replace(/\/[^/]+$/, '')
+}
+
+/** The listener of a rule ARN (`…:listener-rule/app/web/<lb>/<listener>/<rule>`). */
+export function listenerOfRule(ruleArn: string): string {
+  return ruleArn.replace(':listener-rule/', ':listener/').replace(/\/[^/]+$/, '')
+}
+
+/** The fake's default rule of a listener: listed by DescribeRules, never modifiable by ModifyRule. */
+export function defaultRuleArn(listenerArn: string): string {
+  return `${listenerArn.replace(':listener/', ':listener-rule/')}/d3fa017d3fa017d3`
 }
 
 const notFound = {

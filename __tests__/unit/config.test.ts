@@ -96,7 +96,9 @@ describe('parseConfig: defaults', () => {
       autoRollback: true,
       dryRun: false,
       timeoutMs: 60 * 60_000,
-      version: SHA
+      version: SHA,
+      lockWaitMs: 0,
+      parameterPrefix: '/bluegreen'
     } satisfies Config)
   })
 

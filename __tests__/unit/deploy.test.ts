@@ -3,7 +3,18 @@ import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/clie
 import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
 import { deploy } from '../../src/operations/deploy.js'
 import { TAG } from '../../src/records/fleet-records.js'
-import { BLUE, blueLive, context, FakeAws, FakeClock, GREEN, LISTENER, LISTENER_443 } from '../__fixtures__/fake-aws.js'
+import { encodeClaim } from '../../src/records/lock-claim.js'
+import {
+  BLUE,
+  blueLive,
+  context,
+  FakeAws,
+  FakeClock,
+  GREEN,
+  LISTENER,
+  LISTENER_443,
+  LOCK
+} from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
 let aws: FakeAws
@@ -97,7 +108,7 @@ describe('deploy', () => {
     const failed = report.commands?.instances.find((i) => i.status === 'Failed')
     expect(failed).toMatchObject({ exitCode: 3, outputTail: expect.stringContaining('npm ERR!') })
     expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('failed')
-    expect(aws.tags.get(BLUE)?.[TAG.lock]).toBeUndefined()
+    expect(aws.parameters.values.has(LOCK)).toBe(false)
   })
 
   it('max-errors 1 tolerates one failed instance and goes on', async () => {
@@ -163,7 +174,7 @@ describe('deploy', () => {
     expect(ctx.log.text()).toMatch(/error: .*restoring the weights FAILED/)
     expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 90, [GREEN]: 10 })
     expect(ctx.saved.at(-1)).toMatchObject({ finished: false, trafficMoved: true })
-    expect(aws.tags.get(BLUE)?.[TAG.lock]).toMatch(/^id=run-1 /)
+    expect(aws.parameters.json(LOCK)?.runId).toBe('run-1')
   })
 
   it('a record that cannot be written after a good deploy is a warning, not a failure', async () => {
@@ -171,8 +182,8 @@ describe('deploy', () => {
     const { AddTagsCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2')
     aws.elb.on(AddTagsCommand).callsFake(async (input) => {
       tagWrites++
-      // lock, deploying, canary records succeed; the final records fail
-      if (tagWrites > 3) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })
+      // deploying, canary records succeed; the final records fail
+      if (tagWrites > 2) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })
       for (const arn of input.ResourceArns)
         aws.tags.set(arn, {
           ...(aws.tags.get(arn) ?? {}),
@@ -249,19 +260,24 @@ describe('deploy', () => {
 
   it('refuses while another run holds the lock, naming it, and changes nothing', async () => {
     const holder = 'https://github.com/o/r/actions/runs/99/attempts/1'
-    aws.tags.set(BLUE, {
-      [TAG.lock]: `id=run-99 expires=${new Date(clock.now() + 600_000).toISOString()} holder=${holder}`
+    aws.parameters.values.set(LOCK, {
+      value: encodeClaim({ runId: 'run-99', runUrl: holder, operation: 'deploy', expiresAt: clock.now() + 60_000 }),
+      version: 1
     })
     await expect(deploy(config(), context(clock))).rejects.toThrow(/runs\/99/)
-    expect(aws.mutatingCalls()).toEqual([])
+    expect(aws.mutatingCalls()).toEqual(['PutParameterCommand'])
+    expect(aws.parameters.json(LOCK)?.runId).toBe('run-99')
   })
 
   it('takes over an expired lock with a warning', async () => {
-    aws.tags.set(BLUE, { [TAG.lock]: `id=run-99 expires=${new Date(clock.now() - 1000).toISOString()} holder=old` })
+    aws.parameters.values.set(LOCK, {
+      value: encodeClaim({ runId: 'run-99', runUrl: 'old', operation: 'deploy', expiresAt: clock.now() - 60_000 }),
+      version: 1
+    })
     const ctx = context(clock)
     const report = await deploy(config(), ctx)
     expect(report.result).toBe('succeeded')
-    expect(ctx.log.text()).toMatch(/warning: Taking over an expired deploy lock/)
+    expect(ctx.log.text()).toMatch(/warning: Taking over the deploy lock from old .*: its lease ended/)
   })
 
   it('refuses a deploy while a canary is in progress', async () => {

@@ -4,9 +4,10 @@ import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
 import { deploy } from '../../src/operations/deploy.js'
 import { promote } from '../../src/operations/promote.js'
 import { TAG } from '../../src/records/fleet-records.js'
+import { encodeClaim } from '../../src/records/lock-claim.js'
 import { rollback } from '../../src/operations/rollback.js'
 import { status } from '../../src/operations/status.js'
-import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog, RULE } from '../__fixtures__/fake-aws.js'
+import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog, LOCK, RULE } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
 let aws: FakeAws
@@ -243,7 +244,7 @@ describe('post step (cleanup)', () => {
     const outcome = await cleanup({ ...killedState!, finished: false }, ctx.clients, log, clock)
     expect(outcome.restored).toBe(true)
     expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
-    expect(Object.keys(aws.tags.get(BLUE) ?? {})).not.toContain(TAG.lock)
+    expect(aws.parameters.values.has(LOCK)).toBe(false)
   })
 
   it('does nothing after a finished run', async () => {
@@ -252,40 +253,48 @@ describe('post step (cleanup)', () => {
       {
         region: 'us-east-1',
         runId: 'r',
+        operation: 'deploy',
         pair: [BLUE, GREEN],
         listenerArns: [LISTENER],
         ruleArns: [],
         trafficMoved: true,
         restore: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 } },
         commandIds: ['c'],
+        lockName: LOCK,
+        autoRollback: true,
         finished: true
       },
       context(clock).clients,
       new ListLog(),
       clock
     )
-    expect(outcome).toEqual({ restored: false, cancelledCommands: 0, releasedLock: false })
+    expect(outcome).toEqual({ restored: false, cancelledCommands: 0, releasedLock: false, handedOver: false })
     expect(aws.mutatingCalls()).toEqual([])
   })
 
   it('cancels in-flight commands when main died during them, and is idempotent', async () => {
     aws.addListener(LISTENER, 100, 0)
-    aws.tags.set(BLUE, { [TAG.lock]: `id=r expires=${new Date(clock.now() + 60_000).toISOString()} holder=x` })
+    aws.parameters.values.set(LOCK, {
+      value: encodeClaim({ runId: 'r', runUrl: 'x', operation: 'deploy', expiresAt: clock.now() + 60_000 }),
+      version: 1
+    })
     const progress = {
       region: 'us-east-1',
       runId: 'r',
+      operation: 'deploy' as const,
       pair: [BLUE, GREEN] as [string, string],
       newFleet: GREEN,
       listenerArns: [LISTENER],
       ruleArns: [],
       trafficMoved: false,
       commandIds: ['cmd-9'],
-      lockArn: BLUE,
+      lockName: LOCK,
+      autoRollback: true,
       finished: false
     }
     const first = await cleanup(progress, context(clock).clients, new ListLog(), clock)
     const second = await cleanup(progress, context(clock).clients, new ListLog(), clock)
-    expect(first).toEqual({ restored: false, cancelledCommands: 1, releasedLock: true })
+    expect(first).toEqual({ restored: false, cancelledCommands: 1, releasedLock: true, handedOver: false })
     expect(second.releasedLock).toBe(false)
     expect(aws.writes).toHaveLength(0)
     expect(aws.ssm.calls().filter((c) => c.args[0].constructor.name === 'CancelCommandCommand')).toHaveLength(2)

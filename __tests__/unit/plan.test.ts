@@ -2,14 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import type { Route } from '../../src/aws/elbv2.js'
 import type { RouteWeights } from '../../src/plan/forward-action.js'
 import { planDeploy, planRestore, planSteps, splitWeights } from '../../src/plan/deploy-plan.js'
-import {
-  decodeLock,
-  encodeLock,
-  type FleetRecord,
-  recordFromTags,
-  TAG,
-  tagsFromRecord
-} from '../../src/records/fleet-records.js'
+import { type FleetRecord, recordFromTags, TAG, tagsFromRecord } from '../../src/records/fleet-records.js'
 
 const PREFIX = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012'
 const LISTENER = `${PREFIX}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2`
@@ -159,57 +152,6 @@ describe('planDeploy', () => {
   })
 })
 
-describe('lock encoding', () => {
-  const lock = {
-    id: '12345-1',
-    holder: 'https://github.com/acme/web/actions/runs/12345/attempts/1',
-    expiresAt: Date.UTC(2025, 4, 1, 12, 30, 0)
-  }
-
-  it('round-trips', () => {
-    const value = encodeLock(lock)
-    expect(value).toBe(
-      'id=12345-1 expires=2025-05-01T12:30:00.000Z holder=https://github.com/acme/web/actions/runs/12345/attempts/1'
-    )
-    expect(decodeLock(value)).toEqual(lock)
-  })
-  it('is a valid tag value: only tag-safe characters', () => {
-    const value = encodeLock({
-      ...lock,
-      holder: 'https://github.com/acme/web/actions/runs/1?check_suite_focus=true#step:3:7 "quoted" <x> & %20'
-    })
-    expect(value).toMatch(TAG_VALUE)
-    expect(decodeLock(value)?.holder).toBe(
-      'https://github.com/acme/web/actions/runs/1-check_suite_focus=true-step:3:7 -quoted- -x- - -20'
-    )
-  })
-  it('fits in 256 characters whatever the holder, and still decodes', () => {
-    const value = encodeLock({ ...lock, holder: `https://github.com/${'a'.repeat(400)}` })
-    expect(value.length).toBeLessThanOrEqual(256)
-    expect(value).toMatch(TAG_VALUE)
-    const decoded = decodeLock(value)
-    expect(decoded?.id).toBe(lock.id)
-    expect(decoded?.expiresAt).toBe(lock.expiresAt)
-    expect(decoded?.holder.startsWith('https://github.com/aaa')).toBe(true)
-  })
-  it.each([
-    undefined,
-    '',
-    'garbage',
-    'id=1 expires=not-a-date holder=x',
-    'id= expires=2025-05-01T12:30:00.000Z holder=x'
-  ])('decodes %p as no lock', (value) => {
-    expect(decodeLock(value)).toBeUndefined()
-  })
-  it('decodes an empty holder', () => {
-    expect(decodeLock('id=a expires=2025-05-01T12:30:00.000Z holder=')).toEqual({
-      id: 'a',
-      expiresAt: lock.expiresAt,
-      holder: ''
-    })
-  })
-})
-
 describe('fleet records', () => {
   it.each(['live', 'previous', 'canary', 'failed', 'deploying'] as const)('reads role %s', (role) => {
     expect(recordFromTags({ [TAG.role]: role }).role).toBe(role)
@@ -228,7 +170,7 @@ describe('fleet records', () => {
       [TAG.role]: 'live',
       [TAG.deployedAt]: '2025-05-01T12:00:00.000Z',
       [TAG.deployedBy]: 'https://github.com/acme/web/actions/runs/42',
-      [TAG.lock]: 'id=x expires=2025-05-01T12:30:00.000Z holder=y',
+      'bluegreen:lock': 'id=x expires=2025-05-01T12:30:00.000Z holder=y',
       Name: 'web-green'
     }
     expect(recordFromTags(tags)).toEqual({

@@ -6,8 +6,19 @@ import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
 import { deploy } from '../../src/operations/deploy.js'
 import { promote } from '../../src/operations/promote.js'
 import { TAG } from '../../src/records/fleet-records.js'
+import { encodeClaim } from '../../src/records/lock-claim.js'
 import { rollback } from '../../src/operations/rollback.js'
-import { BLUE, blueLive, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog } from '../__fixtures__/fake-aws.js'
+import {
+  BLUE,
+  blueLive,
+  context,
+  FakeAws,
+  FakeClock,
+  GREEN,
+  LISTENER,
+  ListLog,
+  LOCK
+} from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
 let aws: FakeAws
@@ -50,20 +61,41 @@ function stickyListener(green: number): void {
 }
 
 describe('restores release sticky clients', () => {
-  it('a failed canary on a sticky listener is restored with stickiness off, and says so', async () => {
-    stickyListener(0)
+  it('a failed sticky canary is restored with stickiness off, and says so', async () => {
+    aws.addListener(LISTENER, 100, 0)
     aws.alarm = () => (aws.greenHistory().at(-1) === 10 ? 'ALARM' : 'OK')
-    const report = await deploy(config(), context(clock))
+    const report = await deploy(config({ stickiness: '1h' }), context(clock))
     expect(report.result).toBe('rolled-back')
-    const restoreWrite = aws.writes.at(-1)!.actions[0]
-    expect(restoreWrite.ForwardConfig?.TargetGroupStickinessConfig).toEqual({ Enabled: false })
-    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
-    expect(report.warnings.join('\n')).toMatch(/stickiness was turned off/)
-    // The shift itself kept the listener's stickiness as it was (stickiness: keep).
+    // The canary step pinned clients to one fleet, as asked...
     expect(aws.writes[0].actions[0].ForwardConfig?.TargetGroupStickinessConfig).toEqual({
       Enabled: true,
       DurationSeconds: 3600
     })
+    // ...and the restore let them go, since on ALB a cookie outranks weight 0.
+    const restoreWrite = aws.writes.at(-1)!.actions[0]
+    expect(restoreWrite.ForwardConfig?.TargetGroupStickinessConfig).toEqual({ Enabled: false })
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+    expect(report.warnings.join('\n')).toMatch(
+      /Group stickiness turned off on web listener f2f7dc8e: with web-green at weight 0/
+    )
+  })
+
+  it('a deploy finding stickiness on while the idle fleet takes no traffic releases its clients first', async () => {
+    stickyListener(0)
+    const report = await deploy(config({ strategy: 'all-at-once' }), context(clock))
+    expect(report.result).toBe('succeeded')
+    const [release] = aws.writes
+    expect(release.actions[0].ForwardConfig).toEqual({
+      TargetGroups: [
+        { TargetGroupArn: BLUE, Weight: 100 },
+        { TargetGroupArn: GREEN, Weight: 0 }
+      ],
+      TargetGroupStickinessConfig: { Enabled: false }
+    })
+    // Before the commands went out.
+    const order = [...aws.elb.calls(), ...aws.ssm.calls()].map((c) => c.args[0].constructor.name)
+    expect(order.indexOf('ModifyListenerCommand')).toBeLessThan(order.indexOf('SendCommandCommand'))
+    expect(report.warnings.join('\n')).toMatch(/Group stickiness was on while web-green took no traffic; turned it off/)
   })
 })
 
@@ -95,12 +127,16 @@ describe('cancellation stops traffic from moving', () => {
 
 describe('locks never strand a rollback', () => {
   it('the post step releases the lock even when its own restore fails', async () => {
-    aws.tags.set(BLUE, { [TAG.lock]: `id=r expires=${new Date(clock.now() + 3600_000).toISOString()} holder=x` })
+    aws.parameters.values.set(LOCK, {
+      value: encodeClaim({ runId: 'r', runUrl: 'x', operation: 'deploy', expiresAt: clock.now() + 60_000 }),
+      version: 1
+    })
     aws.addListener(LISTENER, 50, 50)
     aws.ignoreWrites = 100
     const progress = {
       region: 'us-east-1',
       runId: 'r',
+      operation: 'deploy' as const,
       pair: [BLUE, GREEN] as [string, string],
       newFleet: GREEN,
       listenerArns: [LISTENER],
@@ -108,49 +144,58 @@ describe('locks never strand a rollback', () => {
       trafficMoved: true,
       restore: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 } },
       commandIds: [],
-      lockArn: BLUE,
+      lockName: LOCK,
+      autoRollback: true,
       finished: false
     }
     const log = new ListLog()
     await expect(cleanup(progress, context(clock).clients, log, clock)).rejects.toThrow(/did not stick/)
     expect(log.text()).toMatch(/error: Could not restore the starting weights.*run the rollback operation now/)
-    expect(aws.tags.get(BLUE)?.[TAG.lock]).toBeUndefined()
+    expect(aws.parameters.values.has(LOCK)).toBe(false)
   })
 
   it('rollback takes the lock from a run that holds it, and that run stops touching traffic', async () => {
     aws.addListener(LISTENER, 100, 0)
     const ctx = context(clock)
     // The deploy is at its first hold when a person runs rollback.
-    let rolledBack = false
+    let rolledBack: Promise<unknown> | undefined
     clock.onTick = () => {
       if (!rolledBack && aws.greenHistory().at(-1) === 10) {
-        rolledBack = true
-        void rollback(config({ operation: 'rollback' }), {
+        rolledBack = rollback(config({ operation: 'rollback' }), {
           ...context(clock),
           run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1' }
         })
       }
     }
     const report = await deploy(config(), ctx)
+    await rolledBack
     expect(report.result).toBe('failed')
-    expect(report.failure?.what).toMatch(/another run took over the deploy lock/)
+    expect(report.failure?.what).toMatch(/no longer holds the deploy lock .*runs\/2\/attempts\/1 \(rollback/)
     expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
     expect(aws.greenHistory()).toEqual([10, 0])
   })
 })
 
 describe('decisions are checked again once the lock is held', () => {
-  it('refuses when traffic changed between reading the routes and taking the lock', async () => {
-    const sleep = clock.sleep
-    clock.sleep = async (ms, signal) => {
+  it('plans again when traffic changed between reading the routes and taking the lock', async () => {
+    aws.tags.set(GREEN, { [TAG.version]: 'v1', [TAG.role]: 'live' })
+    aws.tags.set(BLUE, { [TAG.version]: 'v0', [TAG.role]: 'previous' })
+    let flipped = false
+    aws.parameters.beforeWrite = () => {
       // Another run finished its flip while this one was taking the lock.
-      aws.addListener(LISTENER, 0, 100)
-      clock.sleep = sleep
-      return sleep(ms, signal)
+      if (!flipped) aws.addListener(LISTENER, 0, 100)
+      flipped = true
     }
-    await expect(deploy(config(), context(clock))).rejects.toThrow(/Traffic changed while this run was starting/)
-    expect(aws.ssm.calls().filter((c) => c.args[0].constructor.name === 'SendCommandCommand')).toHaveLength(0)
-    expect(aws.tags.get(BLUE)?.[TAG.lock]).toBeUndefined()
+    const ctx = context(clock)
+    const report = await deploy(config({ strategy: 'all-at-once' }), ctx)
+    expect(ctx.log.text()).toMatch(
+      /warning: Traffic changed while this run was starting \(web-blue 100 \/ web-green 0 became web-blue 0 \/ web-green 100\): planning again/
+    )
+    // The deploy went to the fleet that is idle now, not to the one that went live meanwhile.
+    const sent = aws.ssm.calls().filter((c) => c.args[0].constructor.name === 'SendCommandCommand')
+    expect(sent.map((c) => (c.args[0].input as { InstanceIds: string[] }).InstanceIds)).toEqual([aws.targets.get(BLUE)])
+    expect(report.result).toBe('succeeded')
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
   })
 })
 
@@ -215,7 +260,7 @@ describe('rollback records its progress for the post step', () => {
     aws.tags.set(GREEN, { [TAG.role]: 'canary' })
     const ctx = context(clock)
     await rollback(config({ operation: 'rollback' }), ctx)
-    expect(ctx.saved[0]).toMatchObject({ lockArn: BLUE, finished: false })
+    expect(ctx.saved[0]).toMatchObject({ lockName: LOCK, finished: false })
     expect(ctx.saved.at(-1)).toMatchObject({ finished: true })
   })
 })

@@ -9,7 +9,7 @@ import { addAlarm, addRule, forwardAction } from '../aws/fixtures.js'
 import { isTerminal } from '../fleet/command-executor.js'
 import { startSandbox, type Sandbox } from '../sandbox.js'
 import type { AppBehaviour, Instance, Rule, World } from '../world.js'
-import { forwardWeights } from '../world.js'
+import { forwardWeights, parameterValue } from '../world.js'
 import { type Episode, MANUAL_ALARM, other } from './episode.js'
 
 export interface Lane {
@@ -78,7 +78,7 @@ export async function stage(lane: Lane, episode: Episode): Promise<void> {
     tg.targets.delete(spare.id)
     tg.tags.clear()
   }
-  clearLocks(world)
+  clearParameters(world)
   const stamp = new Date().toISOString()
   tag(world, liveArn, { 'bluegreen:version': start.liveVersion, 'bluegreen:role': 'live', 'bluegreen:deployed-at': stamp })
   tag(world, otherArn, { 'bluegreen:version': start.otherVersion, 'bluegreen:role': start.otherRole, 'bluegreen:deployed-at': stamp })
@@ -118,26 +118,22 @@ export function routeWeights(lane: Lane): Record<string, Record<string, number>>
   return routes
 }
 
-/** Every lock record in the world: lock tags, and lock parameters when the sandbox keeps any. */
+/** Every lock record in the world: lock tags (the action before issue 9) and lock parameters. */
 export function locksIn(world: World): string[] {
   const locks: string[] = []
   for (const tg of world.targetGroups.values()) {
     const value = tg.tags.get('bluegreen:lock')
     if (value !== undefined) locks.push(`tag on ${tg.name}: ${value}`)
   }
-  for (const [name, value] of parameters(world)) if (/\/lock$/.test(name)) locks.push(`parameter ${name}: ${value}`)
+  for (const name of world.parameters.keys()) {
+    if (/\/lock$/.test(name)) locks.push(`parameter ${name}: ${parameterValue(world, name)}`)
+  }
   return locks
 }
 
-function clearLocks(world: World): void {
-  const store = (world as unknown as { parameters?: Map<string, unknown> }).parameters
-  if (store instanceof Map) for (const name of [...store.keys()]) if (/\/lock$/.test(name)) store.delete(name)
-}
-
-function parameters(world: World): Array<[string, string]> {
-  const store = (world as unknown as { parameters?: Map<string, unknown> }).parameters
-  if (!(store instanceof Map)) return []
-  return [...store].map(([name, p]) => [name, typeof p === 'string' ? p : JSON.stringify((p as { value?: unknown })?.value ?? p)])
+/** Parameters the action keeps (the lock, records) start each episode from nothing. */
+function clearParameters(world: World): void {
+  for (const name of [...world.parameters.keys()]) if (name.startsWith('/bluegreen/')) world.parameters.delete(name)
 }
 
 function tag(world: World, arn: string, tags: Record<string, string>): void {

@@ -3,6 +3,7 @@ import {
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
+  DescribeTargetGroupAttributesCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
@@ -20,6 +21,8 @@ export interface Route {
   kind: 'listener' | 'rule'
   arn: string
   actions: Action[]
+  /** A listener's default rule, read as a rule (DescribeRules says IsDefault). */
+  isDefault?: boolean
 }
 
 /** One registered target of a group and its health, as the load balancer reports it. */
@@ -55,10 +58,58 @@ export async function readRoutes(
     for (const arn of batch) {
       const rule = Rules.find((r) => r.RuleArn === arn)
       if (!rule) throw new DeployError(`Rule ${arn} was not found; check rule-arns and the region`)
-      routes.push({ kind: 'rule', arn, actions: rule.Actions ?? [] })
+      routes.push({ kind: 'rule', arn, actions: rule.Actions ?? [], ...(rule.IsDefault ? { isDefault: true } : {}) })
     }
   }
   return routes
+}
+
+/**
+ * Every route of the load balancers: each listener's default actions and each of its other rules
+ * (a default rule is its listener's default actions, so it is not listed twice).
+ */
+export async function readLoadBalancerRoutes(
+  elb: ElasticLoadBalancingV2Client,
+  loadBalancerArns: readonly string[]
+): Promise<Route[]> {
+  const routes: Route[] = []
+  for (const loadBalancerArn of loadBalancerArns) {
+    let Marker: string | undefined
+    const listeners: Route[] = []
+    do {
+      const page = await elb.send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn, Marker }))
+      for (const l of page.Listeners ?? []) {
+        if (l.ListenerArn) listeners.push({ kind: 'listener', arn: l.ListenerArn, actions: l.DefaultActions ?? [] })
+      }
+      Marker = page.NextMarker
+    } while (Marker)
+    routes.push(...listeners)
+    for (const listener of listeners) {
+      let RuleMarker: string | undefined
+      do {
+        const page = await elb.send(new DescribeRulesCommand({ ListenerArn: listener.arn, Marker: RuleMarker }))
+        for (const r of page.Rules ?? []) {
+          if (r.RuleArn && !r.IsDefault) routes.push({ kind: 'rule', arn: r.RuleArn, actions: r.Actions ?? [] })
+        }
+        RuleMarker = page.NextMarker
+      } while (RuleMarker)
+    }
+  }
+  return routes
+}
+
+/** Whether each group has target-level stickiness on (attribute stickiness.enabled). */
+export async function readTargetStickiness(
+  elb: ElasticLoadBalancingV2Client,
+  arns: readonly string[]
+): Promise<Record<string, boolean>> {
+  const entries = await Promise.all(
+    arns.map(async (arn) => {
+      const { Attributes = [] } = await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }))
+      return [arn, Attributes.some((a) => a.Key === 'stickiness.enabled' && a.Value === 'true')] as const
+    })
+  )
+  return Object.fromEntries(entries)
 }
 
 /** The same routes, read again now. */

@@ -18,6 +18,20 @@ export class InputError extends DeployError {
   }
 }
 
+/** This run stopped holding the pair's lock: from here on it must not change traffic or records. */
+export class LockLostError extends DeployError {
+  override name = 'LockLostError'
+  constructor(
+    message: string,
+    /** Who holds it now, in words ("https://…/runs/1 (rollback, lease until …)"), when someone does. */
+    readonly holder?: string,
+    /** This run's last change may have landed after the new holder's first one. */
+    readonly raced = false
+  ) {
+    super(message)
+  }
+}
+
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text
 }

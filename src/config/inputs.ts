@@ -32,6 +32,10 @@ export interface Config {
   dryRun: boolean
   timeoutMs: number
   version: string
+  /** How long to wait for another run's live lock on the pair before giving up. */
+  lockWaitMs: number
+  /** Parameter Store path under which the pair's lock lives. */
+  parameterPrefix: string
 }
 
 /** Raw input values by name, as `core.getInput` returns them ('' when not set). */
@@ -60,7 +64,9 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'auto-rollback': 'true',
   'dry-run': 'false',
   timeout: '60m',
-  version: ''
+  version: '',
+  'lock-wait': '0',
+  'parameter-prefix': '/bluegreen'
 }
 
 // SSM's own patterns for the rate controls (SendCommand API reference).
@@ -164,8 +170,25 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
     autoRollback: bool(input, 'auto-rollback'),
     dryRun: bool(input, 'dry-run'),
     timeoutMs: duration(input, 'timeout', 1000, 6 * 3600_000),
-    version
+    version,
+    lockWaitMs: duration(input, 'lock-wait', 0, 6 * 3600_000),
+    parameterPrefix: parseParameterPrefix(input('parameter-prefix'))
   }
+}
+
+// Parameter Store names: letters, digits and _ . - in segments separated by /, at most 15 levels
+// (the lock adds 3: /pair/<group>/lock), and no first segment starting with aws or ssm.
+const PARAMETER_PATH = /^(\/[a-zA-Z0-9_.-]+){1,12}$/
+
+function parseParameterPrefix(value: string): string {
+  if (!PARAMETER_PATH.test(value) || /^\/(aws|ssm)/i.test(value) || value.length > 900) {
+    throw new InputError(
+      'parameter-prefix',
+      value,
+      'accepted: a Parameter Store path like /bluegreen or /teams/web/deploy (segments of letters, digits, _ . - after each /, at most 12 of them, not starting with /aws or /ssm, no trailing /)'
+    )
+  }
+  return value
 }
 
 type Input = (name: string) => string

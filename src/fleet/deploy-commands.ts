@@ -27,7 +27,11 @@ export async function runDeployCommands(
   config: Config,
   ctx: RunContext,
   instanceIds: string[],
-  hooks: { onSent(commandIds: string[]): void; onReport(report: CommandReport): void }
+  hooks: {
+    onSent(commandIds: string[]): void
+    onReport(report: CommandReport): void
+    guard?: <T>(what: string, change: () => Promise<T>) => Promise<T>
+  }
 ): Promise<CommandReport> {
   const outcome = await runCommand(
     ctx.clients.ssm,
@@ -41,7 +45,7 @@ export async function runDeployCommands(
       comment: commandComment({ version: config.version, repository: ctx.run.repository, runId: ctx.run.runId }),
       cloudWatchLogGroup: config.cloudWatchLogGroup
     },
-    { clock: ctx.clock, log: ctx.log, signal: ctx.signal, onSent: hooks.onSent }
+    { clock: ctx.clock, log: ctx.log, signal: ctx.signal, onSent: hooks.onSent, guard: hooks.guard }
   )
   const first = outcome.commandIds[0]
   const report: CommandReport = {

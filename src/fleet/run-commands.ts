@@ -64,6 +64,8 @@ export interface RunCommandContext {
   signal?: AbortSignal
   /** Called with every command id sent so far, after each send, so cancellation can find them. */
   onSent?: (commandIds: string[]) => void
+  /** Sends a command only while this run holds the pair (records/parameter-lock.ts). */
+  guard?: <T>(what: string, change: () => Promise<T>) => Promise<T>
   poll?: PollSettings
 }
 
@@ -161,24 +163,27 @@ async function sendToFleet(
 
   for (const [i, batch] of batches.entries()) {
     signal?.throwIfAborted()
-    const id = await sendCommand(ssm, {
-      DocumentName: request.document,
-      InstanceIds: batch,
-      Parameters: parameters,
-      // Delivery waits no longer than the run itself may take (SSM's minimum is 30 s).
-      TimeoutSeconds: Math.max(MIN_DELIVERY_TIMEOUT_S, executionTimeoutS),
-      MaxConcurrency: concurrency[i],
-      MaxErrors: request.maxErrors,
-      Comment: clipComment(request.comment),
-      ...(request.cloudWatchLogGroup
-        ? {
-            CloudWatchOutputConfig: {
-              CloudWatchLogGroupName: request.cloudWatchLogGroup,
-              CloudWatchOutputEnabled: true
+    const guard = ctx.guard ?? ((_what, change) => change())
+    const id = await guard(`Sending ${request.document} to ${batch.length} instance(s)`, () =>
+      sendCommand(ssm, {
+        DocumentName: request.document,
+        InstanceIds: batch,
+        Parameters: parameters,
+        // Delivery waits no longer than the run itself may take (SSM's minimum is 30 s).
+        TimeoutSeconds: Math.max(MIN_DELIVERY_TIMEOUT_S, executionTimeoutS),
+        MaxConcurrency: concurrency[i],
+        MaxErrors: request.maxErrors,
+        Comment: clipComment(request.comment),
+        ...(request.cloudWatchLogGroup
+          ? {
+              CloudWatchOutputConfig: {
+                CloudWatchLogGroupName: request.cloudWatchLogGroup,
+                CloudWatchOutputEnabled: true
+              }
             }
-          }
-        : {})
-    })
+          : {})
+      })
+    )
     sent.push({ id, instanceIds: batch, sentAt: clock.now(), finished: false, timedOut: false, invocations: new Map() })
     log.info(`Sent command ${id} to ${batch.length} instance(s) (${i + 1}/${batches.length})`)
     ctx.onSent?.(sent.map((c) => c.id))

@@ -1,75 +1,127 @@
-import { targetGroupName } from '../config/arn.js'
 import type { AwsClients } from '../aws/clients.js'
+import { readRoutes } from '../aws/elbv2.js'
+import { cancelCommands } from '../aws/ssm-commands.js'
+import { targetGroupName } from '../config/arn.js'
+import { LockLostError, messageOf } from '../config/errors.js'
+import { pairWeights, type Weights } from '../plan/forward-action.js'
+import { describeWeights } from '../plan/traffic-state.js'
+import { resumeLock } from '../records/parameter-lock.js'
+import { writeRecord } from '../records/write-records.js'
 import type { Clock } from '../runtime/clock.js'
-import { readRoutes, writeTags } from '../aws/elbv2.js'
-import { releaseLock } from '../records/lock.js'
 import type { Log } from '../runtime/log.js'
 import type { Progress } from '../runtime/progress.js'
-import { TAG } from '../records/fleet-records.js'
-import { cancelCommands } from '../aws/ssm-commands.js'
 import { restoreTraffic } from '../traffic/restore.js'
-import { describeWeights } from '../plan/traffic-state.js'
+import { sameWeights } from '../traffic/shift.js'
 
 export interface CleanupOutcome {
   restored: boolean
   cancelledCommands: number
   releasedLock: boolean
+  /** Another run holds the pair now: this post step left traffic and records to it. */
+  handedOver: boolean
 }
 
 /**
- * The post step: undoes what a main step left behind when it did not finish (cancelled, killed,
- * crashed). Idempotent, and a no-op after a finished run, since the runner always runs it.
+ * The post step: finishes what a main step left when it did not finish (cancelled, killed,
+ * crashed), the way the main step would have: its starting weights back (unless auto-rollback is
+ * off), the records it would have written. Only while the lock still holds this run's claim: a run
+ * that lost the pair to another (a rollback) leaves traffic and records to that run, and so does
+ * its post step. Idempotent, and a no-op after a finished run, since the runner always runs it.
  */
 export async function cleanup(
   progress: Progress | undefined,
   clients: AwsClients,
   log: Log,
-  _clock: Clock
+  clock: Clock
 ): Promise<CleanupOutcome> {
-  const outcome: CleanupOutcome = { restored: false, cancelledCommands: 0, releasedLock: false }
+  const outcome: CleanupOutcome = { restored: false, cancelledCommands: 0, releasedLock: false, handedOver: false }
   if (!progress || progress.finished) {
     log.info('The main step finished; nothing to clean up')
     return outcome
   }
   log.warning('The main step did not finish (cancelled or killed); cleaning up')
+  // Its own commands are stopped whoever holds the pair: left running they would go on changing
+  // the idle fleet unwatched.
+  if (progress.commandIds.length > 0) {
+    await cancelCommands(clients.ssm, progress.commandIds).catch((e) =>
+      log.warning(`Could not cancel commands: ${messageOf(e)}`)
+    )
+    outcome.cancelledCommands = progress.commandIds.length
+    log.info(`Cancelled SSM command${progress.commandIds.length > 1 ? 's' : ''} ${progress.commandIds.join(', ')}`)
+  }
+  if (!progress.lockName) return outcome
+  const lock = resumeLock({
+    ssm: clients.ssm,
+    name: progress.lockName,
+    run: { id: progress.runId, url: '' },
+    operation: progress.operation,
+    clock,
+    log
+  })
   try {
-    if (progress.commandIds.length > 0) {
-      await cancelCommands(clients.ssm, progress.commandIds).catch((e) =>
-        log.warning(`Could not cancel commands: ${(e as Error).message}`)
-      )
-      outcome.cancelledCommands = progress.commandIds.length
-      log.info(`Cancelled SSM command${progress.commandIds.length > 1 ? 's' : ''} ${progress.commandIds.join(', ')}`)
-    }
-    if (progress.trafficMoved && progress.restore) {
-      try {
-        const routes = await readRoutes(clients.elb, progress.listenerArns, progress.ruleArns)
-        await restoreTraffic({ clients, log }, routes, { pair: progress.pair, restore: progress.restore })
-        outcome.restored = true
-        log.warning(
-          `Traffic restored to the starting weights: ${Object.values(progress.restore).map(describeWeights).join('; ')}`
-        )
-      } catch (error) {
-        log.error(
-          `Could not restore the starting weights (${(error as Error).message}): traffic may still reach ${progress.newFleet ? targetGroupName(progress.newFleet) : 'the new fleet'}; run the rollback operation now`
-        )
-        throw error
-      }
-    }
-    // A fleet that got commands or traffic holds an unfinished deploy; one that got neither is as it was.
-    if (progress.newFleet && (progress.commandIds.length > 0 || progress.trafficMoved)) {
-      await writeTags(clients.elb, progress.newFleet, { [TAG.role]: 'failed' }).catch((e) =>
-        log.warning(`Could not record the cancelled deploy: ${(e as Error).message}`)
+    await lock.confirm()
+  } catch (error) {
+    if (!(error instanceof LockLostError)) throw error
+    log.warning(`${error.message}; this post step changes nothing`)
+    outcome.handedOver = true
+    return outcome
+  }
+  try {
+    if (progress.trafficMoved && progress.restore) await putTrafficBack(progress, clients, log, lock.guard.bind(lock))
+    outcome.restored = progress.trafficMoved && !!progress.restore && progress.autoRollback
+    for (const [arn, record] of Object.entries(progress.records ?? {})) {
+      await writeRecord({ clients }, lock.guard.bind(lock), arn, record).catch((e) =>
+        log.warning(`Could not record ${targetGroupName(arn)} as ${record.role}: ${messageOf(e)}`)
       )
     }
   } finally {
     // Released whatever happened above: nobody else would, and a stuck lock would block the very
-    // rollback the error asks for.
-    if (progress.lockArn) {
-      outcome.releasedLock = await releaseLock(clients.elb, progress.lockArn, { id: progress.runId, url: '' }).catch(
-        () => false
-      )
-      if (outcome.releasedLock) log.info('Deploy lock released')
-    }
+    // rollback an error asks for. A lock another run took meanwhile is not this run's to release.
+    outcome.releasedLock = await lock.release().catch(() => false)
+    if (outcome.releasedLock) log.info('Deploy lock released')
   }
   return outcome
+}
+
+async function putTrafficBack(
+  progress: Progress,
+  clients: AwsClients,
+  log: Log,
+  guard: <T>(what: string, change: () => Promise<T>) => Promise<T>
+): Promise<void> {
+  const restore = progress.restore as Record<string, Weights>
+  const where = Object.values(restore).map(describeWeights).join('; ')
+  if (!progress.autoRollback) {
+    log.warning(
+      `auto-rollback is off: traffic stays where the main step left it; run rollback to put it back (${where})`
+    )
+    return
+  }
+  const routes = await readRoutes(clients.elb, progress.listenerArns, progress.ruleArns)
+  // A route that shows weights this run did not leave was changed by someone else: theirs win.
+  const foreign = routes.filter((route) => {
+    const now = pairWeights(route, progress.pair)
+    const expected = progress.expected?.[route.arn]
+    return expected !== undefined && !expected.some((w) => sameWeights(now, w))
+  })
+  if (foreign.length > 0) {
+    log.error(
+      `Traffic was changed by someone else after this run (${foreign.map((r) => describeWeights(pairWeights(r, progress.pair))).join('; ')}); the post step leaves it as it is: run status, then rollback if needed`
+    )
+    return
+  }
+  try {
+    await restoreTraffic({ clients, log }, routes, {
+      pair: progress.pair,
+      restore,
+      targetSticky: progress.targetSticky === true,
+      guard
+    })
+    log.warning(`Traffic restored to the starting weights: ${where}`)
+  } catch (error) {
+    log.error(
+      `Could not restore the starting weights (${messageOf(error)}): traffic may still reach ${progress.newFleet ? targetGroupName(progress.newFleet) : 'the new fleet'}; run the rollback operation now`
+    )
+    throw error
+  }
 }

@@ -1,26 +1,47 @@
+import { targetHealth } from '../aws/elbv2.js'
 import { targetGroupName } from '../config/arn.js'
+import { DeployError, LockLostError } from '../config/errors.js'
 import type { Config } from '../config/inputs.js'
 import { type CommandReport, runDeployCommands } from '../fleet/deploy-commands.js'
 import { waitHealthy } from '../fleet/health-wait.js'
 import { checkInstancesReady } from '../fleet/instance-readiness.js'
 import { type PlanReport, planDeploy } from '../plan/deploy-plan.js'
+import { pairWeights } from '../plan/forward-action.js'
 import { chooseIdleFleet } from '../plan/idle-fleet.js'
+import { healthTimeoutProblem } from '../plan/preflight.js'
 import { describeWeights } from '../plan/traffic-state.js'
-import { recordAfterTraffic, DeployRecord } from '../records/write-records.js'
+import { DeployRecord, recordAfterTraffic } from '../records/write-records.js'
 import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
-import { DeployError } from '../config/errors.js'
 import type { HoldCheck } from '../traffic/checks/check.js'
 import { describeChecks, firstFailingGate, holdChecks } from '../traffic/checks/hold-checks.js'
+import { releasePinnedClients } from '../traffic/shift.js'
+import { routesPinningTo } from '../traffic/stickiness.js'
 import { runTrafficSteps } from '../traffic/steps.js'
-import { type Discovery, discover } from './discover.js'
-import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFleets, withThePair } from './lifecycle.js'
+import { type Discovery, discover, pairTargetSticky, refuseProblems } from './discover.js'
+import {
+  endAfterFailedSteps,
+  endAfterInterruption,
+  endWithNewFleetLive,
+  type HeldPair,
+  OperationRun,
+  planningAgainOnChange,
+  type ShiftedFleets,
+  withThePair
+} from './lifecycle.js'
+
+// Instances that join the idle fleet while it is deployed get the commands too, this many times.
+const DEPLOY_ROUNDS = 3
 
 /**
  * `operation: deploy`: new code on the idle fleet, checked, then traffic moved to it in steps.
  * Nothing reaches the new fleet until its commands succeeded and its targets are healthy.
  */
-export async function deploy(config: Config, ctx: RunContext): Promise<RunReport> {
+export function deploy(config: Config, ctx: RunContext): Promise<RunReport> {
+  return planningAgainOnChange(ctx, (attempt) => deployOnce(config, attempt))
+}
+
+async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
   const run = new OperationRun(config, ctx)
   const checks = holdChecks(config, ctx.clients)
   // The gates are read alongside the routes: a misspelt alarm name fails a dry run too.
@@ -30,6 +51,12 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   ])
   const { newFleet, stableFleet } = chooseIdleFleet(found.traffic)
   const instanceIds = registeredInstances(found, newFleet)
+  // Settings that cannot work are refused before anything changes, the dry run included.
+  refuseProblems(found)
+  const shortHealthTimeout = healthTimeoutProblem(config.healthTimeoutMs, found.fleets[newFleet].cadence, newFleet)
+  if (shortHealthTimeout) throw shortHealthTimeout
+  const pinning = routesPinningTo(found.routes, newFleet, (r) => pairWeights(r, found.traffic.pair))
+  if (pinning.length > 0 && pairTargetSticky(found)) throw cannotReleasePinned(newFleet)
   const plan = planDeploy({
     config,
     pair: found.traffic.pair,
@@ -69,6 +96,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     found,
     { operation: 'deploy', newFleet, stableFleet, restore: plan.restore, trafficMoved: false },
     async (pair) => {
+      const c = pair.ctx
       const fleets: ShiftedFleets = {
         newFleet,
         stableFleet,
@@ -77,34 +105,40 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
           [newFleet]: {
             version: config.version,
             role: 'deploying',
-            deployedAt: new Date(ctx.clock.now()).toISOString(),
-            deployedBy: ctx.run.url
+            deployedAt: new Date(c.clock.now()).toISOString(),
+            deployedBy: c.run.url
           }
         }
       }
-      const record = new DeployRecord(ctx, newFleet, found.fleets[newFleet].record, fleets.records[newFleet])
+      const record = new DeployRecord(c, pair.guard, newFleet, found.fleets[newFleet].record, fleets.records[newFleet])
+      let deployed = instanceIds
       try {
         await instancesReady
-        // Recorded as the commands go out: a deploy that stops before that leaves the fleet as it was.
-        record.markDeploying()
-        await runDeployCommands(config, ctx, instanceIds, {
-          onSent: pair.commandsSent,
-          onReport: (commands) => reportCommands(run, commands)
-        })
-        await record.settled()
-        found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds)
+        if (pinning.length > 0) await releasePinned(run, pair, pinning, newFleet)
+        // Recorded before the commands go out: a rollback forced meanwhile must not pick this
+        // fleet; a deploy that stops before sending anything puts the record back.
+        pair.recordsIfCut({ [newFleet]: record.before })
+        await record.markDeploying()
+        pair.recordsIfCut({ [newFleet]: { ...record.current, role: 'failed' } })
+        deployed = await deployToFleet(run, pair, found, newFleet, instanceIds)
         await gateBeforeTraffic(checks)
         await record.mark('canary')
       } catch (error) {
+        const lost = lockLoss(error, c.signal)
+        if (lost) return endLostLockBeforeTraffic(run, found, lost)
         // Before traffic moved every failure ends the same way: nothing reached the new fleet.
         fleets.records[newFleet] = await record.endBeforeTraffic(pair.hasSentCommands)
         return endBeforeTraffic(run, found, fleets, error)
       }
       fleets.records[newFleet] = record.current
+      run.report.outputs.instanceIds = deployed
+      // Should the run die mid-canary, its post step restores and records the deploy failed; with
+      // auto-rollback off it leaves traffic, and the canary stays recorded a canary.
+      pair.recordsIfCut(config.autoRollback ? { [newFleet]: { ...record.current, role: 'failed' } } : {})
 
       const outcome = await runTrafficSteps(
         config,
-        ctx,
+        c,
         {
           routes: found.routes,
           pair: found.traffic.pair,
@@ -113,19 +147,22 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
           steps: plan.steps,
           checks,
           restore: plan.restore,
-          instanceIds,
+          instanceIds: deployed,
           deadline: run.deadline,
           firstStepNumber: 1,
-          stillHoldsLock: pair.stillHoldsLock,
+          targetSticky: pairTargetSticky(found),
+          guard: pair.guard,
+          confirmHeld: pair.confirmHeld,
           onTrafficMoved: pair.trafficMoved
         },
         run.report
       )
-      if (outcome.kind === 'failed')
-        return endAfterFailedSteps(run, pair, found, fleets, outcome, `Deploy of ${config.version}`)
+      const what = `Deploy of ${config.version}`
+      if (outcome.kind === 'interrupted') return endAfterInterruption(run, pair, found, fleets, outcome, what)
+      if (outcome.kind === 'failed') return endAfterFailedSteps(run, pair, found, fleets, outcome, what)
       run.report.outputs.deployed = newFleet
       if (plan.pauses) {
-        await recordAfterTraffic(ctx, run.report.warnings, stableFleet, fleets.records[stableFleet])
+        await recordAfterTraffic(c, pair.guard, run.report.warnings, stableFleet, fleets.records[stableFleet])
         const last = plan.steps[plan.steps.length - 1].weight
         return run.end(
           found,
@@ -136,6 +173,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
       }
       return endWithNewFleetLive(
         run,
+        pair,
         found,
         fleets,
         outcome.routes,
@@ -155,14 +193,76 @@ function registeredInstances(found: Discovery, newFleet: string): string[] {
   return instanceIds
 }
 
-function reportCommands(run: OperationRun, commands: CommandReport): void {
-  run.report.commands = commands
-  run.report.outputs.commandId = commands.commandIds[0]
+/**
+ * The commands on the idle fleet, then every target healthy on the new code. An instance that
+ * joins the fleet meanwhile (an Auto Scaling group, a person) gets the commands too and must be
+ * healthy as well, before any traffic moves: it would otherwise serve whatever it was launched
+ * with. Returns every instance that took the deploy.
+ */
+async function deployToFleet(
+  run: OperationRun,
+  pair: HeldPair,
+  found: Discovery,
+  newFleet: string,
+  instanceIds: string[]
+): Promise<string[]> {
+  const { config } = run
+  const c = pair.ctx
+  const name = targetGroupName(newFleet)
+  const sent: string[] = []
+  const reports: CommandReport[] = []
+  let deployed: string[] = []
+  let joining = instanceIds
+  for (let round = 1; joining.length > 0; round++) {
+    if (round > DEPLOY_ROUNDS) {
+      throw new DeployError(
+        `Instances kept joining ${name} during the deploy (${joining.join(', ')}); no traffic was moved: stop what registers them (an Auto Scaling group's scaling), then deploy again`
+      )
+    }
+    if (round > 1) {
+      c.log.warning(
+        `${joining.join(', ')} joined ${name} during the deploy: running the deploy commands on ${joining.length > 1 ? 'them' : 'it'} too before any traffic moves`
+      )
+      await checkInstancesReady(c.clients.ssm, joining)
+    }
+    const report = await runDeployCommands(config, c, joining, {
+      onSent: (ids) => pair.commandsSent([...sent, ...ids]),
+      onReport: (commands) => reportCommands(run, [...reports, commands]),
+      guard: pair.guard
+    })
+    reports.push(report)
+    sent.push(...report.commandIds)
+    deployed = [...deployed, ...joining]
+    found.fleets[newFleet].instances = await waitForNewFleetHealth(run, c, found, newFleet, deployed)
+    const registered = (await targetHealth(c.clients.elb, newFleet)).filter((t) => t.state !== 'draining')
+    joining = registered.map((t) => t.id).filter((id) => !deployed.includes(id))
+  }
+  return deployed
+}
+
+/** Every command report of the deploy as one, for the summary and the outputs. */
+function reportCommands(run: OperationRun, reports: CommandReport[]): void {
+  const [first] = reports
+  run.report.commands = {
+    ...first,
+    commandIds: reports.flatMap((r) => r.commandIds),
+    total: reports.reduce((n, r) => n + r.total, 0),
+    succeeded: reports.reduce((n, r) => n + r.succeeded, 0),
+    failed: reports.reduce((n, r) => n + r.failed, 0),
+    instances: reports.flatMap((r) => r.instances)
+  }
+  run.report.outputs.commandId = first.commandIds[0]
 }
 
 /** Every target of the new fleet healthy on the new code, within health-timeout and the deadline. */
-async function waitForNewFleetHealth(run: OperationRun, found: Discovery, newFleet: string, instanceIds: string[]) {
-  const { config, ctx } = run
+async function waitForNewFleetHealth(
+  run: OperationRun,
+  ctx: RunContext,
+  found: Discovery,
+  newFleet: string,
+  instanceIds: string[]
+) {
+  const { config } = run
   const untilDeadlineMs = run.deadline - ctx.clock.now()
   if (untilDeadlineMs <= 0) {
     throw new DeployError(
@@ -180,6 +280,25 @@ async function waitForNewFleetHealth(run: OperationRun, found: Discovery, newFle
   })
 }
 
+/**
+ * Group stickiness on while the idle fleet takes no traffic: a cookie still pins some clients to
+ * it (on an ALB it outranks weight 0), and they would be served by the fleet whose code is about
+ * to change. Turned off first, weights unchanged, and said.
+ */
+async function releasePinned(run: OperationRun, pair: HeldPair, pinning: Discovery['routes'], newFleet: string) {
+  const c = pair.ctx
+  await releasePinnedClients(c.clients.elb, pinning, pair.guard)
+  const message = `Group stickiness was on while ${targetGroupName(newFleet)} took no traffic; turned it off before the deploy, so that clients a cookie pinned to ${targetGroupName(newFleet)} leave it before its code changes`
+  c.log.warning(message)
+  run.report.warnings.push(message)
+}
+
+function cannotReleasePinned(newFleet: string): DeployError {
+  return new DeployError(
+    `Group stickiness is on while ${targetGroupName(newFleet)} takes no traffic, so clients a cookie pinned to it would be served by the fleet being deployed; it cannot be turned off while a group of the pair has target stickiness on (AWS requires group stickiness then): turn off target stickiness (stickiness.enabled) on both groups, then deploy; nothing was changed`
+  )
+}
+
 /** The checks' gates once more, just before the first shift: the world may have changed meanwhile. */
 async function gateBeforeTraffic(checks: HoldCheck[]): Promise<void> {
   const failing = await firstFailingGate(checks)
@@ -188,6 +307,23 @@ async function gateBeforeTraffic(checks: HoldCheck[]): Promise<void> {
       `${capitalise(failing.line)} before traffic moved; no traffic was moved: fix what it reports, then deploy again`
     )
   }
+}
+
+function lockLoss(error: unknown, signal: AbortSignal): LockLostError | undefined {
+  if (error instanceof LockLostError) return error
+  return signal.aborted && signal.reason instanceof LockLostError ? signal.reason : undefined
+}
+
+/** Another run took the pair before traffic moved: it decides now; this run changes nothing more. */
+function endLostLockBeforeTraffic(run: OperationRun, found: Discovery, error: LockLostError): RunReport {
+  run.report.failure = { what: error.message, at: run.ctx.clock.now(), step: 0, weight: 0 }
+  run.report.warnings.push(error.message)
+  return run.end(
+    found,
+    { routes: found.routes },
+    'failed',
+    `Deploy of ${run.config.version} stopped before traffic moved: ${error.message}`
+  )
 }
 
 function endBeforeTraffic(run: OperationRun, found: Discovery, fleets: ShiftedFleets, error: unknown): RunReport {

@@ -1,12 +1,21 @@
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { describeTargetGroups, type InstanceHealth, readRoutes, readTags, targetHealth } from '../aws/elbv2.js'
+import {
+  describeTargetGroups,
+  type InstanceHealth,
+  readLoadBalancerRoutes,
+  readRoutes,
+  readTags,
+  readTargetStickiness,
+  targetHealth
+} from '../aws/elbv2.js'
 import { targetGroupName } from '../config/arn.js'
 import type { Config } from '../config/inputs.js'
 import type { Route } from '../aws/elbv2.js'
+import { defaultRuleProblem, unlistedRoutesProblem } from '../plan/preflight.js'
 import { type HealthCadence, healthCadence } from '../plan/target-health.js'
 import { readTrafficState, type TrafficState } from '../plan/traffic-state.js'
-import { decodeLock, type FleetRecord, type Lock, recordFromTags, TAG } from '../records/fleet-records.js'
-import { DeployError } from '../config/errors.js'
+import { type FleetRecord, recordFromTags } from '../records/fleet-records.js'
+import { DeployError, type InputError } from '../config/errors.js'
 
 /** One fleet as it stands: its target group, what is recorded on it, its instances' health. */
 export interface FleetView {
@@ -15,6 +24,8 @@ export interface FleetView {
   record: FleetRecord
   instances: InstanceHealth[]
   cadence: HealthCadence
+  /** Target-level stickiness (attribute stickiness.enabled) is on. */
+  targetSticky: boolean
 }
 
 /** Everything a run decides from, as read when it started. */
@@ -22,7 +33,11 @@ export interface Discovery {
   routes: Route[]
   traffic: TrafficState
   fleets: Record<string, FleetView>
-  lock?: Lock
+  /**
+   * Settings that cannot work with what AWS shows (a default rule in rule-arns, routes to the pair
+   * that were not given): a run that changes anything refuses with the first, before any change.
+   */
+  problems: InputError[]
 }
 
 /** Reads everything a run decides from: routes, weights, the pair's groups, records, health. */
@@ -32,11 +47,14 @@ export async function discover(
   routesAtStart?: Promise<Route[]>
 ): Promise<Discovery> {
   const routes = await (routesAtStart ?? readRoutes(elb, config.listenerArns, config.ruleArns))
+  const defaultRule = defaultRuleProblem(routes)
+  // The pair is found on the default rule's actions too, so that problem is reported, not a worse one.
   const traffic = readTrafficState(routes, config.pair)
-  const [groups, tags, health] = await Promise.all([
+  const [groups, tags, health, targetSticky] = await Promise.all([
     describeTargetGroups(elb, traffic.pair),
     readTags(elb, traffic.pair),
-    Promise.all(traffic.pair.map((arn) => targetHealth(elb, arn)))
+    Promise.all(traffic.pair.map((arn) => targetHealth(elb, arn))),
+    readTargetStickiness(elb, traffic.pair)
   ])
   for (const group of groups) {
     if (group.TargetType !== 'instance') {
@@ -45,6 +63,11 @@ export async function discover(
       )
     }
   }
+  // Every route of the load balancers that use the pair: one that forwards to it unlisted would
+  // keep sending traffic where a shift no longer expects any.
+  const loadBalancers = [...new Set(groups.flatMap((g) => g.LoadBalancerArns ?? []))]
+  const allRoutes = await readLoadBalancerRoutes(elb, loadBalancers)
+  const unlisted = unlistedRoutesProblem(allRoutes, routes, traffic.pair, config)
   const fleets = Object.fromEntries(
     traffic.pair.map((arn, i) => [
       arn,
@@ -53,10 +76,20 @@ export async function discover(
         name: targetGroupName(arn),
         record: recordFromTags(tags[arn]),
         instances: health[i],
-        cadence: healthCadence(groups[i])
+        cadence: healthCadence(groups[i]),
+        targetSticky: targetSticky[arn]
       }
     ])
   )
-  const lock = traffic.pair.map((arn) => decodeLock(tags[arn][TAG.lock])).find(Boolean)
-  return { routes, traffic, fleets, lock }
+  return { routes, traffic, fleets, problems: [defaultRule, unlisted].filter((p): p is InputError => !!p) }
+}
+
+/** A run that is about to change something refuses settings that cannot work, before any change. */
+export function refuseProblems(found: Discovery): void {
+  if (found.problems.length > 0) throw found.problems[0]
+}
+
+/** Either group of the pair has target-level stickiness on. */
+export function pairTargetSticky(found: Discovery): boolean {
+  return Object.values(found.fleets).some((f) => f.targetSticky)
 }

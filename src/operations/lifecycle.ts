@@ -6,16 +6,19 @@ import type { Config } from '../config/inputs.js'
 import { pairWeights, type Weights } from '../plan/forward-action.js'
 import type { Route } from '../aws/elbv2.js'
 import { averagePercent, toPercent } from '../plan/traffic-state.js'
-import { claimThePair } from '../records/claim-pair.js'
+import { LockLostError } from '../config/errors.js'
+import { recordsForTraffic } from '../plan/records-for-traffic.js'
+import { claimThePair, PlanAgainError } from '../records/claim-pair.js'
 import type { FleetRecord } from '../records/fleet-records.js'
-import { acquireLock, holdsLock, lockHolderArn, releaseLock } from '../records/lock.js'
+import type { PairLock } from '../records/parameter-lock.js'
 import { recordAfterTraffic } from '../records/write-records.js'
-import { lockTtlMs } from '../plan/lock-lease.js'
 import { type FleetReport, newReport, type Result, type RouteReport, type RunReport } from '../report/report.js'
+import { withHeartbeat } from '../runtime/clock.js'
 import type { RunContext } from '../runtime/context.js'
 import type { Progress } from '../runtime/progress.js'
+import type { Guard } from '../traffic/shift.js'
 import type { StepsOutcome } from '../traffic/steps.js'
-import type { Discovery, FleetView } from './discover.js'
+import { type Discovery, type FleetView, pairTargetSticky } from './discover.js'
 
 /** One operation under way: its report, its deadline, and how it ends. */
 export class OperationRun {
@@ -107,15 +110,30 @@ export interface PairClaim {
   trafficMoved: boolean
   /** Take the lock even from a live holder: a rollback is how a person stops the bleeding. */
   force?: boolean
+  /** What the post step records should this run die before it records anything itself. */
+  records?: Record<string, FleetRecord>
 }
 
 /** The pair while this run holds it. */
 export interface HeldPair {
-  readonly lockArn: string
-  stillHoldsLock(): Promise<boolean>
+  readonly lock: PairLock
+  /**
+   * The run's context while it holds the pair: its clock renews the lock's lease at every wait,
+   * and its signal aborts as soon as the lock is found taken by another run.
+   */
+  readonly ctx: RunContext
+  /** Makes one change to AWS, only while this run still holds the pair (parameter-lock.ts). */
+  guard: Guard
+  /** Reads the lock; throws LockLostError once another run took the pair over. */
+  confirmHeld(): Promise<void>
   /** Every command id sent so far: the post step cancels them should this run die. */
   commandsSent(commandIds: string[]): void
-  trafficMoved(moved: boolean): void
+  /** Traffic moved (or was put back), and the weights each route may show before and after the write. */
+  trafficMoved(moved: boolean, weights?: { before: Record<string, Weights>; after: Record<string, Weights> }): void
+  /** What the post step records should this run die from here on. */
+  recordsIfCut(records: Record<string, FleetRecord>): void
+  /** What the post step writes back should this run die with traffic moved. */
+  restoreIfCut(restore: Record<string, Weights>): void
   readonly hasTrafficMoved: boolean
   readonly hasSentCommands: boolean
   /** Traffic could not be put back: the post step must try again, and keeps the lock for it. */
@@ -124,8 +142,9 @@ export interface HeldPair {
 
 /**
  * Takes the pair's lock, saves what the post step needs, runs `work`, and whatever happens in it
- * releases the lock and marks the run finished, unless traffic is left for the post step to put
- * back: then the lock stays too, so that no other run moves traffic in between.
+ * releases the lock (if it is still this run's) and marks the run finished, unless traffic is left
+ * for the post step to put back: then the lock stays too, so that no other run moves traffic in
+ * between. A run that lost the lock ends finished: its post step leaves everything to the holder.
  */
 export async function withThePair(
   run: OperationRun,
@@ -134,33 +153,61 @@ export async function withThePair(
   work: (pair: HeldPair) => Promise<RunReport>
 ): Promise<RunReport> {
   const { ctx, config } = run
-  const lockArn = claim.force ? await forceTheLock(run, found) : await claimThePair(ctx, config, found, claim.operation)
+  const lock = await claimThePair(ctx, config, found, claim.operation, claim.force === true)
+  const lost = new AbortController()
+  const signal = AbortSignal.any([ctx.signal, lost.signal])
+  // Every wait of the run renews the lease; a renewal that finds the lock taken stops the run
+  // where it waits (commands are cancelled, holds end) instead of at its next change.
+  const clock = withHeartbeat(ctx.clock, async () => {
+    await lock.keepAlive()
+    if (lock.lost && !lost.signal.aborted) lost.abort(lock.lostError)
+  })
   const progress: Progress = {
     region: config.region,
     runId: ctx.run.id,
+    operation: claim.operation,
     pair: [...found.traffic.pair],
     newFleet: claim.newFleet,
     stableFleet: claim.stableFleet,
     listenerArns: config.listenerArns,
     ruleArns: config.ruleArns,
     restore: claim.restore,
+    expected: Object.fromEntries(found.traffic.routes.map(({ route, weights }) => [route.arn, [{ ...weights }]])),
     trafficMoved: claim.trafficMoved,
     commandIds: [],
-    lockArn,
+    records: claim.records,
+    lockName: lock.name,
+    targetSticky: pairTargetSticky(found),
+    autoRollback: config.autoRollback,
     finished: false
   }
-  const save = () => ctx.saveProgress({ ...progress, commandIds: [...progress.commandIds] })
+  const save = () => ctx.saveProgress(structuredClone(progress))
   save()
   let unresolved = false
   const pair: HeldPair = {
-    lockArn,
-    stillHoldsLock: () => holdsLock(ctx.clients.elb, lockArn, ctx.run),
+    lock,
+    ctx: { ...ctx, clock, signal },
+    guard: (what, change) => lock.guard(what, change),
+    confirmHeld: () => lock.confirm(),
     commandsSent: (commandIds) => {
       progress.commandIds = [...commandIds]
       save()
     },
-    trafficMoved: (moved) => {
+    trafficMoved: (moved, weights) => {
       progress.trafficMoved = moved
+      if (weights) {
+        progress.expected = Object.fromEntries(
+          Object.keys(weights.after).map((arn) => [arn, [weights.before[arn], weights.after[arn]].filter(Boolean)])
+        )
+      }
+      save()
+    },
+    recordsIfCut: (records) => {
+      progress.records = records
+      save()
+    },
+    restoreIfCut: (restore) => {
+      progress.restore = restore
       save()
     },
     get hasTrafficMoved() {
@@ -176,23 +223,12 @@ export async function withThePair(
   try {
     return await work(pair)
   } finally {
-    if (!unresolved) {
-      await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch((e) =>
-        ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`)
-      )
+    if (!unresolved && !lock.lost) {
+      await lock.release().catch((e) => ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`))
     }
-    progress.finished = !unresolved
+    progress.finished = !unresolved || lock.lost
     save()
   }
-}
-
-async function forceTheLock(run: OperationRun, found: Discovery): Promise<string> {
-  const lockArn = lockHolderArn(found.traffic.pair)
-  await acquireLock(run.ctx.clients.elb, lockArn, run.ctx.run, lockTtlMs(run.config), run.ctx.clock, run.ctx.log, {
-    force: true,
-    known: found.lock ?? null
-  })
-  return lockArn
 }
 
 /** The fleets a traffic shift moves between, and their records as this run leaves them. */
@@ -218,7 +254,9 @@ export async function endAfterFailedSteps(
   if (!outcome.restored && run.config.autoRollback) pair.leaveToPostStep()
   records[newFleet] = { ...records[newFleet], role: 'failed' }
   records[stableFleet] = { ...records[stableFleet], role: 'live' }
-  await recordAfterTraffic(run.ctx, run.report.warnings, newFleet, records[newFleet])
+  await recordAfterTraffic(pair.ctx, pair.guard, run.report.warnings, newFleet, records[newFleet]).catch(
+    ignoreLostLock(run)
+  )
   const next = outcome.restored
     ? `all traffic is back on ${targetGroupName(stableFleet)}`
     : 'traffic was NOT restored: run rollback'
@@ -231,9 +269,37 @@ export async function endAfterFailedSteps(
   )
 }
 
+/**
+ * Someone else acted during the steps, and their traffic stands. Another run that took the lock
+ * over writes the records too; after a person's change this run, still holding the lock, records
+ * where traffic now is, so that the next run (a rollback above all) is not misled.
+ */
+export async function endAfterInterruption(
+  run: OperationRun,
+  pair: HeldPair,
+  found: Discovery,
+  fleets: ShiftedFleets,
+  outcome: Extract<StepsOutcome, { kind: 'interrupted' }>,
+  what: string
+): Promise<RunReport> {
+  let records = fleets.records
+  if (outcome.by === 'change') {
+    const truthful = recordsForTraffic(outcome.routes, found.traffic.pair, fleets)
+    for (const arn of found.traffic.pair) {
+      if (truthful[arn].role === records[arn].role) continue
+      await recordAfterTraffic(pair.ctx, pair.guard, run.report.warnings, arn, truthful[arn]).catch(ignoreLostLock(run))
+    }
+    records = truthful
+  }
+  const after =
+    outcome.by === 'lock' ? 'the run that holds the pair now decides' : 'run status, then promote or rollback'
+  return run.end(found, { routes: outcome.routes, records }, 'failed', `${what} stopped: ${outcome.message}; ${after}`)
+}
+
 /** The new fleet took all traffic: it is live, the old one previous, kept for a rollback. */
 export async function endWithNewFleetLive(
   run: OperationRun,
+  pair: HeldPair,
   found: Discovery,
   fleets: ShiftedFleets,
   routes: Route[],
@@ -242,10 +308,38 @@ export async function endWithNewFleetLive(
   const { newFleet, stableFleet, records } = fleets
   records[newFleet] = { ...records[newFleet], role: 'live' }
   records[stableFleet] = { ...records[stableFleet], role: 'previous' }
+  const warnings = run.report.warnings
   await Promise.all([
-    recordAfterTraffic(run.ctx, run.report.warnings, newFleet, records[newFleet]),
-    recordAfterTraffic(run.ctx, run.report.warnings, stableFleet, records[stableFleet])
-  ])
+    recordAfterTraffic(pair.ctx, pair.guard, warnings, newFleet, records[newFleet]),
+    recordAfterTraffic(pair.ctx, pair.guard, warnings, stableFleet, records[stableFleet])
+  ]).catch(ignoreLostLock(run))
   Object.assign(run.report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet, deployed: newFleet })
   return run.end(found, { routes, records }, 'succeeded', headline)
+}
+
+/** A record write refused because another run took the pair meanwhile: said, not thrown. */
+function ignoreLostLock(run: OperationRun) {
+  return (error: unknown) => {
+    if (!(error instanceof LockLostError)) throw error
+    run.report.warnings.push(`${error.message}; this run wrote no records after that`)
+    run.ctx.log.warning(error.message)
+  }
+}
+
+/**
+ * Runs an operation, and once more (twice at most) when traffic moved between its first look and
+ * its lock: what it decided was decided on weights that no longer hold.
+ */
+export async function planningAgainOnChange(
+  ctx: RunContext,
+  operation: (ctx: RunContext) => Promise<RunReport>
+): Promise<RunReport> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation(attempt === 1 ? ctx : { ...ctx, routesAtStart: undefined })
+    } catch (error) {
+      if (!(error instanceof PlanAgainError) || attempt >= 3) throw error
+      ctx.log.warning(`${error.message}: planning again from what AWS shows now`)
+    }
+  }
 }

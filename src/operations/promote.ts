@@ -7,17 +7,31 @@ import type { RunContext } from '../runtime/context.js'
 import { DeployError } from '../config/errors.js'
 import { describeChecks, holdChecks } from '../traffic/checks/hold-checks.js'
 import { runTrafficSteps } from '../traffic/steps.js'
-import { discover } from './discover.js'
-import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFleets, withThePair } from './lifecycle.js'
+import { discover, pairTargetSticky, refuseProblems } from './discover.js'
+import {
+  endAfterFailedSteps,
+  endAfterInterruption,
+  endWithNewFleetLive,
+  OperationRun,
+  planningAgainOnChange,
+  type ShiftedFleets,
+  withThePair
+} from './lifecycle.js'
 
 /**
  * `operation: promote`: continues a paused canary through the steps above its weight to 100%.
  * Which fleet is new is read from the records on AWS, so an approved job needs nothing passed
  * from the job that deployed.
  */
-export async function promote(config: Config, ctx: RunContext): Promise<RunReport> {
+export function promote(config: Config, ctx: RunContext): Promise<RunReport> {
+  return planningAgainOnChange(ctx, (attempt) => promoteOnce(config, attempt))
+}
+
+async function promoteOnce(config: Config, ctx: RunContext): Promise<RunReport> {
   const run = new OperationRun(config, ctx)
   const found = await discover(config, ctx.clients.elb, ctx.routesAtStart)
+  // Settings that cannot work are refused before anything changes, the dry run included.
+  refuseProblems(found)
   const { traffic, fleets } = found
   if (!traffic.percent) {
     throw new DeployError(
@@ -67,12 +81,12 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
 
   // A cancelled promote goes back to the paused canary the reviewers approved, not further back:
   // nothing failed, so the canary stays in place for another promote or a rollback. Should this
-  // run die, its post step puts the canary back there too.
+  // run die, its post step puts the canary back there too, and leaves it recorded a canary.
   const pausedWeights = Object.fromEntries(traffic.routes.map(({ route, weights }) => [route.arn, { ...weights }]))
   return withThePair(
     run,
     found,
-    { operation: 'promote', newFleet, stableFleet, restore: pausedWeights, trafficMoved: true },
+    { operation: 'promote', newFleet, stableFleet, restore: pausedWeights, trafficMoved: true, records: {} },
     async (pair) => {
       const shifted: ShiftedFleets = {
         newFleet,
@@ -81,7 +95,7 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
       }
       const outcome = await runTrafficSteps(
         config,
-        ctx,
+        pair.ctx,
         {
           routes: found.routes,
           pair: traffic.pair,
@@ -96,11 +110,15 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
           firstStepNumber: config.trafficSteps.filter((w) => w <= currentWeight).length + 1,
           // Look at the canary where it stands before giving it more traffic.
           lookFirstAt: currentWeight,
-          stillHoldsLock: pair.stillHoldsLock,
+          targetSticky: pairTargetSticky(found),
+          guard: pair.guard,
+          confirmHeld: pair.confirmHeld,
           onTrafficMoved: pair.trafficMoved
         },
         run.report
       )
+      const what = `Promote of ${targetGroupName(newFleet)}`
+      if (outcome.kind === 'interrupted') return endAfterInterruption(run, pair, found, shifted, outcome, what)
       if (outcome.kind === 'failed' && outcome.cancelled && outcome.restored) {
         return run.end(
           found,
@@ -109,11 +127,11 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
           `Promote of ${targetGroupName(newFleet)} was cancelled; the canary is back at ${currentWeight}%: promote or rollback later`
         )
       }
-      if (outcome.kind === 'failed')
-        return endAfterFailedSteps(run, pair, found, shifted, outcome, `Promote of ${targetGroupName(newFleet)}`)
+      if (outcome.kind === 'failed') return endAfterFailedSteps(run, pair, found, shifted, outcome, what)
       const version = fleets[newFleet].record.version ? ` (${fleets[newFleet].record.version})` : ''
       return endWithNewFleetLive(
         run,
+        pair,
         found,
         shifted,
         outcome.routes,

@@ -5,6 +5,8 @@ import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import { type Discovery, discover } from './discover.js'
 import { describeFleetsAndRoutes } from './lifecycle.js'
+import { readParameter } from '../aws/parameter-store.js'
+import { describeHolder, judgeLock, lockParameterName } from '../records/lock-claim.js'
 import { newReport } from '../report/report.js'
 
 /** `operation: status`: reads and reports, changes nothing. */
@@ -16,11 +18,17 @@ export async function status(config: Config, ctx: RunContext): Promise<RunReport
   report.outputs.live = found.traffic.live
   report.outputs.idle = found.traffic.idle
   report.outputs.previous = found.traffic.pair.find((arn) => found.fleets[arn].record.role === 'previous')
-  if (found.lock && found.lock.expiresAt > ctx.clock.now()) {
+  const lockName = lockParameterName(config.parameterPrefix, found.traffic.pair)
+  const lock = judgeLock((await readParameter(ctx.clients.ssm, lockName))?.value, ctx.run.id, ctx.clock.now())
+  if (lock.kind === 'held')
+    report.warnings.push(`A run holds the deploy lock ${lockName}: ${describeHolder(lock.claim)}`)
+  if (lock.kind === 'expired') {
     report.warnings.push(
-      `A deploy holds the lock until ${new Date(found.lock.expiresAt).toISOString()}: ${found.lock.holder}`
+      `The deploy lock ${lockName} is left by a run that died: ${describeHolder(lock.claim)}; the next run takes it over`
     )
   }
+  // Settings a changing run would refuse: status says so, so that the next deploy does not surprise.
+  for (const problem of found.problems) report.warnings.push(problem.message)
   for (const line of [report.headline, ...report.warnings]) ctx.log.info(line)
   report.result = 'unchanged'
   report.finishedAt = ctx.clock.now()

@@ -33,6 +33,13 @@ export function chooseRollbackTarget(found: RollbackView): { target: string; fro
       `${targetGroupName(previous)} holds a failed deploy${record.version ? ` of ${record.version}` : ''}, not the previous release; deploy the version you want instead`
     )
   }
+  // A canary at weight 0 was stopped before it finished (a final record write was lost): its
+  // version never passed every step, so it is not a release to send all traffic back to.
+  if (record.role === 'canary') {
+    throw new DeployError(
+      `${targetGroupName(previous)} takes no traffic but is recorded as a canary${record.version ? ` of ${record.version}` : ''}: that canary was stopped before it finished, so it is not the previous release; traffic stays on ${targetGroupName(other(previous))}: deploy the version you want instead`
+    )
+  }
   const instances = fleets[previous].instances
   const unhealthy = instances.filter((t) => t.state !== 'healthy')
   if (instances.length === 0 || unhealthy.length > 0) {

@@ -1,49 +1,62 @@
-import { rereadRoutes } from '../aws/elbv2.js'
+import { rereadRoutes, type Route } from '../aws/elbv2.js'
+import { DeployError } from '../config/errors.js'
 import type { Config } from '../config/inputs.js'
 import { pairWeights } from '../plan/forward-action.js'
-import type { Route } from '../aws/elbv2.js'
-import { lockTtlMs } from '../plan/lock-lease.js'
 import { describeWeights, type TrafficState } from '../plan/traffic-state.js'
 import type { RunContext } from '../runtime/context.js'
-import { DeployError } from '../config/errors.js'
-import type { Lock } from './fleet-records.js'
-import { acquireLock, lockHolderArn, releaseLock } from './lock.js'
+import { lockParameterName } from './lock-claim.js'
+import { type PairLock, takeLock } from './parameter-lock.js'
 
 /** The routes and their weights as the run read them when it decided what to do. */
 export interface ReadState {
   routes: Route[]
   traffic: TrafficState
-  /** The pair's lock as read then, when held. */
-  lock?: Lock
+}
+
+/** Traffic moved between the run's first look and its lock: what it decided may no longer hold. */
+export class PlanAgainError extends DeployError {
+  override name = 'PlanAgainError'
 }
 
 /**
- * Takes the pair's lock for a run that will move traffic, and returns the ARN that carries it.
- * Everything the run decided so far was decided before the lock: a run that finished meanwhile may
- * have made the idle fleet live, and going on would then hit the fleet serving the users. So the
- * weights are read again once this run's lock is written, and must not have moved.
+ * Takes the pair's lock for a run that will change it (records/parameter-lock.ts), waiting up to
+ * lock-wait for another run's. Everything the run decided so far was decided before the lock: a
+ * run that finished meanwhile may have made the idle fleet live, and going on would then hit the
+ * fleet serving the users. So the weights are read again once the lock is this run's; if they
+ * moved, the lock is given back and the run plans again from what AWS shows now. A forced take-over
+ * (a rollback) decides again under the lock itself.
  */
 export async function claimThePair(
   ctx: RunContext,
-  config: Pick<Config, 'timeoutMs' | 'commandTimeoutMs' | 'healthTimeoutMs'>,
+  config: Pick<Config, 'parameterPrefix' | 'lockWaitMs'>,
   found: ReadState,
-  operation: string
-): Promise<string> {
-  const lockArn = lockHolderArn(found.traffic.pair)
-  let changed: string | undefined
-  await acquireLock(ctx.clients.elb, lockArn, ctx.run, lockTtlMs(config), ctx.clock, ctx.log, {
-    known: found.lock ?? null,
-    whileSettling: async () => {
-      changed = await routesChangedSince(ctx, found)
-    }
+  operation: string,
+  force: boolean
+): Promise<PairLock> {
+  const lock = await takeLock({
+    ssm: ctx.clients.ssm,
+    name: lockParameterName(config.parameterPrefix, found.traffic.pair),
+    run: ctx.run,
+    operation,
+    clock: ctx.clock,
+    log: ctx.log,
+    signal: ctx.signal,
+    waitMs: force ? 0 : config.lockWaitMs,
+    force
   })
-  if (changed) {
-    await releaseLock(ctx.clients.elb, lockArn, ctx.run)
-    throw new DeployError(
-      `Traffic changed while this run was starting (${changed}); nothing was changed: run ${operation} again`
-    )
+  if (force) return lock
+  let changed: string | undefined
+  try {
+    changed = await routesChangedSince(ctx, found)
+  } catch (error) {
+    await lock.release().catch(() => undefined)
+    throw error
   }
-  return lockArn
+  if (changed) {
+    await lock.release().catch(() => undefined)
+    throw new PlanAgainError(`Traffic changed while this run was starting (${changed})`)
+  }
+  return lock
 }
 
 /** What changed on the routes since `found` was read, or undefined when nothing did. */

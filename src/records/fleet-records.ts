@@ -5,8 +5,7 @@ export const TAG = {
   version: 'bluegreen:version',
   role: 'bluegreen:role',
   deployedAt: 'bluegreen:deployed-at',
-  deployedBy: 'bluegreen:deployed-by',
-  lock: 'bluegreen:lock'
+  deployedBy: 'bluegreen:deployed-by'
 } as const
 
 /** A fleet's role: serving all traffic, the one before it, a canary in progress, or a failed deploy. */
@@ -36,26 +35,6 @@ export function tagsFromRecord(record: FleetRecord): Record<string, string> {
   if (record.deployedAt !== undefined) tags[TAG.deployedAt] = record.deployedAt
   if (record.deployedBy !== undefined) tags[TAG.deployedBy] = tagSafe(record.deployedBy)
   return tags
-}
-
-/** Who holds the pair, until when. */
-export interface Lock {
-  id: string
-  holder: string
-  expiresAt: number
-}
-
-// Tag values allow letters, digits, spaces and _ . : / = + - @ only, so no JSON here.
-export function encodeLock(lock: Lock): string {
-  return `id=${lock.id} expires=${new Date(lock.expiresAt).toISOString()} holder=${tagSafe(lock.holder)}`.slice(0, 256)
-}
-
-export function decodeLock(value: string | undefined): Lock | undefined {
-  if (!value) return undefined
-  const match = /^id=(\S+) expires=(\S+) holder=(.*)$/.exec(value)
-  if (!match) return undefined
-  const expiresAt = Date.parse(match[2])
-  return Number.isNaN(expiresAt) ? undefined : { id: match[1], expiresAt, holder: match[3] }
 }
 
 function tagSafe(text: string): string {

@@ -45,7 +45,7 @@
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { createParameter, deleteParameter, overwriteParameter, readParameter } from '../aws/parameter-store.js'
 import type { Clock } from '../runtime/clock.js'
-import { DeployError } from '../config/errors.js'
+import { DeployError, LockLostError } from '../config/errors.js'
 import type { Log } from '../runtime/log.js'
 import {
   describeHolder,
@@ -60,24 +60,14 @@ import {
   WRITE_WITHIN_MS
 } from './lock-claim.js'
 
-/** This run stopped holding the pair's lock: from here on it must not change traffic or records. */
-export class LockLostError extends DeployError {
-  override name = 'LockLostError'
-  constructor(
-    message: string,
-    /** The run that holds it now, when one does. */
-    readonly holder?: LockClaim,
-    /** This run's last change may have landed after the new holder's first one. */
-    readonly raced = false
-  ) {
-    super(message)
-  }
-}
+export { LockLostError }
 
 export interface PairLock {
   readonly name: string
   /** Set once this run knows it no longer holds the lock. */
   readonly lost: boolean
+  /** Why, once lost: the error every later change of this run meets. */
+  readonly lostError: LockLostError | undefined
   /** Reads the lock and renews the lease when due; throws LockLostError when it is not this run's. */
   confirm(): Promise<void>
   /** Makes one change to AWS while holding the lock (see rule 3 above). */
@@ -214,6 +204,7 @@ function newClaim(options: Pick<LockOptions, 'run' | 'operation' | 'clock'>): Lo
 
 class HeldLock implements PairLock {
   lost = false
+  lostError: LockLostError | undefined
   private holder?: LockClaim
   // One lock operation at a time: a renewal from a wait must not interleave with a guarded change.
   private queue: Promise<unknown> = Promise.resolve()
@@ -281,7 +272,7 @@ class HeldLock implements PairLock {
 
   /** Reads the lock; returns when that read was sent, or throws LockLostError. Renews when due. */
   private async check(): Promise<number> {
-    if (this.lost) throw this.lostError('')
+    if (this.lost) throw this.lostError ?? this.newLostError('')
     const { clock } = this.options
     const sent = clock.now()
     const state = await this.read()
@@ -311,15 +302,16 @@ class HeldLock implements PairLock {
   private markLost(state: LockState, message: string, raced = false): LockLostError {
     this.lost = true
     if (state.kind === 'held' || state.kind === 'expired') this.holder = state.claim
-    return this.lostError(message, raced)
+    this.lostError = this.newLostError(message, raced)
+    return this.lostError
   }
 
-  private lostError(message: string, raced = false): LockLostError {
+  private newLostError(message: string, raced = false): LockLostError {
     const who = this.holder ? `${describeHolder(this.holder)} holds it now` : 'it was released or taken by another run'
     return new LockLostError(
       message ||
         `This run no longer holds the deploy lock ${this.options.name} (${who}); it leaves traffic and records to that run`,
-      this.holder,
+      this.holder ? describeHolder(this.holder) : undefined,
       raced
     )
   }

@@ -21,3 +21,18 @@ export const systemClock: Clock = {
       signal?.addEventListener('abort', onAbort, { once: true })
     })
 }
+
+/**
+ * The clock with a heartbeat after every sleep: whatever a run waits for (commands, health, a
+ * hold), it keeps its lock's lease alive while it waits, with no timer of its own.
+ */
+export function withHeartbeat(clock: Clock, beat: () => Promise<void>): Clock {
+  return {
+    now: () => clock.now(),
+    sleep: async (ms, signal) => {
+      await clock.sleep(ms, signal)
+      await beat()
+      signal?.throwIfAborted()
+    }
+  }
+}

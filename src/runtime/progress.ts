@@ -1,23 +1,39 @@
 import * as core from '@actions/core'
 import type { Weights } from '../plan/forward-action.js'
+import type { FleetRecord } from '../records/fleet-records.js'
 
 /**
- * Everything the post step needs to undo a run that did not finish: the single value that crosses
- * from main to post (saved with core.saveState, read back from STATE_progress).
+ * Everything the post step needs to finish a run that did not (cancelled, killed, crashed): the
+ * single value that crosses from main to post (saved with core.saveState, read back from
+ * STATE_progress). The post step changes nothing unless this run's claim is still the pair's lock.
  */
 export interface Progress {
   region: string
+  /** This run's identity in the lock: the post step acts only while the lock still names it. */
   runId: string
+  operation: 'deploy' | 'promote' | 'rollback'
   pair: [string, string]
   newFleet?: string
   stableFleet?: string
   listenerArns: string[]
   ruleArns: string[]
-  /** Weights to restore on each route (by ARN) if traffic moved and the run did not finish. */
+  /** Weights the post step writes back on each route (by ARN) should the run end with traffic moved. */
   restore?: Record<string, Weights>
+  /**
+   * The pair's weights this run may have left on each route (before and after its last write).
+   * Anything else is someone else's change, which the post step leaves as it is.
+   */
+  expected?: Record<string, Weights[]>
   trafficMoved: boolean
   commandIds: string[]
-  lockArn?: string
+  /** The records the main step would have written had it ended here, per target group. */
+  records?: Record<string, FleetRecord>
+  /** Parameter Store name of the pair's lock. */
+  lockName?: string
+  /** A group of the pair has target stickiness: a restore must leave group stickiness on (AWS requires it). */
+  targetSticky?: boolean
+  /** With auto-rollback off the post step leaves moved traffic where it is, as the main step would. */
+  autoRollback: boolean
   /** Set when main finished its work, whatever the result: post then has nothing to undo. */
   finished: boolean
 }

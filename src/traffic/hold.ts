@@ -7,6 +7,8 @@ export interface HoldOptions {
   /** The operation's deadline (epoch ms); passing it is a failure like any other check. */
   deadline: number
   checkIntervalMs?: number
+  /** The summary's warnings: what a passing look still had to say is added there once. */
+  warnings?: string[]
 }
 
 export interface HoldFindings {
@@ -29,6 +31,7 @@ export async function holdStep(checks: HoldCheck[], window: HoldWindow, options:
   for (;;) {
     rounds++
     seen = await Promise.all(checks.map((check) => check.look(window)))
+    warn(seen, options.warnings)
     const failed = seen.find((look) => !look.ok)
     if (failed) return { checks: [failed.line], failure: failed.line }
     const now = clock.now()
@@ -40,7 +43,13 @@ export async function holdStep(checks: HoldCheck[], window: HoldWindow, options:
     )
   }
   const last = await Promise.all(checks.map((check, i) => (check.conclude ? check.conclude(window) : seen[i])))
+  warn(last, options.warnings)
   const failed = last.find((look) => !look.ok)
   if (failed) return { checks: [failed.line], failure: failed.line }
   return { checks: [...last.map((look) => look.line), `${rounds} check${rounds === 1 ? '' : 's'}`] }
+}
+
+function warn(looks: CheckLook[], warnings: string[] | undefined): void {
+  for (const look of looks)
+    if (look.warning && warnings && !warnings.includes(look.warning)) warnings.push(look.warning)
 }

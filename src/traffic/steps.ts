@@ -1,16 +1,16 @@
-import { rereadRoutes } from '../aws/elbv2.js'
+import { rereadRoutes, type Route } from '../aws/elbv2.js'
 import { targetGroupName } from '../config/arn.js'
+import { LockLostError } from '../config/errors.js'
 import type { Config } from '../config/inputs.js'
 import { type CanaryStep, splitWeights } from '../plan/deploy-plan.js'
-import type { Pair, Weights } from '../plan/forward-action.js'
-import type { Route } from '../aws/elbv2.js'
+import { pairWeights, type Pair, type Weights } from '../plan/forward-action.js'
 import { describeWeights } from '../plan/traffic-state.js'
 import type { RunReport, TimelineEntry } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import type { HoldCheck } from './checks/check.js'
 import { holdStep } from './hold.js'
 import { restoreTraffic } from './restore.js'
-import { setWeights } from './shift.js'
+import { assertUnchanged, type Guard, setWeights, TrafficChangedError } from './shift.js'
 
 export interface StepsRun {
   routes: Route[]
@@ -32,20 +32,35 @@ export interface StepsRun {
    * before it gets more, and a failed look restores like a failed step.
    */
   lookFirstAt?: number
-  /** Whether this run still holds the lock; when another run took it over, hands off traffic. */
-  stillHoldsLock?: () => Promise<boolean>
-  /** Told before the first write (the post step must then restore) and after a verified restore. */
-  onTrafficMoved(moved: boolean): void
+  /** Either group has target-level stickiness (group stickiness then cannot be turned off). */
+  targetSticky: boolean
+  /** Every change to AWS goes through it: it refuses once another run holds the pair. */
+  guard: Guard
+  /** Reads the lock: throws LockLostError when another run took the pair over. */
+  confirmHeld(): Promise<void>
+  /**
+   * Told before each write, with the weights on each route before and after it (the post step then
+   * knows what this run may have left), and after a verified restore with `moved` false.
+   */
+  onTrafficMoved(moved: boolean, weights?: { before: Record<string, Weights>; after: Record<string, Weights> }): void
 }
 
 export type StepsOutcome =
   | { kind: 'completed'; routes: Route[] }
   | { kind: 'failed'; routes: Route[]; restored: boolean; cancelled: boolean; message: string }
+  /**
+   * Someone else acted: another run took the pair over (`lock`) or traffic was changed by someone
+   * else (`change`). Their traffic wins: this run wrote nothing more, and restores nothing.
+   */
+  | { kind: 'interrupted'; routes: Route[]; by: 'lock' | 'change'; message: string }
 
 /**
  * Moves traffic to the new fleet step by step, holding each step while the checks watch it, and
  * puts it all back on the stable fleet at the first failed check, at the deadline, or when the run
- * is cancelled. It never returns with traffic half-shifted without saying so in the outcome.
+ * is cancelled. Every hold ends by reading the lock and the weights again, and every write starts
+ * from the route as read just before it: a rollback that took the pair over, or a person who
+ * changed the weights, is never overwritten. It never returns with traffic half-shifted without
+ * saying so in the outcome.
  */
 export async function runTrafficSteps(
   config: Pick<Config, 'stickiness' | 'autoRollback'>,
@@ -57,12 +72,36 @@ export async function runTrafficSteps(
   let stepNumber = run.firstStepNumber
   let weight = run.lookFirstAt ?? 0
   let moved = run.lookFirstAt !== undefined
+  // What this run believes each route's weights are: what it found, then what it last wrote.
+  let expected: Record<string, Weights> = Object.fromEntries(routes.map((r) => [r.arn, pairWeights(r, run.pair)]))
   const hold = (step: number, holdMs: number, entry: TimelineEntry) =>
     holdStep(
       run.checks,
       { ...subject(run), step, weight, startedAt: entry.startedAt, holdMs },
-      { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline }
+      { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline, warnings: report.warnings }
     )
+  const write = async (target: Record<string, Weights>) => {
+    // Told before the write: if the runner kills us mid-write, post still knows what to put back.
+    moved = true
+    run.onTrafficMoved(true, { before: expected, after: target })
+    routes = await setWeights(ctx.clients.elb, routes, {
+      pair: run.pair,
+      target,
+      stickiness: config.stickiness,
+      targetSticky: run.targetSticky,
+      expected,
+      guard: run.guard,
+      log: ctx.log,
+      warnings: report.warnings
+    })
+    expected = target
+  }
+  // The lock and the weights once more: a rollback or a person may have acted during the hold.
+  const stillOurs = async () => {
+    await run.confirmHeld()
+    routes = await rereadRoutes(ctx.clients.elb, routes)
+    assertUnchanged(routes, run.pair, expected)
+  }
   try {
     if (run.lookFirstAt !== undefined) {
       // A canary already failing its checks gets no more traffic: it goes straight back to stable.
@@ -79,28 +118,10 @@ export async function runTrafficSteps(
     for (const step of run.steps) {
       // A cancel must stop the next shift even when no hold sleeps between steps (step-wait 0).
       ctx.signal.throwIfAborted()
-      if (run.stillHoldsLock && !(await run.stillHoldsLock())) {
-        // Someone (a rollback) took the pair over: its weights win, this run must not touch them.
-        const message =
-          'another run took over the deploy lock (e.g. a rollback); this run stopped without changing traffic further'
-        report.failure = { what: message, at: ctx.clock.now(), step: stepNumber, weight }
-        ctx.log.error(message)
-        return { kind: 'failed', routes, restored: false, cancelled: false, message }
-      }
       weight = step.weight
       const target = splitWeights(run.newFleet, run.stableFleet, step.weight)
-      // Told before the write: if the runner kills us mid-write, post still restores.
-      moved = true
-      run.onTrafficMoved(true)
       ctx.log.info(`Step ${stepNumber}: ${describeWeights(target)}, held for ${Math.round(step.holdMs / 1000)}s`)
-      routes = await setWeights(
-        ctx.clients.elb,
-        routes,
-        run.pair,
-        everyRoute(routes, target),
-        config.stickiness,
-        ctx.log
-      )
+      await write(everyRoute(routes, target))
       const entry = timelineEntry(report, stepNumber, step.weight, ctx.clock.now())
       ctx.signal.throwIfAborted()
       const findings = await hold(stepNumber, step.holdMs, entry)
@@ -110,11 +131,14 @@ export async function runTrafficSteps(
         entry.outcome = 'failed'
         return await fail(findings.failure, false)
       }
+      await stillOurs()
       ctx.log.info(`Step ${stepNumber} held: ${findings.checks.join('; ')}`)
       stepNumber++
     }
     return { kind: 'completed', routes }
   } catch (error) {
+    const interrupted = interruption(error, ctx.signal)
+    if (interrupted) return stop(interrupted)
     const cancelled = ctx.signal.aborted
     const last = report.timeline[report.timeline.length - 1]
     if (last && last.step === stepNumber) {
@@ -123,6 +147,20 @@ export async function runTrafficSteps(
     }
     const what = cancelled ? 'the run was cancelled' : `error while shifting traffic: ${(error as Error).message}`
     return await fail(what, cancelled)
+  }
+
+  /** Another run or a person acted: leave their traffic as it is, say so. */
+  function stop(error: LockLostError | TrafficChangedError): StepsOutcome {
+    const by = error instanceof LockLostError ? 'lock' : 'change'
+    if (error instanceof TrafficChangedError) routes = error.routes
+    const last = report.timeline[report.timeline.length - 1]
+    if (last && last.step === stepNumber && last.outcome === 'held') last.heldMs = ctx.clock.now() - last.startedAt
+    report.failure = { what: error.message, at: ctx.clock.now(), step: stepNumber, weight }
+    ctx.log.error(error.message)
+    report.warnings.push(error.message)
+    // This run wrote nothing after the other party acted: the post step must not write either.
+    run.onTrafficMoved(false)
+    return { kind: 'interrupted', routes, by, message: error.message }
   }
 
   async function fail(what: string, cancelled: boolean): Promise<StepsOutcome> {
@@ -137,8 +175,16 @@ export async function runTrafficSteps(
     }
     const restore = cancelled ? (run.cancelRestore ?? run.restore) : run.restore
     try {
-      routes = await restoreTraffic(ctx, routes, { pair: run.pair, restore }, report.warnings)
+      run.onTrafficMoved(true, { before: expected, after: restore })
+      routes = await restoreTraffic(
+        ctx,
+        routes,
+        { pair: run.pair, restore, targetSticky: run.targetSticky, expected, guard: run.guard },
+        report.warnings
+      )
     } catch (error) {
+      const interrupted = interruption(error, undefined)
+      if (interrupted) return stop(interrupted)
       const message = `${what}; restoring the weights FAILED (${(error as Error).message}): traffic may still reach ${targetGroupName(run.newFleet)}, run rollback now`
       ctx.log.error(message)
       report.warnings.push(message)
@@ -151,6 +197,17 @@ export async function runTrafficSteps(
     Object.assign(restored, { outcome: 'restored', checks: ['starting weights written and read back'] })
     return { kind: 'failed', routes, restored: true, cancelled, message: what }
   }
+}
+
+/** The error, or the abort's reason, when it means that someone else acted. */
+function interruption(
+  error: unknown,
+  signal: AbortSignal | undefined
+): LockLostError | TrafficChangedError | undefined {
+  for (const e of [error, signal?.aborted ? signal.reason : undefined]) {
+    if (e instanceof LockLostError || e instanceof TrafficChangedError) return e
+  }
+  return undefined
 }
 
 function subject(run: StepsRun) {

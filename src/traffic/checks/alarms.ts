@@ -11,9 +11,26 @@ export function alarmsCheck(cloudwatch: CloudWatchClient, names: string[]): Hold
   return { name: 'alarms', describe: names.map((name) => `alarm ${name} not in ALARM`), gate: look, look }
 }
 
+/**
+ * ALARM fails the step. INSUFFICIENT_DATA does not: it is what a count alarm shows while nothing
+ * goes wrong (ALB publishes HTTPCode_Target_5XX_Count only when there are 5xx) and what any alarm
+ * shows before enough periods passed, so failing on it would fail healthy canaries. It is not shown
+ * as OK either: the log, the timeline and the summary say that the alarm could not tell.
+ */
 export function judgeAlarms(names: string[], alarms: AlarmState[]): CheckLook {
   const fired = alarms.filter((a) => a.state === 'ALARM')
-  if (fired.length === 0) return { ok: true, line: `alarms ${names.join(', ')} OK` }
-  const reason = fired[0].reason?.replace(/[.\s]+$/, '')
-  return { ok: false, line: `alarm ${fired.map((a) => a.name).join(', ')} in ALARM${reason ? `: ${reason}` : ''}` }
+  if (fired.length > 0) {
+    const reason = fired[0].reason?.replace(/[.\s]+$/, '')
+    return { ok: false, line: `alarm ${fired.map((a) => a.name).join(', ')} in ALARM${reason ? `: ${reason}` : ''}` }
+  }
+  const blind = alarms.filter((a) => a.state === 'INSUFFICIENT_DATA').map((a) => a.name)
+  if (blind.length === 0) return { ok: true, line: `alarms ${names.join(', ')} OK` }
+  const ok = names.filter((n) => !blind.includes(n))
+  return {
+    ok: true,
+    line: [ok.length > 0 ? `alarms ${ok.join(', ')} OK` : '', `alarm ${blind.join(', ')}: insufficient data`]
+      .filter(Boolean)
+      .join('; '),
+    warning: `Alarm ${blind.join(', ')} had insufficient data during a hold, so it could not tell whether the new version is healthy (insufficient data does not fail a step); if missing data means no errors, set its TreatMissingData to notBreaching`
+  }
 }

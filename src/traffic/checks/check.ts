@@ -21,6 +21,8 @@ export interface CheckLook {
   ok: boolean
   /** In the user's words: "alarm web-5xx OK", "3/3 targets healthy", "alarm web-5xx in ALARM: …". */
   line: string
+  /** Something the summary should say although the look passed (e.g. an alarm that could not tell). */
+  warning?: string
 }
 
 /**

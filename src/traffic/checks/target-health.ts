@@ -4,7 +4,7 @@ import { targetGroupName } from '../../config/arn.js'
 import { describeTargets } from '../../plan/target-health.js'
 import type { CheckLook, HoldCheck, HoldSubject } from './check.js'
 
-/** Every instance that took the deploy stays registered in the new fleet and healthy. */
+/** Every instance that took the deploy stays registered in the new fleet and healthy, and no other joins. */
 export function targetHealthCheck(elb: ElasticLoadBalancingV2Client): HoldCheck {
   return {
     name: 'target health',
@@ -14,6 +14,15 @@ export function targetHealthCheck(elb: ElasticLoadBalancingV2Client): HoldCheck 
 }
 
 export function judgeTargetHealth(subject: HoldSubject, health: InstanceHealth[]): CheckLook {
+  // A target that joined the new fleet (an Auto Scaling group, a person) never got the deploy: it
+  // would serve whatever it was launched with, so the step ends and traffic goes back.
+  const joined = health.filter((t) => !subject.instanceIds.includes(t.id) && t.state !== 'draining')
+  if (joined.length > 0) {
+    return {
+      ok: false,
+      line: `${joined.map((t) => t.id).join(', ')} joined ${targetGroupName(subject.newFleet)} without the deploy's commands`
+    }
+  }
   const targets = health.filter((t) => subject.instanceIds.includes(t.id))
   const bad = targets.filter((t) => t.state !== 'healthy')
   if (bad.length > 0) return { ok: false, line: `${describeTargets(bad)} in ${targetGroupName(subject.newFleet)}` }
