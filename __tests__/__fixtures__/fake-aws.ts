@@ -110,6 +110,8 @@ export class FakeAws {
    * cancel, a person's console edit) without re-implementing the write.
    */
   onWrite: (write: { arn: string; actions: Action[] }) => void = () => undefined
+  /** Awaited after a command is registered, before SendCommand answers: a test holds a run there. */
+  beforeCommandAnswer: (instanceIds: string[]) => Promise<void> | void = () => undefined
   private nextCommand = 1
 
   constructor(readonly clock: FakeClock) {
@@ -235,6 +237,7 @@ export class FakeAws {
           cancelled: false
         }))
       )
+      await this.beforeCommandAnswer(input.InstanceIds as string[])
       return { Command: { CommandId: id } }
     })
     this.ssm.on(ListCommandInvocationsCommand).callsFake(async (input) => {
