@@ -48,7 +48,8 @@ export class FakeParameterStore {
         )
       }
       // Versions continue after a delete only while the name exists; a new name starts at 1.
-      const version = this.values.has(input.Name) ? (this.lastVersion.get(input.Name) ?? 0) + 1 : 1
+      const current = this.values.get(input.Name)
+      const version = current ? Math.max(current.version, this.lastVersion.get(input.Name) ?? 0) + 1 : 1
       this.values.set(input.Name, { value: input.Value, version })
       this.lastVersion.set(input.Name, version)
       this.writes.push(write)

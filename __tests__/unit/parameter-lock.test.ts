@@ -250,6 +250,43 @@ describe('races', () => {
     )
   })
 
+  it('a renewal that a take-over wrote in front of stops the run and gives the claim back, however fast it was', async () => {
+    const a = await takeLock(options('run-a'))
+    clock.t += RENEW_AFTER_MS + 1
+    let tookOver = false
+    store.beforeWrite = (w) => {
+      if (tookOver || w.op !== 'put' || !w.overwrite || !w.value.includes('run-a')) return
+      tookOver = true
+      // A rollback's overwrite lands between run-a's read and its renewal.
+      const previous = store.values.get(NAME)!
+      store.values.set(NAME, {
+        value: encodeClaim({
+          runId: 'run-r',
+          runUrl: 'https://x/r',
+          operation: 'rollback',
+          expiresAt: clock.now() + LEASE_MS
+        }),
+        version: previous.version + 1
+      })
+    }
+    const error = (await a.guard('shift', async () => 'changed').catch((e: unknown) => e)) as LockLostError
+    expect(error).toBeInstanceOf(LockLostError)
+    expect(error.raced).toBe(true)
+    expect(error.message).toMatch(/Another run wrote the deploy lock while this run renewed it/)
+    // The renewal replaced the rollback's claim; it is given back, so the rollback's second look finds no claim of run-a.
+    expect(store.values.has(NAME)).toBe(false)
+  })
+
+  it('a slow renewal nobody wrote in front of keeps the lock (throttled calls are slow, not lost)', async () => {
+    const a = await takeLock(options('run-a'))
+    clock.t += RENEW_AFTER_MS + 1
+    store.beforeWrite = (w) => {
+      if (w.op === 'put' && w.overwrite) clock.t += 10 * WRITE_WITHIN_MS
+    }
+    await expect(a.guard('shift', async () => 'changed')).resolves.toBe('changed')
+    expect(a.lost).toBe(false)
+  })
+
   it('the lease is renewed while the run waits and works, so a long run keeps it', async () => {
     const a = await takeLock(options('run-a'))
     for (let i = 0; i < 20; i++) {

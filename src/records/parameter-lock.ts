@@ -31,16 +31,21 @@
 //    network, SDK retries) is followed by another read; if the claim is gone by then, the run says
 //    loudly that its last change may have landed after the other run's.
 //
-// 4. Renewing the lease overwrites the claim and releasing deletes it, both only right after a read
-//    that shows the claim is still this run's, under the same WRITE_WITHIN_MS rule: a take-over
-//    that came in between reads again after TAKEOVER_SETTLE_MS and sees it (a forced one then tries
-//    again). A renewal answered too late may have replaced a take-over's claim after that run's
-//    second look; the run then counts the lock as lost. A release answered too late is not made:
-//    the lease ends within LEASE_MS anyway.
+// 4. Renewing the lease overwrites the claim, right after a read that shows it is still this run's.
+//    Parameter Store numbers every write of a parameter: the renewal's version must follow the
+//    read's directly, or another run (a take-over) wrote in between and the renewal replaced its
+//    claim. That run may already have had its second look, so neither can tell which one the other
+//    believes holds the pair: this run stops and gives the claim back (the other run finds it gone
+//    at its next change and stops too: safe, and a forced rollback simply tries again). Releasing
+//    deletes the claim, only within WRITE_WITHIN_MS of a read that shows it is still this run's; a
+//    slower release is not made: the lease ends within LEASE_MS anyway.
 //
-// The gap that remains: none of this bounds how long AWS takes to apply a request before it
-// answers, nor a runner frozen for longer than WRITE_WITHIN_MS with a request already on the wire.
-// Closing those would need a conditional write on the listener itself, which ELBv2 does not offer.
+// The gap that remains: a request is applied somewhere between being sent and being answered, and
+// the SDK retries a throttled one later still. The rules measure to the answer, so a slow answer is
+// treated as suspect where it matters; but a release's delete that lands late, after another run
+// took the lock over and had its second look, removes that run's claim (it then finds the lock gone
+// at its next change and stops: safe, not live). Closing these gaps would need a conditional write
+// on the listener itself, which ELBv2 does not offer.
 
 import type { SSMClient } from '@aws-sdk/client-ssm'
 import { createParameter, deleteParameter, overwriteParameter, readParameter } from '../aws/parameter-store.js'
@@ -275,17 +280,20 @@ class HeldLock implements PairLock {
     if (this.lost) throw this.lostError ?? this.newLostError('')
     const { clock } = this.options
     const sent = clock.now()
-    const state = await this.read()
+    const { state, version } = await this.readVersioned()
     if (state.kind !== 'mine') throw this.markLost(state, '')
     this.claim = state.claim
     if (renewalDue(state.claim, clock.now())) {
       const renewed = { ...state.claim, expiresAt: clock.now() + LEASE_MS }
-      await overwriteParameter(this.options.ssm, this.options.name, encodeClaim(renewed))
-      if (clock.now() - sent > WRITE_WITHIN_MS) {
-        // The renewal may have replaced a take-over's claim after that run looked (rule 4).
+      const written = await overwriteParameter(this.options.ssm, this.options.name, encodeClaim(renewed))
+      if (written !== version + 1) {
+        // Someone wrote between the read and the renewal (rule 4): a take-over, whose claim the
+        // renewal just replaced. Neither run can tell which one the other believes holds the pair,
+        // so this one stops, and gives the claim back for the other run's second look.
+        await this.giveBack()
         throw this.markLost(
           { kind: 'free' },
-          'Renewing the deploy lock took too long to be sure no other run took it meanwhile; this run stops changing traffic',
+          'Another run wrote the deploy lock while this run renewed it (a take-over); this run stops changing traffic',
           true
         )
       }
@@ -295,8 +303,23 @@ class HeldLock implements PairLock {
   }
 
   private async read(): Promise<LockState> {
-    const value = (await readParameter(this.options.ssm, this.options.name))?.value
-    return judgeLock(value, this.options.run.id, this.options.clock.now())
+    return (await this.readVersioned()).state
+  }
+
+  private async readVersioned(): Promise<{ state: LockState; version: number }> {
+    const stored = await readParameter(this.options.ssm, this.options.name)
+    return {
+      state: judgeLock(stored?.value, this.options.run.id, this.options.clock.now()),
+      version: stored?.version ?? 0
+    }
+  }
+
+  /** Deletes the lock if it still shows this run's claim (best effort: the lease ends anyway). */
+  private async giveBack(): Promise<void> {
+    const sent = this.options.clock.now()
+    const state = await this.read().catch(() => undefined)
+    if (state?.kind !== 'mine' || this.options.clock.now() - sent > WRITE_WITHIN_MS) return
+    await deleteParameter(this.options.ssm, this.options.name).catch(() => undefined)
   }
 
   private markLost(state: LockState, message: string, raced = false): LockLostError {
