@@ -63,7 +63,8 @@ export interface Violation {
 }
 
 // Lines with which a run says out loud that AWS is not as it should be.
-const LOUD = /NOT restored|restoring the weights FAILED|Could not restore|may still reach|run rollback now|disagree|Could not record|stale records/i
+const LOUD =
+  /NOT restored|restoring the weights FAILED|Could not restore|may still reach|run rollback now|disagree|Could not record|stale records|changed by someone else/i
 
 export function checkInvariants(o: Observed): Violation[] {
   return [
@@ -95,7 +96,8 @@ function isLockCall(call: ApiCall): boolean {
 export function isMutation(call: ApiCall): boolean {
   if (call.status !== 200) return false
   if (/^(ModifyListener|ModifyRule|SendCommand|RegisterTargets|DeregisterTargets)$/.test(call.operation)) return true
-  if (/^(AddTags|RemoveTags|PutParameter|DeleteParameter|DeleteParameters)$/.test(call.operation)) return !isLockCall(call)
+  if (/^(AddTags|RemoveTags|PutParameter|DeleteParameter|DeleteParameters)$/.test(call.operation))
+    return !isLockCall(call)
   return false
 }
 
@@ -205,7 +207,8 @@ export function undoneServed(o: Observed): Violation[] {
       const hadTraffic = Object.values(before).some((w) => (w[fleet] ?? 0) > 0)
       const none = Object.values(routes).every((w) => (w[fleet] ?? 0) === 0)
       if (change && hadTraffic && none) {
-        for (const version of versionsAt(o, fleet, change.at)) undone.push({ version, at: change.at, by: labelOf(o, change.caller) })
+        for (const version of versionsAt(o, fleet, change.at))
+          undone.push({ version, at: change.at, by: labelOf(o, change.caller) })
       }
       before = routes
     }
@@ -318,7 +321,10 @@ export function reportedWeights(o: Observed): Violation[] {
     try {
       reported = JSON.parse(run.outputs.weights ?? '{}') as Weights
     } catch {
-      out.push({ invariant: 'reported-weights', detail: `${run.label} output weights ${JSON.stringify(run.outputs.weights)} is not JSON` })
+      out.push({
+        invariant: 'reported-weights',
+        detail: `${run.label} output weights ${JSON.stringify(run.outputs.weights)} is not JSON`
+      })
       continue
     }
     if (Object.keys(reported).length === 0) continue
@@ -382,17 +388,27 @@ export function recordsMatch(o: Observed): Violation[] {
   const live = pairOf(o).find((arn) => percent(weights, arn) === 100)
   if (live) {
     const idle = live === a ? b : a
-    if (role(live) !== 'live') out.push({ invariant: 'records-match', detail: `${name(o, live)} takes all traffic but is recorded ${role(live) ?? 'nothing'}` })
+    if (role(live) !== 'live')
+      out.push({
+        invariant: 'records-match',
+        detail: `${name(o, live)} takes all traffic but is recorded ${role(live) ?? 'nothing'}`
+      })
     else runsRecorded(live)
     if (['live', 'canary', 'deploying'].includes(role(idle) ?? '')) {
-      out.push({ invariant: 'records-match', detail: `${name(o, idle)} takes no traffic but is recorded ${role(idle)}` })
+      out.push({
+        invariant: 'records-match',
+        detail: `${name(o, idle)} takes no traffic but is recorded ${role(idle)}`
+      })
     }
     if (role(idle) === 'previous') runsRecorded(idle)
   } else {
     const canary = pairOf(o).find((arn) => role(arn) === 'canary')
     const stable = pairOf(o).find((arn) => arn !== canary)
     if (!canary || !stable || role(stable) !== 'live') {
-      out.push({ invariant: 'records-match', detail: `traffic is split (${describe(o, weights)}) but the records say ${name(o, a)} ${role(a) ?? 'nothing'}, ${name(o, b)} ${role(b) ?? 'nothing'}` })
+      out.push({
+        invariant: 'records-match',
+        detail: `traffic is split (${describe(o, weights)}) but the records say ${name(o, a)} ${role(a) ?? 'nothing'}, ${name(o, b)} ${role(b) ?? 'nothing'}`
+      })
     } else {
       runsRecorded(canary)
       runsRecorded(stable)
@@ -403,13 +419,18 @@ export function recordsMatch(o: Observed): Violation[] {
 
 /** The lock is free once every run (main and post steps) has ended. */
 export function lockFree(o: Observed): Violation[] {
-  return o.final.locks.map((lock) => ({ invariant: 'lock-free', detail: `the lock is still held after every run ended: ${lock}` }))
+  return o.final.locks.map((lock) => ({
+    invariant: 'lock-free',
+    detail: `the lock is still held after every run ended: ${lock}`
+  }))
 }
 
 /** No request fails, except the 5xx of a version the episode made answer them. */
 export function lossless(o: Observed): Violation[] {
   const erroring = new Set(erroringVersions(o.episode))
-  const failed = o.proxy.filter((r) => (r.status >= 500 || r.status === 0) && !(r.status === 500 && r.version && erroring.has(r.version)))
+  const failed = o.proxy.filter(
+    (r) => (r.status >= 500 || r.status === 0) && !(r.status === 500 && r.version && erroring.has(r.version))
+  )
   const out: Violation[] = []
   if (failed.length > 0) {
     const kinds = new Map<string, number>()
@@ -442,9 +463,16 @@ export function refusedBeforeChange(o: Observed): Violation[] {
   if (!primary) return []
   const out: Violation[] = []
   if (primary.exitCode === 0) {
-    out.push({ invariant: 'refused-up-front', detail: `${bad.setting}: the run succeeded (result ${primary.outputs.result}) instead of refusing` })
+    out.push({
+      invariant: 'refused-up-front',
+      detail: `${bad.setting}: the run succeeded (result ${primary.outputs.result}) instead of refusing`
+    })
   }
-  const changes = o.calls.filter((c) => (c.caller === primary.caller || c.caller === o.runs.find((r) => r.label === 'post-primary')?.caller) && changesAnything(c))
+  const changes = o.calls.filter(
+    (c) =>
+      (c.caller === primary.caller || c.caller === o.runs.find((r) => r.label === 'post-primary')?.caller) &&
+      changesAnything(c)
+  )
   if (changes.length > 0) {
     out.push({
       invariant: 'refused-up-front',
