@@ -155,6 +155,11 @@ export interface Alarm {
 /** API-level faults the emulated endpoint injects. */
 export interface ApiFaults {
   latencyMs: number
+  /**
+   * Extra latency for one caller's calls, by access key id (all its calls) or `<key>/<service>`
+   * (e.g. `AKIA…/cloudwatch`): one run on a slow network, or one service slow for it.
+   */
+  callerLatencyMs?: Record<string, number>
   throttleShare: number // 0..1 of calls answered with ThrottlingException / Throttling
   dropShare: number // 0..1 of calls whose connection is destroyed without an answer
   /** How long SSM hides a new command's invocations (eventual consistency); overrides the endpoint's option. */

@@ -36,3 +36,18 @@ test('each call names its caller and its answer order; a weight change names the
     expect.objectContaining({ routeArn: listener, weights: { [blue]: 50, [green]: 50 }, caller: 'AKIARUNTWO000000000B', seq: 2 })
   ])
 })
+
+test("a caller's own latency slows only that caller's calls", async () => {
+  h = await startHarness()
+  const blue = addTargetGroup(h.world, { name: 'web-blue' })
+  const green = addTargetGroup(h.world, { name: 'web-green' })
+  const listener = addListener(h.world, { port: 48082, defaultActions: [forwardAction({ [blue]: 100, [green]: 0 })] })
+  h.world.apiFaults.callerLatencyMs = { AKIASLOWCALLER00000S: 300 }
+  const timed = async (key: string) => {
+    const started = Date.now()
+    await clientAs(key).send(new DescribeListenersCommand({ ListenerArns: [listener] }))
+    return Date.now() - started
+  }
+  expect(await timed('AKIASLOWCALLER00000S')).toBeGreaterThanOrEqual(300)
+  expect(await timed('AKIAFASTCALLER00000F')).toBeLessThan(300)
+})

@@ -189,7 +189,10 @@ export async function startAwsEndpoint(
     const decoded = decodeRequest(req, body)
     const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0, caller: callerOf(req) }
     world.calls.push(call)
-    if (world.apiFaults.latencyMs > 0) await sleep(world.apiFaults.latencyMs)
+    const own = world.apiFaults.callerLatencyMs ?? {}
+    const latency =
+      world.apiFaults.latencyMs + (call.caller ? (own[call.caller] ?? 0) + (own[`${call.caller}/${call.service}`] ?? 0) : 0)
+    if (latency > 0) await sleep(latency)
 
     const fault = decideFault(world.apiFaults, random)
     if (fault === 'drop') {

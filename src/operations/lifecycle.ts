@@ -286,7 +286,6 @@ export async function endAfterInterruption(
   if (outcome.by === 'change') {
     const truthful = recordsForTraffic(outcome.routes, found.traffic.pair, fleets)
     for (const arn of found.traffic.pair) {
-      if (truthful[arn].role === records[arn].role) continue
       await recordAfterTraffic(pair.ctx, pair.guard, run.report.warnings, arn, truthful[arn]).catch(ignoreLostLock(run))
     }
     records = truthful
