@@ -46,15 +46,16 @@ export async function discover(
   elb: ElasticLoadBalancingV2Client,
   routesAtStart?: Promise<Route[]>
 ): Promise<Discovery> {
-  const routes = await (routesAtStart ?? readRoutes(elb, config.listenerArns, config.ruleArns))
-  const defaultRule = defaultRuleProblem(routes)
+  const firstRead = await (routesAtStart ?? readRoutes(elb, config.listenerArns, config.ruleArns))
+  const defaultRule = defaultRuleProblem(firstRead)
   // The pair is found on the default rule's actions too, so that problem is reported, not a worse one.
-  const traffic = readTrafficState(routes, config.pair)
+  const firstTraffic = readTrafficState(firstRead, config.pair)
+  const pair = firstTraffic.pair
   const [groups, tags, health, targetSticky] = await Promise.all([
-    describeTargetGroups(elb, traffic.pair),
-    readTags(elb, traffic.pair),
-    Promise.all(traffic.pair.map((arn) => targetHealth(elb, arn))),
-    readTargetStickiness(elb, traffic.pair)
+    describeTargetGroups(elb, pair),
+    readTags(elb, pair),
+    Promise.all(pair.map((arn) => targetHealth(elb, arn))),
+    readTargetStickiness(elb, pair)
   ])
   for (const group of groups) {
     if (group.TargetType !== 'instance') {
@@ -67,9 +68,13 @@ export async function discover(
   // keep sending traffic where a shift no longer expects any.
   const loadBalancers = [...new Set(groups.flatMap((g) => g.LoadBalancerArns ?? []))]
   const allRoutes = await readLoadBalancerRoutes(elb, loadBalancers)
+  // The given routes as this last read shows them: one snapshot, so that a run never reports (or
+  // decides from) weights older than the last ones it saw.
+  const routes = firstRead.map((r) => ({ ...r, actions: allRoutes.find((a) => a.arn === r.arn)?.actions ?? r.actions }))
+  const traffic = readTrafficState(routes, { blue: pair[0], green: pair[1] })
   const unlisted = unlistedRoutesProblem(allRoutes, routes, traffic.pair, config)
   const fleets = Object.fromEntries(
-    traffic.pair.map((arn, i) => [
+    pair.map((arn, i) => [
       arn,
       {
         arn,
