@@ -1,7 +1,7 @@
 // The preview route's placement rules, pure: which priority, which conditions and actions, which
 // curl line, and which rules are this action's.
 import { describe, expect, it } from '@jest/globals'
-import type { Rule } from '@aws-sdk/client-elastic-load-balancing-v2'
+import type { Action, Rule } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {
   curlLine,
   listenerOfRoute,
@@ -28,7 +28,7 @@ const PAIR_FORWARD = {
     TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 60 }
   }
 }
-const defaultRule = (actions = [PAIR_FORWARD]): Rule => ({
+const defaultRule = (actions: Action[] = [PAIR_FORWARD]): Rule => ({
   RuleArn: rule('ffffffffffffffff'),
   Priority: 'default',
   IsDefault: true,
