@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import { CreateRuleCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
-import { DeployError } from '../../src/config/errors.js'
 import { cleanup } from '../../src/operations/cleanup.js'
 import { deploy } from '../../src/operations/deploy.js'
 import { promote } from '../../src/operations/promote.js'
@@ -447,13 +446,18 @@ describe('contract-commands and the rollback guard', () => {
       run: 'https://github.com/o/r/actions/runs/1/attempts/1'
     })
 
-    const refused = rollback(config({ operation: 'rollback', commands: '' }), context(clock))
-    await expect(refused).rejects.toThrow(DeployError)
-    await expect(rollback(config({ operation: 'rollback', commands: '' }), context(clock))).rejects.toThrow(
-      new RegExp(
-        `Rollback refused: contract-commands of v2 on web-green ran at ${recorded?.at} in https://github.com/o/r/actions/runs/1/attempts/1, so web-blue \\(v1\\) may no longer work with the data; deploy a fix forward`
-      )
+    const changes = aws.mutatingCalls().length
+    const refused = await rollback(config({ operation: 'rollback', commands: '' }), context(clock))
+    expect(refused.result).toBe('failed')
+    expect(refused.headline).toBe(
+      `Rollback refused: contract-commands of v2 on web-green ran at ${recorded?.at} in https://github.com/o/r/actions/runs/1/attempts/1, so web-blue (v1) may no longer work with the data; deploy a fix forward instead (a new version goes to web-blue), or set allow-rollback-past-contract: true if you know web-blue (v1) still works`
     )
+    expect(refused.fleets.map((f) => [f.name, f.weightAfter])).toEqual([
+      ['web-blue', 0],
+      ['web-green', 100]
+    ])
+    // Refused before the lock: nothing at all was written.
+    expect(aws.mutatingCalls()).toHaveLength(changes)
     expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 })
   })
 
@@ -492,9 +496,8 @@ describe('contract-commands and the rollback guard', () => {
     expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 0, [GREEN]: 100 })
     expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('live')
     expect(decodeContract(aws.tags.get(GREEN)?.[CONTRACT_TAG])?.state).toBe('failed')
-    await expect(rollback(config({ operation: 'rollback', commands: '' }), context(clock))).rejects.toThrow(
-      /contract-commands of v2 on web-green failed partway/
-    )
+    const refused = await rollback(config({ operation: 'rollback', commands: '' }), context(clock))
+    expect(refused.headline).toMatch(/Rollback refused: contract-commands of v2 on web-green failed partway/)
   })
 
   it('a promote of a fleet with all traffic runs the contract alone (later, or again)', async () => {
@@ -571,8 +574,7 @@ describe('contract-commands and the rollback guard', () => {
     expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('live')
     // The contract went out and never reported: rollback stays guarded.
     expect(decodeContract(aws.tags.get(GREEN)?.[CONTRACT_TAG])?.state).toBe('started')
-    await expect(rollback(config({ operation: 'rollback', commands: '' }), context(clock))).rejects.toThrow(
-      /started and never reported an end/
-    )
+    const refused = await rollback(config({ operation: 'rollback', commands: '' }), context(clock))
+    expect(refused.headline).toMatch(/started and never reported an end/)
   })
 })

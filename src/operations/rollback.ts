@@ -1,5 +1,6 @@
 import { targetGroupName } from '../config/arn.js'
 import type { Config } from '../config/inputs.js'
+import { DeployError } from '../config/errors.js'
 import { judgeRollbackPastContract } from '../plan/contract-guard.js'
 import { chooseRollbackTarget, isFailedRole } from '../plan/rollback-target.js'
 import type { FleetRecord } from '../records/fleet-records.js'
@@ -22,14 +23,19 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
   const { target, from, why } = chooseRollbackTarget(found)
   // Sending users back to code the data no longer fits could turn a bad release into an outage.
   if (target !== found.traffic.live) {
-    const { warning } = judgeRollbackPastContract(
-      { arn: from, version: found.fleets[from].record.version, contract: found.fleets[from].contract },
-      { arn: target, version: found.fleets[target].record.version },
-      config.allowRollbackPastContract
-    )
-    if (warning) {
-      ctx.log.warning(warning)
-      run.report.warnings.push(warning)
+    try {
+      const { warning } = judgeRollbackPastContract(
+        { arn: from, version: found.fleets[from].record.version, contract: found.fleets[from].contract },
+        { arn: target, version: found.fleets[target].record.version },
+        config.allowRollbackPastContract
+      )
+      if (warning) {
+        ctx.log.warning(warning)
+        run.report.warnings.push(warning)
+      }
+    } catch (refusal) {
+      if (!(refusal instanceof DeployError)) throw refusal
+      return run.end(found, { routes: found.routes }, 'failed', refusal.message)
     }
   }
   // A paused canary's preview goes with it.
