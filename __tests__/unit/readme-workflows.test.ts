@@ -32,14 +32,14 @@ describe('README workflows', () => {
     expect(preview).toMatch(/^concurrency:/m)
   })
 
-  it.each(workflows.map((w, i) => [i + 1, w]))("GitHub's workflow parser accepts workflow %i", (_i, block) => {
+  it.each(workflows.map((w, i) => [i + 1, w] as const))("GitHub's workflow parser accepts workflow %i", (_i, block) => {
     // A block that shows only the jobs is checked as the workflow it belongs in.
     const content = /^on:/m.test(block) ? block : `on: workflow_dispatch\n${block}`
     const result = parseWorkflow({ name: 'readme.yml', content }, new NoOperationTraceWriter())
     expect(result.context.errors.getErrors().map((e) => e.message)).toEqual([])
   })
 
-  it.each(workflows.map((w, i) => [i + 1, w]))(
+  it.each(workflows.map((w, i) => [i + 1, w] as const))(
     'workflow %i gives the action only inputs action.yml declares',
     (_i, block) => {
       const ours = stepsOf(block).filter((s) => s.uses === 'OWNER/REPO@v1')
