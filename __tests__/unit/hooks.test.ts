@@ -216,6 +216,18 @@ describe('preview route', () => {
     expect(aws.elb.commandCalls(CreateRuleCommand)).toHaveLength(1)
   })
 
+  it('dry run: the plan shows the rule it would open and its curl line, and opens nothing', async () => {
+    const ctx = context(clock)
+    const report = await deploy(config({ 'dry-run': 'true', 'preview-header': 'X-Preview' }), ctx)
+    expect(report.result).toBe('unchanged')
+    expect(report.preview).toMatchObject({ state: 'planned', rules: [{ priority: 50000 }] })
+    expect(ctx.log.text()).toMatch(
+      /preview: rule at priority 50000 on web listener f2f7dc8e, X-Preview: v2 to web-green only: curl -H 'X-Preview: v2'/
+    )
+    expect(renderSummary(report)).toContain('would open')
+    expect(aws.mutatingCalls()).toEqual([])
+  })
+
   it('a listener with no room for it fails the deploy before anything is sent', async () => {
     aws.rules.set('last', [])
     aws.ruleMeta.set('last', { listenerArn: LISTENER, priority: '50000', conditions: [] })
