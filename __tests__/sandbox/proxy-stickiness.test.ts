@@ -4,7 +4,13 @@ import { seededRandom } from '../../sandbox/aws/faults.js'
 import { CookieJar } from '../../sandbox/load/cookie-jar.js'
 import { startLoad, versionsByClient } from '../../sandbox/load/load-generator.js'
 import { LoadBalancer } from '../../sandbox/proxy/load-balancer.js'
-import { STICKY_COOKIE, chooseTargetGroup, decodeStickyCookie, encodeStickyCookie, type ChooseOptions } from '../../sandbox/proxy/stickiness.js'
+import {
+  STICKY_COOKIE,
+  chooseTargetGroup,
+  decodeStickyCookie,
+  encodeStickyCookie,
+  type ChooseOptions
+} from '../../sandbox/proxy/stickiness.js'
 import { addPair, startFleet, until, type FleetHarness } from './fleet-helpers.js'
 
 const A = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-blue/0123456789abcdef'
@@ -14,7 +20,10 @@ const T0 = Date.UTC(2026, 0, 1)
 const cookieFor = (arn: string, exp: number): string => `${STICKY_COOKIE}=${encodeStickyCookie(arn, exp)}`
 const choose = (over: Partial<ChooseOptions>) =>
   chooseTargetGroup({
-    groups: [{ arn: A, weight: 0 }, { arn: B, weight: 100 }],
+    groups: [
+      { arn: A, weight: 0 },
+      { arn: B, weight: 100 }
+    ],
     stickiness: { Enabled: true, DurationSeconds: 60 },
     cookieHeader: undefined,
     now: T0,
@@ -27,20 +36,43 @@ describe('target group stickiness (pure)', () => {
     const c = choose({ cookieHeader: `other=1; ${cookieFor(A, T0 + 1000)}` })
     expect(c).toMatchObject({ arn: A, bySticky: true })
     // ... and with every weight at 0 too.
-    expect(choose({ groups: [{ arn: A, weight: 0 }, { arn: B, weight: 0 }], cookieHeader: cookieFor(A, T0 + 1000) }).arn).toBe(A)
-    expect(choose({ groups: [{ arn: A, weight: 0 }, { arn: B, weight: 0 }] }).arn).toBeUndefined()
+    expect(
+      choose({
+        groups: [
+          { arn: A, weight: 0 },
+          { arn: B, weight: 0 }
+        ],
+        cookieHeader: cookieFor(A, T0 + 1000)
+      }).arn
+    ).toBe(A)
+    expect(
+      choose({
+        groups: [
+          { arn: A, weight: 0 },
+          { arn: B, weight: 0 }
+        ]
+      }).arn
+    ).toBeUndefined()
   })
 
   test('each sticky answer renews the cookie: its expiry moves to now + DurationSeconds', () => {
     const c = choose({ cookieHeader: cookieFor(A, T0 + 1000), now: T0 + 500 })
     const expires = T0 + 500 + 60_000
-    expect(c.setCookie).toBe(`${STICKY_COOKIE}=${encodeStickyCookie(A, expires)}; Expires=${new Date(expires).toUTCString()}; Path=/`)
+    expect(c.setCookie).toBe(
+      `${STICKY_COOKIE}=${encodeStickyCookie(A, expires)}; Expires=${new Date(expires).toUTCString()}; Path=/`
+    )
     expect(decodeStickyCookie(c.setCookie!.split(';')[0].split('=')[1])).toEqual({ tg: A, exp: expires })
   })
 
   test('the weights decide when the cookie is missing, expired, unreadable, for a group not in the action, or for a group without targets', () => {
     const C = A.replace('web-blue', 'web-other')
-    for (const cookieHeader of [undefined, cookieFor(A, T0), cookieFor(A, T0 - 1), `${STICKY_COOKIE}=garbage`, cookieFor(C, T0 + 1000)]) {
+    for (const cookieHeader of [
+      undefined,
+      cookieFor(A, T0),
+      cookieFor(A, T0 - 1),
+      `${STICKY_COOKIE}=garbage`,
+      cookieFor(C, T0 + 1000)
+    ]) {
       const c = choose({ cookieHeader })
       expect(c).toMatchObject({ arn: B, bySticky: false })
       expect(c.setCookie).toMatch(new RegExp(`^${STICKY_COOKIE}=`))
@@ -87,7 +119,13 @@ describe('stickiness through the proxy', () => {
   async function pair(weights: [number, number], sticky?: number, now?: () => number) {
     const blue = await h.add([{ version: 'v1' }, { version: 'v1' }])
     const green = await h.add([{ version: 'v2' }, { version: 'v2' }])
-    const p = addPair(h.world, blue.map((i) => i.id), green.map((i) => i.id), weights, sticky)
+    const p = addPair(
+      h.world,
+      blue.map((i) => i.id),
+      green.map((i) => i.id),
+      weights,
+      sticky
+    )
     for (const arn of [p.blueArn, p.greenArn]) {
       const tg = h.world.targetGroups.get(arn)!
       for (const id of tg.targets.keys()) tg.targets.set(id, { state: 'healthy' })
@@ -103,7 +141,10 @@ describe('stickiness through the proxy', () => {
         .get(url, { agent, headers: cookie ? { cookie } : {} }, (res) => {
           res.resume()
           res.on('end', () =>
-            resolve({ version: res.headers['x-app-version'] as string | undefined, setCookie: res.headers['set-cookie']?.find((c) => c.startsWith(STICKY_COOKIE)) })
+            resolve({
+              version: res.headers['x-app-version'] as string | undefined,
+              setCookie: res.headers['set-cookie']?.find((c) => c.startsWith(STICKY_COOKIE))
+            })
           )
         })
         .on('error', reject)
@@ -140,10 +181,18 @@ describe('stickiness through the proxy', () => {
     const sticky = startLoad({ url: p.url, rps: 200, clients })
     const plain = startLoad({ url: p.url, rps: 100 })
     // Every client has had an answer (and so its cookie) before the flip.
-    await until(() => new Set(sticky.samples.filter((s) => s.ok).map((s) => s.client)).size === clients, 5000, 'every client answered')
+    await until(
+      () => new Set(sticky.samples.filter((s) => s.ok).map((s) => s.client)).size === clients,
+      5000,
+      'every client answered'
+    )
     const flipAt = Date.now()
     h.world.listeners.get(p.listenerArn)!.defaultActions = [forwardAction({ [p.blueArn]: 0, [p.greenArn]: 100 }, 3600)]
-    await until(() => sticky.samples.filter((s) => s.at > flipAt + 5).length >= 5 * clients, 5000, 'requests after the flip')
+    await until(
+      () => sticky.samples.filter((s) => s.at > flipAt + 5).length >= 5 * clients,
+      5000,
+      'requests after the flip'
+    )
     await Promise.all([sticky.stop(), plain.stop()])
 
     const before = versionsByClient(sticky.samples.filter((s) => s.at < flipAt))

@@ -38,10 +38,14 @@ export function targetGroupAttributes(tg: TargetGroup): Record<string, string> {
   }
 }
 
-export const hasTargetStickiness = (tg: TargetGroup): boolean => targetGroupAttributes(tg)['stickiness.enabled'] === 'true'
+export const hasTargetStickiness = (tg: TargetGroup): boolean =>
+  targetGroupAttributes(tg)['stickiness.enabled'] === 'true'
 
 const intIn = (min: number, max: number) => (v: string) => /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max
-const oneOf = (...allowed: string[]) => (v: string) => allowed.includes(v)
+const oneOf =
+  (...allowed: string[]) =>
+  (v: string) =>
+    allowed.includes(v)
 const countOrOff = (v: string) => v === 'off' || /^[1-9]\d*$/.test(v)
 const percentOrOff = (v: string) => v === 'off' || intIn(1, 100)(v)
 
@@ -54,13 +58,25 @@ const ACCEPTS: Record<string, [check: (v: string) => boolean, accepted: string]>
   'stickiness.app_cookie.cookie_name': [(v) => v.length <= 255, 'a cookie name'],
   'stickiness.app_cookie.duration_seconds': [intIn(1, 604800), 'an integer 1-604800'],
   'slow_start.duration_seconds': [(v) => v === '0' || intIn(30, 900)(v), '0 or an integer 30-900'],
-  'load_balancing.algorithm.type': [oneOf('round_robin', 'least_outstanding_requests', 'weighted_random'), 'round_robin, least_outstanding_requests or weighted_random'],
+  'load_balancing.algorithm.type': [
+    oneOf('round_robin', 'least_outstanding_requests', 'weighted_random'),
+    'round_robin, least_outstanding_requests or weighted_random'
+  ],
   'load_balancing.algorithm.anomaly_mitigation': [oneOf('on', 'off'), 'on or off'],
-  'load_balancing.cross_zone.enabled': [oneOf('true', 'false', 'use_load_balancer_configuration'), 'true, false or use_load_balancer_configuration'],
+  'load_balancing.cross_zone.enabled': [
+    oneOf('true', 'false', 'use_load_balancer_configuration'),
+    'true, false or use_load_balancer_configuration'
+  ],
   'target_group_health.dns_failover.minimum_healthy_targets.count': [countOrOff, 'off or a positive integer'],
   'target_group_health.dns_failover.minimum_healthy_targets.percentage': [percentOrOff, 'off or an integer 1-100'],
-  'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': [(v) => /^[1-9]\d*$/.test(v), 'a positive integer'],
-  'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': [percentOrOff, 'off or an integer 1-100']
+  'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': [
+    (v) => /^[1-9]\d*$/.test(v),
+    'a positive integer'
+  ],
+  'target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage': [
+    percentOrOff,
+    'off or an integer 1-100'
+  ]
 }
 
 function forwardGroups(action: ElbAction): string[] {
@@ -95,16 +111,24 @@ function validateAttributes(tg: TargetGroup, changes: Array<[string, string]>): 
   for (const [key, value] of changes) {
     pattern(V, key, 'Key', /^[a-zA-Z0-9._]+$/)
     const accepts = ACCEPTS[key]
-    if (!accepts) throw new ApiError(V, `Attribute key '${key}' is not recognized for target groups of Application Load Balancers`)
+    if (!accepts)
+      throw new ApiError(V, `Attribute key '${key}' is not recognized for target groups of Application Load Balancers`)
     if (key === 'stickiness.type' && value !== 'lb_cookie' && value !== 'app_cookie') {
-      throw new ApiError('InvalidConfigurationRequest', `Stickiness type '${value}' is not supported for target groups with the ${tg.protocol} protocol`)
+      throw new ApiError(
+        'InvalidConfigurationRequest',
+        `Stickiness type '${value}' is not supported for target groups with the ${tg.protocol} protocol`
+      )
     }
-    if (!accepts[0](value)) throw new ApiError(V, `Attribute '${key}' value '${value}' is not valid; accepted: ${accepts[1]}`)
+    if (!accepts[0](value))
+      throw new ApiError(V, `Attribute '${key}' value '${value}' is not valid; accepted: ${accepts[1]}`)
     next[key] = value
   }
   const cookie = next['stickiness.app_cookie.cookie_name']
   if (RESERVED_COOKIES.some((r) => cookie.startsWith(r))) {
-    throw new ApiError(V, `App cookie name '${cookie}' is not allowed; names starting with ${RESERVED_COOKIES.join(', ')} are reserved for the load balancer`)
+    throw new ApiError(
+      V,
+      `App cookie name '${cookie}' is not allowed; names starting with ${RESERVED_COOKIES.join(', ')} are reserved for the load balancer`
+    )
   }
   if (next['stickiness.enabled'] === 'true' && next['stickiness.type'] === 'app_cookie' && cookie === '') {
     throw new ApiError(V, 'An app cookie name must be specified for application-based stickiness')
@@ -121,7 +145,9 @@ const modifyTargetGroupAttributes: Handler<QueryParams> = (params, { world }) =>
   })
   const next = validateAttributes(tg, changes)
   if (changes.some(([k, v]) => k === 'stickiness.enabled' && v === 'true')) {
-    const route = allRoutes(world).find((r) => r.actions.some((a) => multiGroupWithoutGroupStickiness(a) && forwardGroups(a).includes(tg.arn)))
+    const route = allRoutes(world).find((r) =>
+      r.actions.some((a) => multiGroupWithoutGroupStickiness(a) && forwardGroups(a).includes(tg.arn))
+    )
     if (route) {
       // AWS's wording, as users report it.
       throw new ApiError(

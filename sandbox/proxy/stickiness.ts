@@ -40,7 +40,9 @@ export function encodeStickyCookie(tgArn: string, expiresAt: number): string {
 export function decodeStickyCookie(value: string): CookieContent | undefined {
   try {
     const c = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Partial<CookieContent>
-    return typeof c.tg === 'string' && c.tg.startsWith('arn:') && typeof c.exp === 'number' ? { tg: c.tg, exp: c.exp } : undefined
+    return typeof c.tg === 'string' && c.tg.startsWith('arn:') && typeof c.exp === 'number'
+      ? { tg: c.tg, exp: c.exp }
+      : undefined
   } catch {
     return undefined
   }
