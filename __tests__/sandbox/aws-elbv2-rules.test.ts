@@ -245,6 +245,19 @@ describe('ELBv2 rule writes: CreateRule, DeleteRule, ModifyRule', () => {
     expect(h.world.rules.size).toBe(2)
   })
 
+  test('transforms, which the proxy does not apply, are refused loudly rather than ignored', async () => {
+    const err = await rejection(
+      create({
+        Transforms: [{ Type: 'url-rewrite', UrlRewriteConfig: { Rewrites: [{ Regex: '^/a', Replace: '/b' }] } }]
+      })
+    )
+    expect([err.name, err.message]).toEqual([
+      'ValidationError',
+      expect.stringMatching(/does not model rule transforms/)
+    ])
+    expect(h.world.rules.size).toBe(0)
+  })
+
   test('CreateRule names missing listeners and target groups with their exceptions', async () => {
     const noListener = await rejection(create({ ListenerArn: listener.replace(/[0-9a-f]{16}$/, '0000000000000000') }))
     expect(noListener.name).toBe('ListenerNotFoundException')

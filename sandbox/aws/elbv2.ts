@@ -183,6 +183,7 @@ const modifyRule: Handler<QueryParams> = (params, ctx) => {
   // A listener's default rule changes only through ModifyListener.
   if (found.priority === 'default') throw new ApiError('OperationNotPermitted', `Default rule '${arn}' cannot be modified`)
   const rule = found as Rule
+  refuseTransforms(params)
   const actions = params.Actions !== undefined ? decodeActions(params.Actions) : undefined
   const conditions = params.Conditions !== undefined ? decodeConditions(params.Conditions) : undefined
   if (actions) validateActions(world, actions)
@@ -198,9 +199,17 @@ const modifyRule: Handler<QueryParams> = (params, ctx) => {
   return { Rules: [ruleShape(rule)] }
 }
 
+/** Rule transforms rewrite requests before they reach targets; the proxy does not, so refuse them loudly. */
+function refuseTransforms(params: QueryParams): void {
+  if (params.Transforms !== undefined || params.ResetTransforms !== undefined) {
+    throw new ApiError(V, 'The sandbox does not model rule transforms (Transforms, ResetTransforms)')
+  }
+}
+
 const createRule: Handler<QueryParams> = (params, ctx) => {
   const { world } = ctx
   const listener = listenerOrThrow(world, required(V, asStr(params.ListenerArn), 'ListenerArn'))
+  refuseTransforms(params)
   const priority = required(V, asInt(params.Priority, 'Priority'), 'Priority')
   intRange(V, priority, 'Priority', 1, 50000)
   if (params.Conditions === undefined) required(V, undefined, 'Conditions')
