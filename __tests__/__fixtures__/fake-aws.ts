@@ -4,6 +4,11 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import {
   AddTagsCommand,
   type Action,
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeLoadBalancersCommand,
+  PriorityInUseException,
+  type RuleCondition,
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
@@ -83,6 +88,12 @@ export class FakeAws {
   readonly cloudwatch = mockClient(CloudWatchClient)
   readonly listeners = new Map<string, Action[]>()
   readonly rules = new Map<string, Action[]>()
+  /** A rule's listener, priority and conditions (rules the action creates, or a test sets). */
+  readonly ruleMeta = new Map<string, { listenerArn: string; priority: string; conditions: RuleCondition[] }>()
+  /** Protocol and port of a listener; HTTP on 80 unless a test says otherwise. */
+  readonly listenerPorts = new Map<string, { protocol: string; port: number }>()
+  /** What changed, in order: `send <instances>`, `write <route> <green weight>`, `create-rule`, `delete-rule`. */
+  readonly events: string[] = []
   readonly tags = new Map<string, Record<string, string>>()
   readonly targets = new Map<string, string[]>()
   readonly targetType = new Map<string, string>()
@@ -113,36 +124,48 @@ export class FakeAws {
   /** Awaited after a command is registered, before SendCommand answers: a test holds a run there. */
   beforeCommandAnswer: (instanceIds: string[]) => Promise<void> | void = () => undefined
   private nextCommand = 1
+  private nextRule = 1
 
   constructor(readonly clock: FakeClock) {
     this.parameters = new FakeParameterStore(this.ssm)
     // Unknown ARNs fail the whole call, as AWS does, with the SDK's own NotFound errors.
     this.elb.on(DescribeListenersCommand).callsFake(async (input) => {
+      const shape = (a: string) => ({
+        ListenerArn: a,
+        LoadBalancerArn: loadBalancerOf(a),
+        Protocol: this.listenerPorts.get(a)?.protocol ?? 'HTTP',
+        Port: this.listenerPorts.get(a)?.port ?? 80,
+        DefaultActions: clone(this.listeners.get(a))
+      })
       if (input.LoadBalancerArn) {
-        const of = [...this.listeners.keys()].filter((a) => loadBalancerOf(a) === input.LoadBalancerArn)
-        return { Listeners: of.map((a) => ({ ListenerArn: a, DefaultActions: clone(this.listeners.get(a)) })) }
+        return {
+          Listeners: [...this.listeners.keys()].filter((a) => loadBalancerOf(a) === input.LoadBalancerArn).map(shape)
+        }
       }
-      return {
-        Listeners: this.known(this.listeners, input.ListenerArns as string[], notFound.listener).map((a) => ({
-          ListenerArn: a,
-          DefaultActions: clone(this.listeners.get(a))
-        }))
-      }
+      return { Listeners: this.known(this.listeners, input.ListenerArns as string[], notFound.listener).map(shape) }
     })
     this.elb.on(DescribeRulesCommand).callsFake(async (input) => {
+      const rule = (arn: string) => ({
+        RuleArn: arn,
+        Priority: this.ruleMeta.get(arn)?.priority ?? '1',
+        Conditions: clone(this.ruleMeta.get(arn)?.conditions ?? []),
+        Actions: clone(this.rules.get(arn)),
+        IsDefault: false
+      })
+      const defaultRule = (listener: string) => ({
+        RuleArn: defaultRuleArn(listener),
+        Priority: 'default',
+        Conditions: [],
+        Actions: clone(this.listeners.get(listener)),
+        IsDefault: true
+      })
       if (input.ListenerArn) {
-        this.known(this.listeners, [input.ListenerArn], notFound.listener)
-        const of = [...this.rules.keys()].filter((a) => listenerOfRule(a) === input.ListenerArn)
-        return {
-          Rules: [
-            ...of.map((a) => ({ RuleArn: a, Actions: clone(this.rules.get(a)), IsDefault: false })),
-            {
-              RuleArn: defaultRuleArn(input.ListenerArn),
-              Actions: clone(this.listeners.get(input.ListenerArn)),
-              IsDefault: true
-            }
-          ]
-        }
+        const listener = this.known(this.listeners, [input.ListenerArn], notFound.listener)[0]
+        const rules = [...this.rules.keys()]
+          .filter((arn) => (this.ruleMeta.get(arn)?.listenerArn ?? listenerOfRule(arn)) === listener)
+          .map(rule)
+          .sort((a, b) => Number(a.Priority) - Number(b.Priority))
+        return { Rules: [...rules, defaultRule(listener)] }
       }
       const arns = input.RuleArns as string[]
       const defaults = arns.filter(
@@ -154,12 +177,8 @@ export class FakeAws {
             this.rules,
             arns.filter((a) => !defaults.includes(a)),
             notFound.rule
-          ).map((a) => ({ RuleArn: a, Actions: clone(this.rules.get(a)), IsDefault: false })),
-          ...defaults.map((a) => ({
-            RuleArn: a,
-            Actions: clone(this.listeners.get(listenerOfRule(a))),
-            IsDefault: true
-          }))
+          ).map(rule),
+          ...defaults.map((a) => defaultRule(listenerOfRule(a)))
         ]
       }
     })
@@ -168,6 +187,42 @@ export class FakeAws {
         { Key: 'stickiness.enabled', Value: String(this.targetStickiness.has(input.TargetGroupArn as string)) },
         { Key: 'stickiness.type', Value: 'lb_cookie' }
       ]
+    }))
+    this.elb.on(CreateRuleCommand).callsFake(async (input) => {
+      const listener = this.known(this.listeners, [input.ListenerArn], notFound.listener)[0]
+      const taken = [...this.ruleMeta.values()].some(
+        (m) => m.listenerArn === listener && m.priority === String(input.Priority)
+      )
+      if (taken) {
+        throw new PriorityInUseException({ message: `Priority '${input.Priority}' is currently in use`, $metadata: {} })
+      }
+      const arn = `${listener.replace(':listener/', ':listener-rule/')}/${(this.nextRule++).toString(16).padStart(16, '0')}`
+      this.rules.set(arn, clone(input.Actions))
+      this.ruleMeta.set(arn, {
+        listenerArn: listener,
+        priority: String(input.Priority),
+        conditions: clone(input.Conditions)
+      })
+      this.tags.set(
+        arn,
+        Object.fromEntries((input.Tags ?? []).map((t: { Key: string; Value: string }) => [t.Key, t.Value]))
+      )
+      this.events.push(`create-rule ${input.Priority}`)
+      return { Rules: [{ RuleArn: arn, Priority: String(input.Priority) }] }
+    })
+    this.elb.on(DeleteRuleCommand).callsFake(async (input) => {
+      this.known(this.rules, [input.RuleArn], notFound.rule)
+      this.rules.delete(input.RuleArn)
+      this.ruleMeta.delete(input.RuleArn)
+      this.tags.delete(input.RuleArn)
+      this.events.push('delete-rule')
+      return {}
+    })
+    this.elb.on(DescribeLoadBalancersCommand).callsFake(async (input) => ({
+      LoadBalancers: (input.LoadBalancerArns ?? []).map((arn: string) => ({
+        LoadBalancerArn: arn,
+        DNSName: `${/loadbalancer\/app\/([^/]+)/.exec(arn)?.[1]}-1234567890.us-east-1.elb.amazonaws.com`
+      }))
     }))
     this.elb
       .on(ModifyListenerCommand)
@@ -228,6 +283,7 @@ export class FakeAws {
     })
     this.ssm.on(SendCommandCommand).callsFake(async (input) => {
       const id = `cmd-${this.nextCommand++}`
+      this.events.push(`send ${(input.InstanceIds as string[]).join(',')}`)
       this.commands.set(
         id,
         (input.InstanceIds as string[]).map((instanceId) => ({
@@ -326,7 +382,9 @@ export class FakeAws {
       ...this.ssm.calls().map((c) => c.args[0].constructor.name)
     ]
     return names.filter((n) =>
-      /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister|PutParameter|DeleteParameter)/.test(n)
+      /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister|CreateRule|DeleteRule|PutParameter|DeleteParameter)/.test(
+        n
+      )
     )
   }
 
@@ -360,6 +418,7 @@ export class FakeAws {
       return {}
     }
     store.set(arn, clone(actions))
+    this.events.push(`write ${arn === LISTENER ? 'listener' : arn} ${this.weights(arn)[GREEN] ?? 0}`)
     this.onWrite({ arn, actions: clone(actions) })
     return {}
   }
@@ -414,7 +473,7 @@ export function listenerOfRule(ruleArn: string): string {
 
 /** The fake's default rule of a listener: listed by DescribeRules, never modifiable by ModifyRule. */
 export function defaultRuleArn(listenerArn: string): string {
-  return `${listenerArn.replace(':listener/', ':listener-rule/')}/d3fa017d3fa017d3`
+  return `${listenerArn.replace(':listener/', ':listener-rule/')}/ffffffffffffffff`
 }
 
 const notFound = {

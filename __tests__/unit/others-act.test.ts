@@ -247,13 +247,15 @@ describe('6. a killed promote', () => {
   })
 })
 
-describe('7. rollback to an idle fleet still recorded canary', () => {
-  it('is refused, naming why, and changes nothing', async () => {
+describe('7. rollback with an idle fleet still recorded canary', () => {
+  it('sends no traffic to it: the canary is dropped (recorded failed), traffic stays where it is', async () => {
     aws.tags.set(GREEN, { [TAG.version]: 'v2', [TAG.role]: 'canary' })
-    await expect(rollback(config({ operation: 'rollback' }), context(clock))).rejects.toThrow(
-      /web-green takes no traffic but is recorded as a canary of v2: that canary was stopped before it finished/
-    )
+    const report = await rollback(config({ operation: 'rollback' }), context(clock))
+    expect(report.result).toBe('rolled-back')
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
     expect(aws.writes).toHaveLength(0)
+    expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('failed')
+    expect(aws.tags.get(BLUE)?.[TAG.role]).toBe('live')
   })
 })
 

@@ -10,6 +10,7 @@ import {
   ModifyListenerCommand,
   ModifyRuleCommand,
   RemoveTagsCommand,
+  type RuleCondition,
   type Action,
   type TargetGroup
 } from '@aws-sdk/client-elastic-load-balancing-v2'
@@ -23,6 +24,8 @@ export interface Route {
   actions: Action[]
   /** A listener's default rule, read as a rule (DescribeRules says IsDefault). */
   isDefault?: boolean
+  /** A rule's conditions, when read with the load balancer's other routes. */
+  conditions?: RuleCondition[]
 }
 
 /** One registered target of a group and its health, as the load balancer reports it. */
@@ -89,7 +92,9 @@ export async function readLoadBalancerRoutes(
       do {
         const page = await elb.send(new DescribeRulesCommand({ ListenerArn: listener.arn, Marker: RuleMarker }))
         for (const r of page.Rules ?? []) {
-          if (r.RuleArn && !r.IsDefault) routes.push({ kind: 'rule', arn: r.RuleArn, actions: r.Actions ?? [] })
+          if (r.RuleArn && !r.IsDefault) {
+            routes.push({ kind: 'rule', arn: r.RuleArn, actions: r.Actions ?? [], conditions: r.Conditions ?? [] })
+          }
         }
         RuleMarker = page.NextMarker
       } while (RuleMarker)

@@ -11,6 +11,7 @@ import type { Clock } from '../runtime/clock.js'
 import type { Log } from '../runtime/log.js'
 import type { Progress } from '../runtime/progress.js'
 import { restoreTraffic } from '../traffic/restore.js'
+import { closePreviewRules } from '../traffic/preview-route.js'
 import { sameWeights } from '../traffic/shift.js'
 
 export interface CleanupOutcome {
@@ -19,6 +20,7 @@ export interface CleanupOutcome {
   releasedLock: boolean
   /** Another run holds the pair now: this post step left traffic and records to it. */
   handedOver: boolean
+  closedPreviewRules?: number
 }
 
 /**
@@ -66,11 +68,21 @@ export async function cleanup(
     outcome.handedOver = true
     return outcome
   }
+  const guard = lock.guard.bind(lock)
   try {
-    if (progress.trafficMoved && progress.restore) await putTrafficBack(progress, clients, log, lock.guard.bind(lock))
-    outcome.restored = progress.trafficMoved && !!progress.restore && progress.autoRollback
+    if (progress.previewRuleArns?.length) {
+      const rules = progress.previewRuleArns
+      const left = await guard('Closing the preview', () => closePreviewRules(clients.elb, rules, log))
+      outcome.closedPreviewRules = rules.length - left.length
+      if (outcome.closedPreviewRules) log.info(`Preview closed: ${outcome.closedPreviewRules} rule(s) removed`)
+    }
+    // A new fleet that took all traffic and went on to its contract is live whatever the contract
+    // did: the old fleet may no longer work with the data, so nothing is put back (settled).
+    if (progress.trafficMoved && progress.restore && !progress.settled)
+      await putTrafficBack(progress, clients, log, guard)
+    outcome.restored = progress.trafficMoved && !!progress.restore && progress.autoRollback && !progress.settled
     for (const [arn, record] of Object.entries(progress.records ?? {})) {
-      await writeRecord({ clients }, lock.guard.bind(lock), arn, record).catch((e) =>
+      await writeRecord({ clients }, guard, arn, record).catch((e) =>
         log.warning(`Could not record ${targetGroupName(arn)} as ${record.role}: ${messageOf(e)}`)
       )
     }

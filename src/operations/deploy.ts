@@ -1,5 +1,5 @@
 import { targetHealth } from '../aws/elbv2.js'
-import { targetGroupName } from '../config/arn.js'
+import { routeLabel, targetGroupName } from '../config/arn.js'
 import { DeployError, LockLostError } from '../config/errors.js'
 import type { Config } from '../config/inputs.js'
 import { type CommandReport, runDeployCommands } from '../fleet/deploy-commands.js'
@@ -9,15 +9,19 @@ import { type PlanReport, planDeploy } from '../plan/deploy-plan.js'
 import { pairWeights } from '../plan/forward-action.js'
 import { chooseIdleFleet } from '../plan/idle-fleet.js'
 import { healthTimeoutProblem } from '../plan/preflight.js'
+import { chooseHookInstance, describeHooks } from '../plan/run-once-plan.js'
+import { refuseOverStagedCanary } from '../plan/staged-canary.js'
 import { describeWeights } from '../plan/traffic-state.js'
 import { DeployRecord, recordAfterTraffic } from '../records/write-records.js'
 import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import type { HoldCheck } from '../traffic/checks/check.js'
 import { describeChecks, firstFailingGate, holdChecks } from '../traffic/checks/hold-checks.js'
+import type { PreviewReport } from '../traffic/preview-route.js'
 import { releasePinnedClients } from '../traffic/shift.js'
 import { routesPinningTo } from '../traffic/stickiness.js'
 import { runTrafficSteps } from '../traffic/steps.js'
+import { planPreview, runBeforeTrafficCommands, runContractCommands } from './around-traffic.js'
 import { type Discovery, discover, pairTargetSticky, refuseProblems } from './discover.js'
 import {
   endAfterFailedSteps,
@@ -50,6 +54,7 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
     firstFailingGate(checks)
   ])
   const { newFleet, stableFleet } = chooseIdleFleet(found.traffic)
+  refuseOverStagedCanary(found.traffic, found.fleets)
   const instanceIds = registeredInstances(found, newFleet)
   // Settings that cannot work are refused before anything changes, the dry run included.
   refuseProblems(found)
@@ -67,9 +72,12 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
     endAtFull: false,
     checks: describeChecks(checks)
   })
+  plan.hooks = describeHooks(config, { ...plan, instanceId: chooseHookInstance(instanceIds) })
   run.report.plan = plan
   Object.assign(run.report.outputs, { live: stableFleet, idle: newFleet, instanceIds })
-  logPlan(ctx, plan, config)
+  // Planned while nothing has changed: a listener with no room for it fails the deploy here.
+  const preview = await planPreview(run, found, newFleet)
+  logPlan(ctx, plan, config, preview?.report)
   if (config.dryRun) {
     const steps = `${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''}`
     return run.dryRun(
@@ -94,7 +102,7 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
   return withThePair(
     run,
     found,
-    { operation: 'deploy', newFleet, stableFleet, restore: plan.restore, trafficMoved: false },
+    { operation: 'deploy', newFleet, stableFleet, restore: plan.restore, trafficMoved: false, preview },
     async (pair) => {
       const c = pair.ctx
       const fleets: ShiftedFleets = {
@@ -121,8 +129,10 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
         await record.markDeploying()
         pair.recordsIfCut({ [newFleet]: { ...record.current, role: 'failed' } })
         deployed = await deployToFleet(run, pair, found, newFleet, instanceIds)
+        await runBeforeTrafficCommands(run, pair, newFleet, found.fleets[newFleet].instances)
         await gateBeforeTraffic(checks)
         await record.mark('canary')
+        if (preview) await pair.guard('Opening the preview', () => preview.open(pair.previewOpened))
       } catch (error) {
         const lost = lockLoss(error, c.signal)
         if (lost) return endLostLockBeforeTraffic(run, found, lost)
@@ -163,12 +173,15 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
       run.report.outputs.deployed = newFleet
       if (plan.pauses) {
         await recordAfterTraffic(c, pair.guard, run.report.warnings, stableFleet, fleets.records[stableFleet])
-        const last = plan.steps[plan.steps.length - 1].weight
+        // The preview stays for the testers and reviewers; the promote or rollback closes it.
+        pair.keepPreviewOpen()
+        const last = plan.steps.at(-1)?.weight ?? 0
+        const open = preview ? ', preview open' : ''
         return run.end(
           found,
           { routes: outcome.routes, records: fleets.records },
           'paused',
-          `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}; run promote to continue, or rollback`
+          `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}${open}; run promote to continue, or rollback`
         )
       }
       return endWithNewFleetLive(
@@ -177,7 +190,16 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
         found,
         fleets,
         outcome.routes,
-        `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`
+        `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`,
+        () =>
+          runContractCommands(
+            run,
+            pair,
+            newFleet,
+            fleets.records[newFleet],
+            found.fleets[newFleet].instances,
+            stableFleet
+          )
       )
     }
   )
@@ -347,7 +369,7 @@ function failureMessage(error: unknown): string {
   return `${name}: ${message}; no traffic was moved: ${hint}`
 }
 
-function logPlan(ctx: RunContext, plan: PlanReport, config: Config): void {
+function logPlan(ctx: RunContext, plan: PlanReport, config: Config, preview?: PreviewReport): void {
   const ids = plan.instanceIds
   ctx.log.info(
     `Plan: deploy ${config.version} to ${targetGroupName(plan.newFleet)} (${ids.length} instances: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`
@@ -358,6 +380,12 @@ function logPlan(ctx: RunContext, plan: PlanReport, config: Config): void {
     )
   )
   if (plan.pauses) ctx.log.info('  then pause for a promote')
+  for (const hook of plan.hooks ?? []) ctx.log.info(`  ${hook}`)
+  for (const rule of preview?.rules ?? []) {
+    ctx.log.info(
+      `  preview: rule at priority ${rule.priority} on ${routeLabel(rule.listenerArn)}, ${preview?.header}: ${preview?.value} to ${targetGroupName(plan.newFleet)} only${rule.curl ? `: ${rule.curl}` : ''}`
+    )
+  }
   ctx.log.info(`  on failure: restore ${Object.values(plan.restore).map(describeWeights).join('; ')}`)
   ctx.log.info(`  checks during each hold: ${plan.checks.join(', ')}`)
 }

@@ -14,6 +14,9 @@ import type { Route } from '../aws/elbv2.js'
 import { defaultRuleProblem, unlistedRoutesProblem } from '../plan/preflight.js'
 import { type HealthCadence, healthCadence } from '../plan/target-health.js'
 import { readTrafficState, type TrafficState } from '../plan/traffic-state.js'
+import { type Contract, currentContract } from '../plan/contract-guard.js'
+import { mayBePreviewRule, previewedFleet } from '../plan/preview-rule.js'
+import { CONTRACT_TAG, decodeContract } from '../records/contract-record.js'
 import { type FleetRecord, recordFromTags } from '../records/fleet-records.js'
 import { DeployError, type InputError } from '../config/errors.js'
 
@@ -26,6 +29,8 @@ export interface FleetView {
   cadence: HealthCadence
   /** Target-level stickiness (attribute stickiness.enabled) is on. */
   targetSticky: boolean
+  /** contract-commands as recorded for the deploy this fleet runs, when they ran. */
+  contract?: Contract
 }
 
 /** Everything a run decides from, as read when it started. */
@@ -72,21 +77,46 @@ export async function discover(
   // decides from) weights older than the last ones it saw.
   const routes = firstRead.map((r) => ({ ...r, actions: allRoutes.find((a) => a.arn === r.arn)?.actions ?? r.actions }))
   const traffic = readTrafficState(routes, { blue: pair[0], green: pair[1] })
-  const unlisted = unlistedRoutesProblem(allRoutes, routes, traffic.pair, config)
+  const previews = await previewRules(elb, allRoutes, pair)
+  const unlisted = unlistedRoutesProblem(allRoutes, routes, traffic.pair, config, previews)
   const fleets = Object.fromEntries(
-    pair.map((arn, i) => [
-      arn,
-      {
+    pair.map((arn, i) => {
+      const record = recordFromTags(tags[arn])
+      const contract = currentContract(decodeContract(tags[arn][CONTRACT_TAG]), record)
+      return [
         arn,
-        name: targetGroupName(arn),
-        record: recordFromTags(tags[arn]),
-        instances: health[i],
-        cadence: healthCadence(groups[i]),
-        targetSticky: targetSticky[arn]
-      }
-    ])
+        {
+          arn,
+          name: targetGroupName(arn),
+          record,
+          instances: health[i],
+          cadence: healthCadence(groups[i]),
+          targetSticky: targetSticky[arn],
+          ...(contract ? { contract } : {})
+        }
+      ]
+    })
   )
   return { routes, traffic, fleets, problems: [defaultRule, unlisted].filter((p): p is InputError => !!p) }
+}
+
+/**
+ * This action's own preview rules (a header condition, a forward to one group of the pair, the
+ * preview tag): they belong to a paused canary, not routes the run must be given.
+ */
+async function previewRules(elb: ElasticLoadBalancingV2Client, routes: Route[], pair: readonly string[]) {
+  const candidates = routes.filter(
+    (r) => r.kind === 'rule' && mayBePreviewRule({ RuleArn: r.arn, Actions: r.actions, Conditions: r.conditions }, pair)
+  )
+  const previews: string[] = []
+  for (let i = 0; i < candidates.length; i += 20) {
+    const tags = await readTags(
+      elb,
+      candidates.slice(i, i + 20).map((r) => r.arn)
+    )
+    previews.push(...Object.keys(tags).filter((arn) => previewedFleet(tags[arn], pair)))
+  }
+  return previews
 }
 
 /** A run that is about to change something refuses settings that cannot work, before any change. */

@@ -16,6 +16,7 @@ import { type FleetReport, newReport, type Result, type RouteReport, type RunRep
 import { withHeartbeat } from '../runtime/clock.js'
 import type { RunContext } from '../runtime/context.js'
 import type { Progress } from '../runtime/progress.js'
+import type { PreviewRoute } from '../traffic/preview-route.js'
 import type { Guard } from '../traffic/shift.js'
 import type { StepsOutcome } from '../traffic/steps.js'
 import { type Discovery, type FleetView, pairTargetSticky } from './discover.js'
@@ -112,6 +113,8 @@ export interface PairClaim {
   force?: boolean
   /** What the post step records should this run die before it records anything itself. */
   records?: Record<string, FleetRecord>
+  /** The preview route of the new fleet: closed at every ending, unless the run pauses with it. */
+  preview?: PreviewRoute
 }
 
 /** The pair while this run holds it. */
@@ -134,6 +137,12 @@ export interface HeldPair {
   recordsIfCut(records: Record<string, FleetRecord>): void
   /** What the post step writes back should this run die with traffic moved. */
   restoreIfCut(restore: Record<string, Weights>): void
+  /** The preview rules open now: the post step removes them should this run die. */
+  previewOpened(ruleArns: string[]): void
+  /** The new fleet keeps all traffic whatever happens next: the post step leaves it alone. */
+  trafficSettled(): void
+  /** The run pauses with the preview open, for the promote or rollback that ends it to close. */
+  keepPreviewOpen(): void
   readonly hasTrafficMoved: boolean
   readonly hasSentCommands: boolean
   /** Traffic could not be put back: the post step must try again, and keeps the lock for it. */
@@ -184,6 +193,7 @@ export async function withThePair(
   const save = () => ctx.saveProgress(structuredClone(progress))
   save()
   let unresolved = false
+  let keepPreview = false
   const pair: HeldPair = {
     lock,
     ctx: { ...ctx, clock, signal },
@@ -210,6 +220,18 @@ export async function withThePair(
       progress.restore = restore
       save()
     },
+    previewOpened: (ruleArns) => {
+      progress.previewRuleArns = [...ruleArns]
+      save()
+    },
+    trafficSettled: () => {
+      // Nothing to put back or to record failed from here on: the new fleet is live.
+      Object.assign(progress, { trafficMoved: false, settled: true, records: undefined })
+      save()
+    },
+    keepPreviewOpen: () => {
+      keepPreview = true
+    },
     get hasTrafficMoved() {
       return progress.trafficMoved
     },
@@ -223,6 +245,15 @@ export async function withThePair(
   try {
     return await work(pair)
   } finally {
+    // The preview only answers requests that ask for it, but it must not outlive the run that
+    // shows the new fleet: every ending closes it, a paused canary's excepted. A run that lost the
+    // pair leaves it to the run that holds it now.
+    if (claim.preview && !keepPreview && !lock.lost) {
+      await pair
+        .guard('Closing the preview', () => claim.preview!.close(run.report.warnings))
+        .catch((e) => ctx.log.warning(`Could not close the preview: ${(e as Error).message}`))
+      progress.previewRuleArns = claim.preview.ruleArns.length ? claim.preview.ruleArns : undefined
+    }
     if (!unresolved && !lock.lost) {
       await lock.release().catch((e) => ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`))
     }
@@ -295,14 +326,24 @@ export async function endAfterInterruption(
   return run.end(found, { routes: outcome.routes, records }, 'failed', `${what} stopped: ${outcome.message}; ${after}`)
 }
 
-/** The new fleet took all traffic: it is live, the old one previous, kept for a rollback. */
+/** How a run ends, when a step after the records (the contract) decides it. */
+export interface Ending {
+  result: Result
+  headline: string
+}
+
+/**
+ * The new fleet took all traffic: it is live, the old one previous, kept for a rollback. `after`
+ * runs once that is recorded (contract-commands), and may end the run otherwise.
+ */
 export async function endWithNewFleetLive(
   run: OperationRun,
   pair: HeldPair,
   found: Discovery,
   fleets: ShiftedFleets,
   routes: Route[],
-  headline: string
+  headline: string,
+  after?: () => Promise<Ending | undefined>
 ): Promise<RunReport> {
   const { newFleet, stableFleet, records } = fleets
   records[newFleet] = { ...records[newFleet], role: 'live' }
@@ -313,7 +354,8 @@ export async function endWithNewFleetLive(
     recordAfterTraffic(pair.ctx, pair.guard, warnings, stableFleet, records[stableFleet])
   ]).catch(ignoreLostLock(run))
   Object.assign(run.report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet, deployed: newFleet })
-  return run.end(found, { routes, records }, 'succeeded', headline)
+  const ending = (await after?.()) ?? { result: 'succeeded', headline }
+  return run.end(found, { routes, records }, ending.result, ending.headline)
 }
 
 /** A record write refused because another run took the pair meanwhile: said, not thrown. */

@@ -1,5 +1,7 @@
 import { targetGroupName } from '../config/arn.js'
+import { DeployError } from '../config/errors.js'
 import type { Config } from '../config/inputs.js'
+import { judgeRollbackPastContract } from '../plan/contract-guard.js'
 import { pairWeights } from '../plan/forward-action.js'
 import { chooseRollbackTarget, isFailedRole } from '../plan/rollback-target.js'
 import type { FleetRecord } from '../records/fleet-records.js'
@@ -7,7 +9,8 @@ import { writeRecord } from '../records/write-records.js'
 import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import { restoreTraffic } from '../traffic/restore.js'
-import { discover, pairTargetSticky, refuseProblems } from './discover.js'
+import { findPreview } from './around-traffic.js'
+import { type Discovery, discover, pairTargetSticky, refuseProblems } from './discover.js'
 import { OperationRun, withThePair } from './lifecycle.js'
 
 /**
@@ -21,7 +24,15 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
   // Settings that cannot work are refused before anything changes, the dry run included; so is a
   // rollback that would not be safe as things stand.
   refuseProblems(first)
-  const planned = chooseRollbackTarget(first)
+  let planned: Decision
+  try {
+    planned = decide(run, first)
+  } catch (refusal) {
+    if (!(refusal instanceof RefusedPastContract)) throw refusal
+    return run.end(first, { routes: first.routes }, 'failed', refusal.message)
+  }
+  // A paused canary's preview goes with it.
+  const preview = await findPreview(run, first)
   Object.assign(run.report.outputs, { live: planned.from, idle: planned.target })
   ctx.log.info(`Rollback: ${planned.why}; all traffic to ${targetGroupName(planned.target)}`)
   if (config.dryRun)
@@ -31,13 +42,20 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
     )
 
   // Forced: a rollback is how a person stops the bleeding, also when the run holding the lock died.
-  return withThePair(run, first, { operation: 'rollback', trafficMoved: false, force: true }, async (pair) => {
+  return withThePair(run, first, { operation: 'rollback', trafficMoved: false, force: true, preview }, async (pair) => {
     const c = pair.ctx
     // Decided again under the lock: the run that held it may have moved traffic (or recorded a
     // deploy) before it noticed the take-over.
     const found = await discover(config, c.clients.elb)
     refuseProblems(found)
-    const { target, from, why } = chooseRollbackTarget(found)
+    let decision: Decision
+    try {
+      decision = decide(run, found)
+    } catch (refusal) {
+      if (!(refusal instanceof RefusedPastContract)) throw refusal
+      return run.end(found, { routes: found.routes }, 'failed', refusal.message)
+    }
+    const { target, from, why } = decision
     if (target !== planned.target) c.log.warning(`Traffic moved while the lock was taken: ${why} instead`)
     const restore = Object.fromEntries(found.routes.map((r) => [r.arn, { [target]: 100, [from]: 0 }]))
     const records: Record<string, FleetRecord> = {
@@ -71,6 +89,7 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
     await writeRecord(c, pair.guard, target, records[target])
     await writeRecord(c, pair.guard, from, records[from])
     pair.trafficMoved(false)
+    pair.recordsIfCut({})
     Object.assign(run.report.outputs, { live: target, idle: from, previous: from })
     const version = records[target].version ? ` (${records[target].version})` : ''
     return run.end(
@@ -80,4 +99,36 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
       `Rolled back: all traffic on ${targetGroupName(target)}${version}, ${why}`
     )
   })
+}
+
+interface Decision {
+  target: string
+  from: string
+  why: string
+}
+
+class RefusedPastContract extends DeployError {}
+
+/** Where traffic goes back to, or a refusal: the rollback rules and the contract guard. */
+function decide(run: OperationRun, found: Discovery): Decision {
+  const decision = chooseRollbackTarget(found)
+  const { target, from } = decision
+  // Sending users back to code the data no longer fits could turn a bad release into an outage.
+  if (target !== found.traffic.live) {
+    try {
+      const { warning } = judgeRollbackPastContract(
+        { arn: from, version: found.fleets[from].record.version, contract: found.fleets[from].contract },
+        { arn: target, version: found.fleets[target].record.version },
+        run.config.allowRollbackPastContract
+      )
+      if (warning && !run.report.warnings.includes(warning)) {
+        run.ctx.log.warning(warning)
+        run.report.warnings.push(warning)
+      }
+    } catch (refusal) {
+      if (refusal instanceof DeployError) throw new RefusedPastContract(refusal.message)
+      throw refusal
+    }
+  }
+  return decision
 }

@@ -36,18 +36,20 @@ export function defaultRuleProblem(listed: Route[]): InputError | undefined {
  * are, they would keep sending traffic to the fleet a flip just left, and a later deploy would run
  * its commands on a fleet they still send traffic to.
  */
-export function unlistedRoutes(all: Route[], listed: Route[], pair: Pair): Route[] {
-  const given = new Set(listed.map((r) => r.arn))
+export function unlistedRoutes(all: Route[], listed: Route[], pair: Pair, exempt: string[] = []): Route[] {
+  const given = new Set([...listed.map((r) => r.arn), ...exempt])
   return all.filter((route) => !given.has(route.arn) && forwardTargets(route).some((arn) => pair.includes(arn)))
 }
 
+/** `exempt`: routes that forward to the pair by design (this action's own preview rules). */
 export function unlistedRoutesProblem(
   all: Route[],
   listed: Route[],
   pair: Pair,
-  given: { listenerArns: string[]; ruleArns: string[] }
+  given: { listenerArns: string[]; ruleArns: string[] },
+  exempt: string[] = []
 ): InputError | undefined {
-  const missing = unlistedRoutes(all, listed, pair)
+  const missing = unlistedRoutes(all, listed, pair, exempt)
   if (missing.length === 0) return undefined
   const input = missing.some((r) => r.kind === 'listener') ? 'listener-arns' : 'rule-arns'
   const value = (input === 'listener-arns' ? given.listenerArns : given.ruleArns).join(',')

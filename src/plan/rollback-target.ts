@@ -28,16 +28,14 @@ export function chooseRollbackTarget(found: RollbackView): { target: string; fro
   }
   const previous = traffic.idle as string
   const record = fleets[previous].record
+  // A canary at 0% (staged with canary-steps 0, or stopped before a final record write) is not the
+  // previous release: no traffic goes to it; rolling back drops it, traffic stays where it is.
+  if (record.role === 'canary') {
+    return { target: other(previous), from: previous, why: `staged canary of ${targetGroupName(previous)} dropped` }
+  }
   if (isFailedRole(record.role)) {
     throw new DeployError(
       `${targetGroupName(previous)} holds a failed deploy${record.version ? ` of ${record.version}` : ''}, not the previous release; deploy the version you want instead`
-    )
-  }
-  // A canary at weight 0 was stopped before it finished (a final record write was lost): its
-  // version never passed every step, so it is not a release to send all traffic back to.
-  if (record.role === 'canary') {
-    throw new DeployError(
-      `${targetGroupName(previous)} takes no traffic but is recorded as a canary${record.version ? ` of ${record.version}` : ''}: that canary was stopped before it finished, so it is not the previous release; traffic stays on ${targetGroupName(other(previous))}: deploy the version you want instead`
     )
   }
   const instances = fleets[previous].instances

@@ -34,6 +34,13 @@ export interface Progress {
   targetSticky?: boolean
   /** With auto-rollback off the post step leaves moved traffic where it is, as the main step would. */
   autoRollback: boolean
+  /** Preview rules this run opened: the post step removes them. */
+  previewRuleArns?: string[]
+  /**
+   * The new fleet keeps all traffic from here on (contract-commands run, or ran): the old fleet may
+   * no longer work with the data, so the post step must neither restore nor mark the fleet failed.
+   */
+  settled?: boolean
   /** Set when main finished its work, whatever the result: post then has nothing to undo. */
   finished: boolean
 }
