@@ -111,10 +111,10 @@ describe('undone-served', () => {
     expect(found[0].detail).toMatch(/1 requests answered by s7-new after rollback \(rollback\) undid it at \+3\.00s/)
   })
 
-  it('a version undone before the episode (an aborted canary) may never answer', () => {
+  it('a version undone before the episode (a failed deploy) may never answer', () => {
     const o = observed({
-      episode: episode({ kind: 'aborted-canary', otherRole: 'canary', otherVersion: 's7-canary' }, 'rollback'),
-      proxy: [served(T0 + 10, GREEN, 's7-canary')]
+      episode: episode({ kind: 'failed-idle', otherRole: 'failed', otherVersion: 's7-failed' }, 'rollback'),
+      proxy: [served(T0 + 10, GREEN, 's7-failed')]
     })
     expect(undoneServed(o).map((v) => v.invariant)).toEqual(['undone-served'])
   })

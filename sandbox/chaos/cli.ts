@@ -94,7 +94,9 @@ async function main(): Promise<number> {
   let next = 0
   const lane = (index: number): Promise<void> =>
     new Promise((resolve, reject) => {
-      const worker = fork(fileURLToPath(new URL('./lane-worker.ts', import.meta.url)), [], { env: { ...process.env, CHAOS_LANE: String(index) } })
+      const worker = fork(fileURLToPath(new URL('./lane-worker.ts', import.meta.url)), [], {
+        env: { ...process.env, CHAOS_LANE: String(index) }
+      })
       const dispatch = () => {
         if (stopping || next >= runs) {
           worker.send({ type: 'stop' } satisfies ToLane)
@@ -108,7 +110,9 @@ async function main(): Promise<number> {
           print(message.report, reports.length + errors.length, runs, verbose)
         } else if (message.type === 'error') {
           errors.push({ seed: message.seed, message: message.message })
-          process.stdout.write(`ERROR seed ${message.seed}: the soak itself failed, not the action (${message.message.split('\n')[0]}); the lane starts a fresh sandbox\n`)
+          process.stdout.write(
+            `ERROR seed ${message.seed}: the soak itself failed, not the action (${message.message.split('\n')[0]}); the lane starts a fresh sandbox\n`
+          )
         }
         dispatch()
       })
@@ -121,9 +125,13 @@ async function main(): Promise<number> {
   printMix(reports)
   if (violations.length > 0) {
     process.stdout.write('\nviolations:\n')
-    for (const v of violations.sort((a, b) => a.seed - b.seed)) process.stdout.write(violationLine(v.seed, v.invariant, v.detail) + '\n')
+    for (const v of violations.sort((a, b) => a.seed - b.seed))
+      process.stdout.write(violationLine(v.seed, v.invariant, v.detail) + '\n')
   }
-  if (errors.length > 0) process.stdout.write(`\n${errors.length} episodes could not be run (seeds ${errors.map((e) => e.seed).join(', ')})\n`)
+  if (errors.length > 0)
+    process.stdout.write(
+      `\n${errors.length} episodes could not be run (seeds ${errors.map((e) => e.seed).join(', ')})\n`
+    )
   const durations = reports.map((r) => r.durationMs)
   const stalls = reports.map((r) => r.stallMs)
   process.stdout.write(
@@ -143,9 +151,20 @@ function print(report: EpisodeReport, done: number, total: number, verbose: bool
     `[${String(done).padStart(String(total).length)}/${total}] seed ${String(report.seed).padEnd(6)} ${verdict} ${formatMs(report.durationMs).padStart(6)}  ${report.description} | ${report.results.join(', ')}`
   ]
   for (const v of report.violations) lines.push(`  ${violationLine(report.seed, v.invariant, v.detail)}`)
-  if (report.stallMs > 1000) lines.push(`    (the lane's event loop stalled up to ${report.stallMs} ms in this episode: the machine was overloaded)`)
+  if (report.stallMs > 1000)
+    lines.push(
+      `    (the lane's event loop stalled up to ${report.stallMs} ms in this episode: the machine was overloaded)`
+    )
   lines.push(...report.timeline.map((l) => `    ${l}`))
-  if (verbose) for (const log of report.logs) lines.push(`    ── ${log.label} ──`, ...log.text.trimEnd().split('\n').map((l) => `    ${l}`))
+  if (verbose)
+    for (const log of report.logs)
+      lines.push(
+        `    ── ${log.label} ──`,
+        ...log.text
+          .trimEnd()
+          .split('\n')
+          .map((l) => `    ${l}`)
+      )
   process.stdout.write(lines.join('\n') + '\n')
 }
 
@@ -159,14 +178,20 @@ function printMix(reports: EpisodeReport[]): void {
   const count = <T extends string>(values: T[]) => {
     const m = new Map<T, number>()
     for (const v of values) m.set(v, (m.get(v) ?? 0) + 1)
-    return [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')
+    return [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')
   }
   const lines = ['', 'fault mix (drawn / fired at their moment):']
-  for (const [kind, n] of [...drawn].sort((a, b) => b[1] - a[1])) lines.push(`  ${kind.padEnd(18)} ${String(n).padStart(4)} / ${fired.get(kind) ?? 0}`)
+  for (const [kind, n] of [...drawn].sort((a, b) => b[1] - a[1]))
+    lines.push(`  ${kind.padEnd(18)} ${String(n).padStart(4)} / ${fired.get(kind) ?? 0}`)
   lines.push(`  episodes without a fault: ${reports.filter((r) => r.drawn.length === 0).length}`)
   lines.push(`operations: ${count(reports.map((r) => r.operation))}`)
   lines.push(`start states: ${count(reports.map((r) => r.start))}`)
-  lines.push(`results of the workflow's run: ${count(reports.map((r) => r.results.find((x) => x.startsWith('primary'))?.replace('primary ', '') ?? 'none'))}`)
+  lines.push(
+    `results of the workflow's run: ${count(reports.map((r) => r.results.find((x) => x.startsWith('primary'))?.replace('primary ', '') ?? 'none'))}`
+  )
   const byInvariant = count(reports.flatMap((r) => r.violations.map((v) => v.invariant)))
   lines.push(`violations by invariant: ${byInvariant || 'none'}`)
   process.stdout.write(lines.join('\n') + '\n')

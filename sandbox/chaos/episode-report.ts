@@ -44,7 +44,8 @@ export function episodeReport(outcome: EpisodeOutcome, stallMs: number, withLogs
 export function timeline(outcome: EpisodeOutcome): string[] {
   const o = outcome.observed
   const rel = (at: number) => `+${((at - o.startedAt) / 1000).toFixed(2)}s`
-  const who = (caller?: string) => (caller === o.consoleCaller ? 'console' : (o.runs.find((r) => r.caller === caller)?.label ?? caller ?? '?'))
+  const who = (caller?: string) =>
+    caller === o.consoleCaller ? 'console' : (o.runs.find((r) => r.caller === caller)?.label ?? caller ?? '?')
   const name = (arn: string) => (arn === o.arns.blue ? 'blue' : 'green')
   const events: Array<[number, string]> = []
   for (const r of o.runs) {
@@ -53,7 +54,12 @@ export function timeline(outcome: EpisodeOutcome): string[] {
   }
   for (const c of o.weightChanges) {
     const route = c.routeArn === o.arns.listener ? 'listener' : 'rule'
-    events.push([c.at, `${who(c.caller)} sets ${route} ${Object.entries(c.weights).map(([arn, w]) => `${name(arn)} ${w}`).join('/')}`])
+    events.push([
+      c.at,
+      `${who(c.caller)} sets ${route} ${Object.entries(c.weights)
+        .map(([arn, w]) => `${name(arn)} ${w}`)
+        .join('/')}`
+    ])
   }
   for (const c of o.calls) {
     if (c.status === 200 && /^(SendCommand|AddTags|RemoveTags|PutParameter|DeleteParameter)$/.test(c.operation)) {
@@ -71,4 +77,3 @@ function summarizeParams(params: unknown): string {
   if (p.InstanceIds) return JSON.stringify(p.InstanceIds)
   return ''
 }
-

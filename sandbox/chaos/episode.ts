@@ -12,10 +12,11 @@ export interface StartState {
   /**
    * stable: one fleet takes everything, the other holds the previous release;
    * paused-canary: a deploy paused part-way, the new fleet recorded canary;
-   * aborted-canary: the idle fleet is still recorded canary (a final record write was lost);
+   * staged-canary: the idle fleet is recorded canary at 0% (a deploy with canary-steps 0, or
+   *   one whose final record write was lost: the two look the same, and are treated alike);
    * failed-idle: the idle fleet holds a failed deploy.
    */
-  kind: 'stable' | 'paused-canary' | 'aborted-canary' | 'failed-idle'
+  kind: 'stable' | 'paused-canary' | 'staged-canary' | 'failed-idle'
   /** The stable fleet: all traffic, or the larger share mid-canary. */
   live: Color
   /** Percent of traffic on the other fleet (above 0 only for a paused canary). */
@@ -114,7 +115,7 @@ function drawStart(rng: Rng, seed: number): StartState {
   const kind = rng.weighted([
     ['stable', 55],
     ['paused-canary', 30],
-    ['aborted-canary', 8],
+    ['staged-canary', 8],
     ['failed-idle', 7]
   ] as const)
   const live = rng.pick(['blue', 'green'] as const)
@@ -134,18 +135,44 @@ function drawStart(rng: Rng, seed: number): StartState {
 function drawOperation(rng: Rng, start: StartState): Operation {
   switch (start.kind) {
     case 'stable':
-      return rng.weighted([['deploy', 65], ['rollback', 15], ['status', 10], ['promote', 10]] as const)
+      return rng.weighted([
+        ['deploy', 65],
+        ['rollback', 15],
+        ['status', 10],
+        ['promote', 10]
+      ] as const)
     case 'paused-canary':
-      return rng.weighted([['promote', 60], ['rollback', 25], ['deploy', 8], ['status', 7]] as const)
-    case 'aborted-canary':
-      return rng.weighted([['rollback', 60], ['deploy', 25], ['status', 15]] as const)
+      return rng.weighted([
+        ['promote', 60],
+        ['rollback', 25],
+        ['deploy', 8],
+        ['status', 7]
+      ] as const)
+    case 'staged-canary':
+      return rng.weighted([
+        ['rollback', 40],
+        ['promote', 35],
+        ['deploy', 15],
+        ['status', 10]
+      ] as const)
     case 'failed-idle':
-      return rng.weighted([['deploy', 50], ['rollback', 35], ['status', 15]] as const)
+      return rng.weighted([
+        ['deploy', 50],
+        ['rollback', 35],
+        ['status', 15]
+      ] as const)
   }
 }
 
 /** The inputs of one run; `label` tells apart the versions of concurrent deploys. */
-function planRun(rng: Rng, operation: Operation, seed: number, label: string, stepWaitMs: number, start: StartState): RunPlan {
+function planRun(
+  rng: Rng,
+  operation: Operation,
+  seed: number,
+  label: string,
+  stepWaitMs: number,
+  start: StartState
+): RunPlan {
   const routes: RouteInput[] = start.withRule ? ['listener', 'rule'] : ['listener']
   const common = { operation, alarms: ALARMS, 'step-wait': `${stepWaitMs}ms`, timeout: '90s' }
   if (operation === 'deploy') {
@@ -173,8 +200,9 @@ function planRun(rng: Rng, operation: Operation, seed: number, label: string, st
 
 /** Where the primary's traffic steps end, in percent on the new fleet. */
 function finalPercent(plan: RunPlan, start: StartState): number | undefined {
-  if (plan.operation === 'promote') return start.kind === 'paused-canary' ? 100 : undefined
-  if (plan.operation !== 'deploy' || start.kind === 'paused-canary') return undefined
+  if (plan.operation === 'promote')
+    return start.kind === 'paused-canary' || start.kind === 'staged-canary' ? 100 : undefined
+  if (plan.operation !== 'deploy' || start.kind === 'paused-canary' || start.kind === 'staged-canary') return undefined
   if (plan.inputs.strategy !== 'canary') return 100
   return Number(plan.inputs['canary-steps'].split(',').at(-1))
 }
@@ -223,7 +251,12 @@ const EXCLUSIVE: ReadonlyArray<readonly FaultKind[]> = [['unhealthy-version', 'b
 
 function drawFaults(rng: Rng, episode: Episode): Fault[] {
   const operation = episode.primary.operation
-  const count = rng.weighted([[0, 15], [1, 45], [2, 30], [3, 10]] as const)
+  const count = rng.weighted([
+    [0, 15],
+    [1, 45],
+    [2, 30],
+    [3, 10]
+  ] as const)
   const kinds: FaultKind[] = []
   for (let i = 0; i < count; i++) {
     const candidates = FAULT_WEIGHTS[operation].filter(([kind]) => {
@@ -239,7 +272,11 @@ function drawFaults(rng: Rng, episode: Episode): Fault[] {
 
 function drawFault(rng: Rng, kind: FaultKind, episode: Episode): Fault {
   const operation = episode.primary.operation
-  const shift = (): Moment => ({ after: 'shift', step: rng.pick(['first', 'last'] as const), fraction: rng.float(0.05, 0.9) })
+  const shift = (): Moment => ({
+    after: 'shift',
+    step: rng.pick(['first', 'last'] as const),
+    fraction: rng.float(0.05, 0.9)
+  })
   const anyMoment = (): Moment =>
     rng.weighted<Moment>([
       [{ after: 'start', ms: rng.int(150, 1500) }, 1],
@@ -250,12 +287,30 @@ function drawFault(rng: Rng, kind: FaultKind, episode: Episode): Fault {
     case 'second-run': {
       const second =
         operation === 'deploy'
-          ? rng.weighted([['deploy', 60], ['rollback', 15], ['promote', 10], ['status', 15]] as const)
+          ? rng.weighted([
+              ['deploy', 60],
+              ['rollback', 15],
+              ['promote', 10],
+              ['status', 15]
+            ] as const)
           : operation === 'promote'
-            ? rng.weighted([['promote', 50], ['deploy', 20], ['rollback', 20], ['status', 10]] as const)
+            ? rng.weighted([
+                ['promote', 50],
+                ['deploy', 20],
+                ['rollback', 20],
+                ['status', 10]
+              ] as const)
             : operation === 'rollback'
-              ? rng.weighted([['rollback', 60], ['status', 40]] as const)
-              : rng.weighted([['deploy', 40], ['promote', 20], ['rollback', 20], ['status', 20]] as const)
+              ? rng.weighted([
+                  ['rollback', 60],
+                  ['status', 40]
+                ] as const)
+              : rng.weighted([
+                  ['deploy', 40],
+                  ['promote', 20],
+                  ['rollback', 20],
+                  ['status', 20]
+                ] as const)
       // Half the time nearly together: the race two workflows on one push would run.
       const offsetMs = rng.chance(0.5) ? rng.int(0, 60) : rng.int(60, 3000)
       return { kind, operation: second, offsetMs, lockWait: rng.pick(['', '', '3s']) }
@@ -273,7 +328,15 @@ function drawFault(rng: Rng, kind: FaultKind, episode: Episode): Fault {
             : { after: 'shift', step: 'first', fraction: rng.float(0.05, 0.5) }
       }
     case 'signal':
-      return { kind, signal: rng.weighted([['SIGINT', 45], ['SIGTERM', 20], ['SIGKILL', 35]] as const), at: anyMoment() }
+      return {
+        kind,
+        signal: rng.weighted([
+          ['SIGINT', 45],
+          ['SIGTERM', 20],
+          ['SIGKILL', 35]
+        ] as const),
+        at: anyMoment()
+      }
     case 'throttling':
       return { kind, share: rng.pick([0.15, 0.3]) }
     case 'firing-alarm':
@@ -309,9 +372,9 @@ function applySettings(episode: Episode): void {
   }
 }
 
-/** Versions whose fleet's deploy was undone or failed before the episode started. */
+/** Versions whose fleet's deploy failed before the episode started: none may ever answer. */
 export function undoneAtStart(start: StartState): string[] {
-  return start.kind === 'aborted-canary' || start.kind === 'failed-idle' ? [start.otherVersion] : []
+  return start.kind === 'failed-idle' ? [start.otherVersion] : []
 }
 
 /** Versions that answer 5xx by design in this episode: their 500s are the fault, not a loss. */
@@ -349,9 +412,18 @@ export function describeFault(f: Fault): string {
 export function describeEpisode(e: Episode): string {
   const s = e.start
   const where =
-    s.kind === 'paused-canary' ? `${s.live} ${100 - s.canaryPercent}/${other(s.live)} ${s.canaryPercent}` : `${s.live} live, ${other(s.live)} ${s.otherRole}`
-  const extras = [s.stickySeconds ? `sticky ${s.stickySeconds}s` : '', s.withRule ? '+rule' : ''].filter(Boolean).join(' ')
-  const steps = e.primary.inputs.strategy === 'canary' ? ` ${e.primary.inputs['canary-steps']}` : e.primary.operation === 'promote' ? ` ${e.primary.inputs['canary-steps']}` : ''
+    s.kind === 'paused-canary'
+      ? `${s.live} ${100 - s.canaryPercent}/${other(s.live)} ${s.canaryPercent}`
+      : `${s.live} live, ${other(s.live)} ${s.otherRole}`
+  const extras = [s.stickySeconds ? `sticky ${s.stickySeconds}s` : '', s.withRule ? '+rule' : '']
+    .filter(Boolean)
+    .join(' ')
+  const steps =
+    e.primary.inputs.strategy === 'canary'
+      ? ` ${e.primary.inputs['canary-steps']}`
+      : e.primary.operation === 'promote'
+        ? ` ${e.primary.inputs['canary-steps']}`
+        : ''
   const faults = e.faults.length > 0 ? e.faults.map(describeFault).join(', ') : 'no fault'
   return `${s.kind} (${where}${extras ? `, ${extras}` : ''}) → ${e.primary.operation}${steps}; ${faults}`
 }
@@ -360,7 +432,13 @@ export function describeEpisode(e: Episode): string {
 export function planSecondRun(episode: Episode, fault: Extract<Fault, { kind: 'second-run' }>): RunPlan {
   const { primary, seed, stepWaitMs } = episode
   const lockWait: Record<string, string> = fault.lockWait ? { 'lock-wait': fault.lockWait } : {}
-  const common = { operation: fault.operation, alarms: ALARMS, 'step-wait': `${stepWaitMs}ms`, timeout: '90s', ...lockWait }
+  const common = {
+    operation: fault.operation,
+    alarms: ALARMS,
+    'step-wait': `${stepWaitMs}ms`,
+    timeout: '90s',
+    ...lockWait
+  }
   if (fault.operation === 'deploy') {
     const version = `s${seed}-second`
     return {
@@ -377,7 +455,8 @@ export function planSecondRun(episode: Episode, fault: Extract<Fault, { kind: 's
       }
     }
   }
-  if (fault.operation === 'promote') return { operation: 'promote', routes: primary.routes, inputs: { ...common, 'canary-steps': '50,100' } }
+  if (fault.operation === 'promote')
+    return { operation: 'promote', routes: primary.routes, inputs: { ...common, 'canary-steps': '50,100' } }
   return { operation: fault.operation, routes: primary.routes, inputs: { operation: fault.operation, ...lockWait } }
 }
 

@@ -8,7 +8,8 @@ import { startLane, stopLane, type Lane } from './lane.js'
 import { runEpisode } from './run-episode.js'
 
 export type ToLane = { type: 'run'; seed: number; verbose: boolean } | { type: 'stop' }
-export type FromLane = { type: 'ready' } | { type: 'done'; report: EpisodeReport } | { type: 'error'; seed: number; message: string }
+export type FromLane =
+  { type: 'ready' } | { type: 'done'; report: EpisodeReport } | { type: 'error'; seed: number; message: string }
 
 const index = Number(process.env.CHAOS_LANE ?? '0')
 let lane: Lane | undefined

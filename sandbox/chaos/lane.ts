@@ -40,8 +40,15 @@ export async function startLane(index: number): Promise<Lane> {
     alarm: { threshold: 0.2, windowMs: 2000, minRequests: 5 },
     endpoint: { seed: index + 1 }
   })
-  addAlarm(sb.world, { name: MANUAL_ALARM, reason: 'Threshold Crossed: 1 datapoint [0.12] was not greater than the threshold (0.5).' })
-  const ruleArn = addRule(sb.world, { listenerArn: sb.listenerArn, priority: 10, actions: [forwardAction({ [sb.blueArn]: 100, [sb.greenArn]: 0 })] })
+  addAlarm(sb.world, {
+    name: MANUAL_ALARM,
+    reason: 'Threshold Crossed: 1 datapoint [0.12] was not greater than the threshold (0.5).'
+  })
+  const ruleArn = addRule(sb.world, {
+    listenerArn: sb.listenerArn,
+    priority: 10,
+    actions: [forwardAction({ [sb.blueArn]: 100, [sb.greenArn]: 0 })]
+  })
   const rule = sb.world.rules.get(ruleArn) as Rule
   const spare = await sb.fleet.add({ version: 'spare' })
   sb.world.instances.set(spare.id, spare)
@@ -80,8 +87,16 @@ export async function stage(lane: Lane, episode: Episode): Promise<void> {
   }
   clearParameters(world)
   const stamp = new Date().toISOString()
-  tag(world, liveArn, { 'bluegreen:version': start.liveVersion, 'bluegreen:role': 'live', 'bluegreen:deployed-at': stamp })
-  tag(world, otherArn, { 'bluegreen:version': start.otherVersion, 'bluegreen:role': start.otherRole, 'bluegreen:deployed-at': stamp })
+  tag(world, liveArn, {
+    'bluegreen:version': start.liveVersion,
+    'bluegreen:role': 'live',
+    'bluegreen:deployed-at': stamp
+  })
+  tag(world, otherArn, {
+    'bluegreen:version': start.otherVersion,
+    'bluegreen:role': start.otherRole,
+    'bluegreen:deployed-at': stamp
+  })
 
   const liveIds = [...(world.targetGroups.get(liveArn)?.targets.keys() ?? [])]
   const otherIds = [...(world.targetGroups.get(otherArn)?.targets.keys() ?? [])]
@@ -96,7 +111,8 @@ export async function stage(lane: Lane, episode: Episode): Promise<void> {
   const listener = world.listeners.get(sb.listenerArn)
   if (!listener) throw new Error(`lane ${lane.index}: the listener is gone`)
   listener.defaultActions = [forwardAction(weights, start.stickySeconds)]
-  if (start.withRule) world.rules.set(lane.rule.arn, { ...lane.rule, actions: [forwardAction(weights, start.stickySeconds)] })
+  if (start.withRule)
+    world.rules.set(lane.rule.arn, { ...lane.rule, actions: [forwardAction(weights, start.stickySeconds)] })
   else world.rules.delete(lane.rule.arn)
 
   const manual = world.alarms.get(MANUAL_ALARM)
@@ -109,7 +125,10 @@ export async function stage(lane: Lane, episode: Episode): Promise<void> {
 /** Pair weights of every route that forwards to the pair now. */
 export function routeWeights(lane: Lane): Record<string, Record<string, number>> {
   const { sb } = lane
-  const pairOnly = (w: Record<string, number>) => ({ [sb.blueArn]: w[sb.blueArn] ?? 0, [sb.greenArn]: w[sb.greenArn] ?? 0 })
+  const pairOnly = (w: Record<string, number>) => ({
+    [sb.blueArn]: w[sb.blueArn] ?? 0,
+    [sb.greenArn]: w[sb.greenArn] ?? 0
+  })
   const routes: Record<string, Record<string, number>> = {}
   const listener = sb.world.listeners.get(sb.listenerArn)
   if (listener) routes[sb.listenerArn] = pairOnly(forwardWeights(listener.defaultActions))
@@ -145,7 +164,10 @@ function tag(world: World, arn: string, tags: Record<string, string>): void {
 async function runs(lane: Lane, id: string, version: string, behaviour: AppBehaviour): Promise<void> {
   const instance = lane.sb.world.instances.get(id)
   if (!instance) throw new Error(`lane ${lane.index}: instance ${id} is gone`)
-  await Promise.all([writeFile(path.join(instance.dir, 'version'), `${version}\n`), writeFile(path.join(instance.dir, 'behaviour'), `${behaviour}\n`)])
+  await Promise.all([
+    writeFile(path.join(instance.dir, 'version'), `${version}\n`),
+    writeFile(path.join(instance.dir, 'behaviour'), `${behaviour}\n`)
+  ])
   const app = lane.sb.fleet.app(id)
   if (!app || app.version !== version || app.behaviour !== behaviour || !app.up) {
     lane.sb.fleet.setUp(id, true)

@@ -89,14 +89,23 @@ export async function runEpisode(lane: Lane, episode: Episode): Promise<EpisodeO
       env,
       inputs,
       hardTimeoutMs: RUN_TIMEOUT_MS,
-      ...(label === 'primary' ? { abortWhen: () => cancelPrimary, cancelSignals: signals, cancelGraceMs: signals?.[0] === 'SIGTERM' ? 2500 : 7500 } : {})
+      ...(label === 'primary'
+        ? {
+            abortWhen: () => cancelPrimary,
+            cancelSignals: signals,
+            cancelGraceMs: signals?.[0] === 'SIGTERM' ? 2500 : 7500
+          }
+        : {})
     }).then(async (result) => {
       runs.push(record(label, plan, callerKey(label), false, mainStarted, result))
       logs.push({ label, text: result.stdout + result.stderr })
       // The runner always runs the post step once the main step has ended, however it ended.
       const postLabel = `post-${label}`
       const postStarted = Date.now()
-      const post = await runPost(result.state, inputs, { env: { ...env, AWS_ACCESS_KEY_ID: callerKey(postLabel) }, hardTimeoutMs: RUN_TIMEOUT_MS })
+      const post = await runPost(result.state, inputs, {
+        env: { ...env, AWS_ACCESS_KEY_ID: callerKey(postLabel) },
+        hardTimeoutMs: RUN_TIMEOUT_MS
+      })
       runs.push(record(postLabel, plan, callerKey(postLabel), true, postStarted, post))
       logs.push({ label: postLabel, text: post.stdout + post.stderr })
     })
@@ -121,7 +130,9 @@ export async function runEpisode(lane: Lane, episode: Episode): Promise<EpisodeO
   const momentAt = (m: Moment): number | undefined => {
     if (m.after === 'start') return startedAt + m.ms
     if (m.after === 'commands') {
-      const sent = world.calls.slice(callsFrom).find((c) => c.caller === primaryCaller && c.operation === 'SendCommand' && c.status === 200)
+      const sent = world.calls
+        .slice(callsFrom)
+        .find((c) => c.caller === primaryCaller && c.operation === 'SendCommand' && c.status === 200)
       return sent ? (sent.answeredAt ?? sent.at) + m.ms : undefined
     }
     const shifts = world.weightChanges.slice(changesFrom).filter((c) => c.caller === primaryCaller)
@@ -145,7 +156,8 @@ export async function runEpisode(lane: Lane, episode: Episode): Promise<EpisodeO
   while (!primaryEnded) {
     sampleVersions()
     for (const fault of [...timed]) {
-      const at = fault.kind === 'second-run' ? startedAt + fault.offsetMs : 'at' in fault ? momentAt(fault.at) : undefined
+      const at =
+        fault.kind === 'second-run' ? startedAt + fault.offsetMs : 'at' in fault ? momentAt(fault.at) : undefined
       if (at === undefined || Date.now() < at) continue
       timed.splice(timed.indexOf(fault), 1)
       if (await fire(fault)) fired.push(fault.kind)
@@ -180,7 +192,10 @@ export async function runEpisode(lane: Lane, episode: Episode): Promise<EpisodeO
         if (!alarm) return false
         Object.assign(alarm, {
           state: fault.kind === 'firing-alarm' ? 'ALARM' : 'INSUFFICIENT_DATA',
-          reason: fault.kind === 'firing-alarm' ? 'Threshold Crossed: 1 datapoint [2.31] was greater than the threshold (0.5).' : 'Insufficient Data: 1 datapoint was unknown.',
+          reason:
+            fault.kind === 'firing-alarm'
+              ? 'Threshold Crossed: 1 datapoint [2.31] was greater than the threshold (0.5).'
+              : 'Insufficient Data: 1 datapoint was unknown.',
           updatedAt: Date.now()
         })
         return true
@@ -191,7 +206,7 @@ export async function runEpisode(lane: Lane, episode: Episode): Promise<EpisodeO
   }
 
   // Runs started by faults (and every post step) may outlive the primary.
-  for (let settled = 0; settled < pending.length; ) {
+  for (let settled = 0; settled < pending.length;) {
     const batch = pending.slice(settled)
     settled = pending.length
     await Promise.all(batch)
@@ -212,18 +227,34 @@ export async function runEpisode(lane: Lane, episode: Episode): Promise<EpisodeO
     calls: world.calls.slice(callsFrom),
     weightChanges: world.weightChanges.slice(changesFrom),
     proxy: sb.loadBalancer.records.slice(proxyFrom).filter((r) => r.at >= startedAt && r.at <= endedAt),
-    clientErrors: loads.flatMap((l) => l.samples.filter((s) => s.status === 0 && s.at >= startedAt && s.at <= endedAt).map((s) => ({ at: s.at, error: s.error ?? 'no answer' }))),
+    clientErrors: loads.flatMap((l) =>
+      l.samples
+        .filter((s) => s.status === 0 && s.at >= startedAt && s.at <= endedAt)
+        .map((s) => ({ at: s.at, error: s.error ?? 'no answer' }))
+    ),
     versions,
     final: {
       routes: routeWeights(lane),
-      tags: Object.fromEntries([sb.blueArn, sb.greenArn].map((arn) => [arn, Object.fromEntries(world.targetGroups.get(arn)?.tags ?? [])])),
+      tags: Object.fromEntries(
+        [sb.blueArn, sb.greenArn].map((arn) => [arn, Object.fromEntries(world.targetGroups.get(arn)?.tags ?? [])])
+      ),
       locks: locksIn(world),
       instanceVersions: Object.fromEntries([sb.blueArn, sb.greenArn].map((arn) => [arn, fleetVersions(lane, arn)]))
     }
   }
   world.apiFaults.throttleShare = 0
-  const results = observed.runs.filter((r) => !r.post).map((r) => `${r.label} ${r.outputs.result || (r.signal ? `killed(${r.signal})` : `exit ${r.exitCode}`)}`)
-  return { episode, observed, violations: checkInvariants(observed), fired, results, durationMs: Date.now() - began, logs }
+  const results = observed.runs
+    .filter((r) => !r.post)
+    .map((r) => `${r.label} ${r.outputs.result || (r.signal ? `killed(${r.signal})` : `exit ${r.exitCode}`)}`)
+  return {
+    episode,
+    observed,
+    violations: checkInvariants(observed),
+    fired,
+    results,
+    durationMs: Date.now() - began,
+    logs
+  }
 }
 
 /** Plain clients on the listener (and on the rule's path), plus sticky clients when stickiness is on. */
@@ -231,7 +262,8 @@ function startTraffic(lane: Lane, episode: Episode): LoadGenerator[] {
   const url = lane.sb.proxyUrl
   const generators = [startLoad({ url, rps: 25 })]
   if (episode.start.withRule) generators.push(startLoad({ url, path: '/api/orders', rps: 8 }))
-  if (episode.start.stickySeconds) for (let i = 0; i < 4; i++) generators.push(startLoad({ url, rps: 4, keepCookies: true }))
+  if (episode.start.stickySeconds)
+    for (let i = 0; i < 4; i++) generators.push(startLoad({ url, rps: 4, keepCookies: true }))
   return generators
 }
 
@@ -254,12 +286,25 @@ async function consoleEdit(lane: Lane, stable: string, newFleet: string, allRout
   const edit = (actions: ElbAction[]): Action[] =>
     actions.map((a) =>
       a.Type === 'forward'
-        ? ({ ...a, TargetGroupArn: undefined, ForwardConfig: { ...a.ForwardConfig, TargetGroups: [{ TargetGroupArn: stable, Weight: 100 }, { TargetGroupArn: newFleet, Weight: 0 }] } } as Action)
+        ? ({
+            ...a,
+            TargetGroupArn: undefined,
+            ForwardConfig: {
+              ...a.ForwardConfig,
+              TargetGroups: [
+                { TargetGroupArn: stable, Weight: 100 },
+                { TargetGroupArn: newFleet, Weight: 0 }
+              ]
+            }
+          } as Action)
         : (a as Action)
     )
-  await lane.console.send(new ModifyListenerCommand({ ListenerArn: listener.arn, DefaultActions: edit(listener.defaultActions) }))
+  await lane.console.send(
+    new ModifyListenerCommand({ ListenerArn: listener.arn, DefaultActions: edit(listener.defaultActions) })
+  )
   const rule = sb.world.rules.get(lane.rule.arn)
-  if (allRoutes && rule) await lane.console.send(new ModifyRuleCommand({ RuleArn: rule.arn, Actions: edit(rule.actions) }))
+  if (allRoutes && rule)
+    await lane.console.send(new ModifyRuleCommand({ RuleArn: rule.arn, Actions: edit(rule.actions) }))
   return true
 }
 
@@ -272,7 +317,14 @@ function fleetVersions(lane: Lane, arn: string): string[] {
   return ids.map((id) => lane.sb.fleet.app(id)?.version ?? 'unknown')
 }
 
-function record(label: string, plan: RunPlan, caller: string, post: boolean, startedAt: number, result: RunActionResult): RunRecord {
+function record(
+  label: string,
+  plan: RunPlan,
+  caller: string,
+  post: boolean,
+  startedAt: number,
+  result: RunActionResult
+): RunRecord {
   return {
     label,
     caller,
