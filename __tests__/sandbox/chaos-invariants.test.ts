@@ -119,6 +119,15 @@ describe('undone-served', () => {
     expect(undoneServed(o).map((v) => v.invariant)).toEqual(['undone-served'])
   })
 
+  it('the stable release, run by an instance that joined the new fleet, is not what a restore undid', () => {
+    const o = observed({
+      weightChanges: [change('PRIMARY', T0 + 1000, 90, 10), change('PRIMARY', T0 + 2000, 100, 0)],
+      versions: [{ at: T0, byFleet: { [BLUE]: ['s7-live'], [GREEN]: ['s7-new', 's7-live'] } }],
+      proxy: [served(T0 + 3000, BLUE, 's7-live'), served(T0 + 3000, GREEN, 's7-new')]
+    })
+    expect(undoneServed(o).map((v) => v.detail)).toEqual([expect.stringMatching(/^1 requests answered by s7-new after/)])
+  })
+
   it('a successful flip undoes nothing', () => {
     const o = observed({
       weightChanges: [change('PRIMARY', T0 + 1000, 0, 100)],
@@ -175,10 +184,11 @@ describe('exclusive', () => {
 
 describe('reported-weights', () => {
   it('flags weights a run reports that differ from what it last read, unless it said so loudly', () => {
-    const flip = change('PRIMARY', T0 + 50, 0, 100)
+    const write = call('PRIMARY', 'ModifyListener', T0 + 50)
+    const flip = { ...change('PRIMARY', T0 + 50, 0, 100), seq: write.seq }
     const read = call('PRIMARY', 'DescribeListeners', T0 + 100)
     const o = observed({
-      calls: [read],
+      calls: [write, read],
       weightChanges: [flip, change('ROLLBACK', T0 + 200, 100, 0)],
       runs: [run('primary', 'deploy', { outputs: { result: 'succeeded', weights: JSON.stringify({ [BLUE]: 0, [GREEN]: 100 }) } })]
     })
@@ -187,6 +197,15 @@ describe('reported-weights', () => {
     o.calls.push(call('PRIMARY', 'DescribeListeners', T0 + 300))
     expect(reportedWeights(o)).toEqual([expect.objectContaining({ detail: expect.stringMatching(/reported web-blue 0\/web-green 100, but the routes read web-blue 100\/web-green 0/) })])
     o.runs[0].alerts = ['::error::restoring the weights FAILED (x): traffic may still reach web-green, run rollback now']
+    expect(reportedWeights(o)).toEqual([])
+  })
+
+  it('a run that changed nothing reports a read, which may be stale by its end: not judged', () => {
+    const o = observed({
+      calls: [call('STATUS', 'DescribeListeners', T0 + 100)],
+      weightChanges: [change('ROLLBACK', T0 + 50, 0, 100)],
+      runs: [run('status', 'status', { outputs: { result: 'unchanged', weights: JSON.stringify({ [BLUE]: 100, [GREEN]: 0 }) } })]
+    })
     expect(reportedWeights(o)).toEqual([])
   })
 })

@@ -195,6 +195,28 @@ describe('setWeights when others act', () => {
     expect(aws.writes).toEqual([])
   })
 
+  it('a person changing the weights between the write and its read-back is not written over', async () => {
+    let edited = false
+    aws.onWrite = ({ arn }) => {
+      if (arn === LISTENER && !edited) {
+        edited = true
+        aws.listeners.set(LISTENER, forward(100, 0))
+      }
+    }
+    const shifting = setWeights(ctx.clients.elb, await routes(), {
+      pair,
+      target: { [LISTENER]: split(50), [RULE]: split(50) },
+      stickiness: { mode: 'keep' },
+      targetSticky: false,
+      expected: { [LISTENER]: split(10), [RULE]: split(10) },
+      guard: direct,
+      log: ctx.log
+    })
+    await expect(shifting).rejects.toBeInstanceOf(TrafficChangedError)
+    expect(aws.writes.filter((w) => w.arn === LISTENER)).toHaveLength(1)
+    expect(aws.weights(LISTENER)).toEqual(split(0))
+  })
+
   it('makes every write through the guard, and none when it refuses', async () => {
     const guarded: string[] = []
     const refusing = async (what: string): Promise<never> => {

@@ -207,8 +207,13 @@ export function undoneServed(o: Observed): Violation[] {
       const hadTraffic = Object.values(before).some((w) => (w[fleet] ?? 0) > 0)
       const none = Object.values(routes).every((w) => (w[fleet] ?? 0) === 0)
       if (change && hadTraffic && none) {
-        for (const version of versionsAt(o, fleet, change.at))
+        // The new fleet's versions, less any the other fleet runs too (an instance that joined it
+        // on the stable release): the stable release is not what was undone.
+        const other = fleet === o.arns.blue ? o.arns.green : o.arns.blue
+        const stable = versionsAt(o, other, change.at)
+        for (const version of versionsAt(o, fleet, change.at).filter((v) => !stable.includes(v))) {
           undone.push({ version, at: change.at, by: labelOf(o, change.caller) })
+        }
       }
       before = routes
     }
@@ -219,7 +224,7 @@ export function undoneServed(o: Observed): Violation[] {
     if (served.length > 0) {
       out.push({
         invariant: 'undone-served',
-        detail: `${served.length} requests answered by ${u.version} after ${u.by} undid it at ${rel(o, u.at)} (first at ${rel(o, served[0].at)})`
+        detail: `${served.length} requests answered by ${u.version} after ${u.by} undid it at ${rel(o, u.at)} (first at ${rel(o, served[0].at)}, from ${served[0].targetGroupArn ? name(o, served[0].targetGroupArn) : 'no group'}${served[0].ruleArn ? ' by the rule' : ''})`
       })
     }
   }
@@ -317,6 +322,9 @@ export function reportedWeights(o: Observed): Violation[] {
   const out: Violation[] = []
   for (const run of o.runs) {
     if (run.post || run.exitCode === null || isLoud(run)) continue
+    // A run that changed nothing reports a read, which may be stale by the time it ends whatever
+    // it does (a status during a rollback); what a run that acted reports must be what it saw last.
+    if (!o.calls.some((c) => c.caller === run.caller && isMutation(c))) continue
     let reported: Weights
     try {
       reported = JSON.parse(run.outputs.weights ?? '{}') as Weights

@@ -77,6 +77,9 @@ export async function setWeights(elb: ElasticLoadBalancingV2Client, routes: Rout
       )
     }
     current = await rereadRoutes(elb, routes)
+    // A write that did not land reads back as it was: write it again. Anything else is someone
+    // else's change since the read before the write, and theirs wins.
+    if (shift.expected) assertUnchanged(current, pair, shift.expected, target)
     const wrong = current.filter((route) => !sameWeights(pairWeights(route, pair), target[route.arn]))
     if (wrong.length === 0) return current
     const detail = wrong.map((r) => `${describeRoute(r)} reads ${describeWeights(pairWeights(r, pair))}`).join('; ')
