@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import spdx from 'spdx-license-list/full.js'
 
 /** The part of webpack's stats this needs: modules, their chunks, and the modules nested in them. */
 export interface StatsModule {
@@ -27,6 +28,8 @@ export interface BundledPackage {
   version: string
   license: string
   licenseText?: string
+  /** Where the text came from: the package's own licence file, or SPDX's text of its licence id. */
+  licenseTextSource?: 'package' | 'spdx'
 }
 
 /**
@@ -68,15 +71,28 @@ export function bundledPackages(modules: StatsModule[]): BundledPackage[] {
     const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name: string; version: string; license?: string | { type?: string } }
     const license = typeof manifest.license === 'string' ? manifest.license : (manifest.license?.type ?? 'UNKNOWN')
     const textFile = readdirSync(dir).find((f) => LICENSE_FILE.test(f))
-    const licenseText = textFile ? readFileSync(path.join(dir, textFile), 'utf8').trim() : undefined
-    packages.set(`${manifest.name}@${manifest.version}`, { name: manifest.name, version: manifest.version, license, licenseText })
+    // A few packages (some @aws-sdk/* among them) publish no licence file; the licence still asks
+    // for its text to travel with the code, so the standard text of the declared licence goes in.
+    const own = textFile ? readFileSync(path.join(dir, textFile), 'utf8').trim() : undefined
+    const standard = (spdx as Record<string, { licenseText?: string } | undefined>)[license]?.licenseText?.trim()
+    packages.set(`${manifest.name}@${manifest.version}`, {
+      name: manifest.name,
+      version: manifest.version,
+      license,
+      licenseText: own ?? standard,
+      licenseTextSource: own ? 'package' : standard ? 'spdx' : undefined
+    })
   }
   return [...packages.values()].sort((a, b) => (a.name === b.name ? a.version.localeCompare(b.version) : a.name < b.name ? -1 : 1))
 }
 
 /** The licences file: each package's name and version, licence id, and licence text. */
 export function renderLicenses(packages: BundledPackage[]): string {
-  return `${packages.map((p) => [`${p.name} ${p.version}`, p.license, p.licenseText].filter(Boolean).join('\n')).join('\n\n')}\n`
+  const entry = (p: BundledPackage): string => {
+    const id = p.licenseTextSource === 'spdx' ? `${p.license} (the package ships no licence file: SPDX's text of ${p.license})` : p.license
+    return [`${p.name} ${p.version}`, id, p.licenseText].filter(Boolean).join('\n')
+  }
+  return `${packages.map(entry).join('\n\n')}\n`
 }
 
 function main(args: string[]): void {
