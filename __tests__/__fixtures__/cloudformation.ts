@@ -103,7 +103,7 @@ export function templateProblems(template: Template, db: SpecDatabase): string[]
         return value.forEach((v, i) => checkValue(`${where}[${i}]`, type.element, v))
       case 'map':
         if (typeof value !== 'object' || value === null || Array.isArray(value)) return void problems.push(`${where}: expected a map`)
-        return Object.entries(value).forEach(([k, v]) => checkValue(`${where}.${k}`, type.element, v))
+        return Object.entries(value as Record<string, Json>).forEach(([k, v]) => checkValue(`${where}.${k}`, type.element, v))
       case 'tag':
         if (typeof value !== 'object' || value === null || Array.isArray(value) || !('Key' in value) || !('Value' in value)) problems.push(`${where}: expected a tag { Key, Value }`)
         return
