@@ -16,7 +16,23 @@ export interface Template {
   Outputs?: Record<string, { Value: Json }>
 }
 
-const FUNCTIONS = ['Base64', 'Cidr', 'FindInMap', 'GetAZs', 'ImportValue', 'Join', 'Select', 'Split', 'Sub', 'Transform', 'And', 'Equals', 'If', 'Not', 'Or']
+const FUNCTIONS = [
+  'Base64',
+  'Cidr',
+  'FindInMap',
+  'GetAZs',
+  'ImportValue',
+  'Join',
+  'Select',
+  'Split',
+  'Sub',
+  'Transform',
+  'And',
+  'Equals',
+  'If',
+  'Not',
+  'Or'
+]
 
 const customTags: Tags = [
   { tag: '!Ref', resolve: (value: string) => ({ Ref: value }) },
@@ -25,8 +41,16 @@ const customTags: Tags = [
   { tag: '!GetAtt', collection: 'seq', resolve: (value: { toJSON(): unknown }) => ({ 'Fn::GetAtt': value.toJSON() }) },
   ...FUNCTIONS.flatMap((name) => [
     { tag: `!${name}`, resolve: (value: unknown) => ({ [`Fn::${name}`]: value }) },
-    { tag: `!${name}`, collection: 'seq' as const, resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() }) },
-    { tag: `!${name}`, collection: 'map' as const, resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() }) }
+    {
+      tag: `!${name}`,
+      collection: 'seq' as const,
+      resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() })
+    },
+    {
+      tag: `!${name}`,
+      collection: 'map' as const,
+      resolve: (value: { toJSON(): unknown }) => ({ [`Fn::${name}`]: value.toJSON() })
+    }
   ])
 ]
 
@@ -34,10 +58,23 @@ export function parseTemplate(text: string): Template {
   return parse(text, { customTags }) as Template
 }
 
-const PSEUDO = ['AWS::AccountId', 'AWS::NotificationARNs', 'AWS::NoValue', 'AWS::Partition', 'AWS::Region', 'AWS::StackId', 'AWS::StackName', 'AWS::URLSuffix']
+const PSEUDO = [
+  'AWS::AccountId',
+  'AWS::NotificationARNs',
+  'AWS::NoValue',
+  'AWS::Partition',
+  'AWS::Region',
+  'AWS::StackId',
+  'AWS::StackName',
+  'AWS::URLSuffix'
+]
 
 const isIntrinsic = (v: Json): v is Record<string, Json> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && /^(Ref|Condition|Fn::\w+)$/.test(Object.keys(v)[0])
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  Object.keys(v).length === 1 &&
+  /^(Ref|Condition|Fn::\w+)$/.test(Object.keys(v)[0])
 
 export async function loadSpec(): Promise<SpecDatabase> {
   return loadAwsServiceSpec()
@@ -53,13 +90,15 @@ export function templateProblems(template: Template, db: SpecDatabase): string[]
 
   const checkReference = (where: string, name: string, attribute?: string): void => {
     if (attribute === undefined) {
-      if (!parameters.includes(name) && !resources[name] && !PSEUDO.includes(name)) problems.push(`${where}: Ref to undefined ${name}`)
+      if (!parameters.includes(name) && !resources[name] && !PSEUDO.includes(name))
+        problems.push(`${where}: Ref to undefined ${name}`)
       return
     }
     const resource = resources[name]
     if (!resource) return void problems.push(`${where}: GetAtt of undefined resource ${name}`)
     const spec = specOf(resource.Type)
-    if (spec && !Object.hasOwn(spec.attributes, attribute)) problems.push(`${where}: ${resource.Type} has no attribute ${attribute}`)
+    if (spec && !Object.hasOwn(spec.attributes, attribute))
+      problems.push(`${where}: ${resource.Type} has no attribute ${attribute}`)
   }
 
   const checkIntrinsics = (where: string, value: Json): void => {
@@ -70,11 +109,17 @@ export function templateProblems(template: Template, db: SpecDatabase): string[]
       else if (key === 'Fn::GetAtt' && Array.isArray(inner)) checkReference(where, String(inner[0]), String(inner[1]))
       else if (key === 'Condition' && typeof inner === 'string' && isIntrinsic(value)) {
         if (!conditions.includes(inner)) problems.push(`${where}: undefined condition ${inner}`)
-      } else if (key === 'Fn::If' && Array.isArray(inner) && typeof inner[0] === 'string' && !conditions.includes(inner[0])) {
+      } else if (
+        key === 'Fn::If' &&
+        Array.isArray(inner) &&
+        typeof inner[0] === 'string' &&
+        !conditions.includes(inner[0])
+      ) {
         problems.push(`${where}: Fn::If on undefined condition ${inner[0]}`)
       } else if (key === 'Fn::Sub') {
         const text = Array.isArray(inner) ? inner[0] : inner
-        const variables = Array.isArray(inner) && typeof inner[1] === 'object' && inner[1] !== null ? Object.keys(inner[1]) : []
+        const variables =
+          Array.isArray(inner) && typeof inner[1] === 'object' && inner[1] !== null ? Object.keys(inner[1]) : []
         for (const m of String(text).matchAll(/\$\{([^!}][^}]*)\}/g)) {
           const [name, attribute] = m[1].split('.')
           if (!variables.includes(name)) checkReference(where, name, attribute)
@@ -93,24 +138,37 @@ export function templateProblems(template: Template, db: SpecDatabase): string[]
         return
       case 'integer':
       case 'number':
-        if (typeof value !== 'number' && !(typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value))) problems.push(`${where}: expected a number`)
+        if (typeof value !== 'number' && !(typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)))
+          problems.push(`${where}: expected a number`)
         return
       case 'boolean':
-        if (typeof value !== 'boolean' && value !== 'true' && value !== 'false') problems.push(`${where}: expected a boolean`)
+        if (typeof value !== 'boolean' && value !== 'true' && value !== 'false')
+          problems.push(`${where}: expected a boolean`)
         return
       case 'array':
         if (!Array.isArray(value)) return void problems.push(`${where}: expected a list`)
         return value.forEach((v, i) => checkValue(`${where}[${i}]`, type.element, v))
       case 'map':
-        if (typeof value !== 'object' || value === null || Array.isArray(value)) return void problems.push(`${where}: expected a map`)
-        return Object.entries(value as Record<string, Json>).forEach(([k, v]) => checkValue(`${where}.${k}`, type.element, v))
+        if (typeof value !== 'object' || value === null || Array.isArray(value))
+          return void problems.push(`${where}: expected a map`)
+        return Object.entries(value as Record<string, Json>).forEach(([k, v]) =>
+          checkValue(`${where}.${k}`, type.element, v)
+        )
       case 'tag':
-        if (typeof value !== 'object' || value === null || Array.isArray(value) || !('Key' in value) || !('Value' in value)) problems.push(`${where}: expected a tag { Key, Value }`)
+        if (
+          typeof value !== 'object' ||
+          value === null ||
+          Array.isArray(value) ||
+          !('Key' in value) ||
+          !('Value' in value)
+        )
+          problems.push(`${where}: expected a tag { Key, Value }`)
         return
       case 'ref':
         return checkObject(where, db.get('typeDefinition', type.reference.$ref).properties, value)
       case 'union':
-        if (!type.types.some((t) => shapeProblems(t, value).length === 0)) problems.push(`${where}: matches none of the accepted shapes`)
+        if (!type.types.some((t) => shapeProblems(t, value).length === 0))
+          problems.push(`${where}: matches none of the accepted shapes`)
         return
       default:
         return // json, date-time, null: anything
@@ -121,8 +179,13 @@ export function templateProblems(template: Template, db: SpecDatabase): string[]
     checkValue('', type, value)
     return problems.splice(before)
   }
-  const checkObject = (where: string, properties: Record<string, { type: SpecType; required?: boolean }>, value: Json): void => {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return void problems.push(`${where}: expected an object`)
+  const checkObject = (
+    where: string,
+    properties: Record<string, { type: SpecType; required?: boolean }>,
+    value: Json
+  ): void => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      return void problems.push(`${where}: expected an object`)
     for (const [name, v] of Object.entries(value)) {
       if (!Object.hasOwn(properties, name)) problems.push(`${where}: unknown property ${name}`)
       else checkValue(`${where}.${name}`, properties[name].type, v)
@@ -138,12 +201,18 @@ export function templateProblems(template: Template, db: SpecDatabase): string[]
       problems.push(`${name}: unknown resource type ${resource.Type}`)
       continue
     }
-    if (resource.Condition && !conditions.includes(resource.Condition)) problems.push(`${name}: undefined condition ${resource.Condition}`)
-    checkObject(name, spec.properties as Record<string, { type: SpecType; required?: boolean }>, (resource.Properties ?? {}) as Json)
+    if (resource.Condition && !conditions.includes(resource.Condition))
+      problems.push(`${name}: undefined condition ${resource.Condition}`)
+    checkObject(
+      name,
+      spec.properties as Record<string, { type: SpecType; required?: boolean }>,
+      (resource.Properties ?? {}) as Json
+    )
     checkIntrinsics(name, (resource.Properties ?? {}) as Json)
   }
   for (const [name, output] of Object.entries(template.Outputs ?? {})) checkIntrinsics(`Outputs.${name}`, output.Value)
-  for (const [name, condition] of Object.entries(template.Conditions ?? {})) checkIntrinsics(`Conditions.${name}`, condition)
+  for (const [name, condition] of Object.entries(template.Conditions ?? {}))
+    checkIntrinsics(`Conditions.${name}`, condition)
   return problems
 }
 

@@ -25,7 +25,8 @@ export const IAM_PREFIX_OF_SDK_PACKAGE: Record<string, string> = {
 
 export function iamActionOfCall(service: string, operation: string): string {
   const prefix = IAM_PREFIX_OF_SANDBOX_SERVICE[service]
-  if (!prefix) throw new Error(`no IAM prefix for sandbox service "${service}": add it to __tests__/__fixtures__/iam.ts`)
+  if (!prefix)
+    throw new Error(`no IAM prefix for sandbox service "${service}": add it to __tests__/__fixtures__/iam.ts`)
   return `${prefix}:${operation}`
 }
 

@@ -50,11 +50,13 @@ export interface PolicyDocument {
 /** The policy in the README block marked `<!-- iam:NAME -->`. */
 export function readmePolicy(name: string, markdown = readme()): PolicyDocument {
   const blocks = codeBlocks(markdown).filter((b) => b.marker === name)
-  if (blocks.length !== 1) throw new Error(`README.md has ${blocks.length} code blocks marked <!-- iam:${name} -->, expected 1`)
+  if (blocks.length !== 1)
+    throw new Error(`README.md has ${blocks.length} code blocks marked <!-- iam:${name} -->, expected 1`)
   return JSON.parse(blocks[0].body) as PolicyDocument
 }
 
-export const asList = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value])
+export const asList = (value: string | string[] | undefined): string[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value]
 
 /** Every action a policy allows, as written (`service:Operation`), sorted and unique. */
 export function allowedActions(policy: PolicyDocument): string[] {

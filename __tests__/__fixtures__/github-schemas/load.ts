@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const dist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../node_modules/@actions/workflow-parser/dist')
+const dist = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../node_modules/@actions/workflow-parser/dist'
+)
 
 export function parserSchema(file: 'action-v1.0.min.json' | 'workflow-v1.0.min.json'): unknown {
   return JSON.parse(readFileSync(path.join(dist, file), 'utf8'))
