@@ -6,7 +6,7 @@ import { systemClock } from './runtime/clock.js'
 import type { Config } from './config/inputs.js'
 import type { RunContext } from './runtime/context.js'
 import { deploy } from './operations/deploy.js'
-import { DeployError } from './config/errors.js'
+import { DeployError, InputErrors } from './config/errors.js'
 import { actionsLog } from './runtime/log.js'
 import { setOutputs } from './report/outputs.js'
 import { saveProgress } from './runtime/progress.js'
@@ -48,6 +48,7 @@ export async function runOperation(started: Started): Promise<void> {
   const { startedAt, config } = started
   try {
     if (started.inputError || !config) throw started.inputError
+    for (const warning of config.warnings) core.warning(warning)
     const ctx: RunContext = {
       clients: createClients(config.region, started.elb),
       clock: systemClock,
@@ -71,7 +72,13 @@ export async function runOperation(started: Started): Promise<void> {
     report.finishedAt = Date.now()
     setOutputs(report)
     await writeSummary(report).catch(() => undefined)
-    core.setFailed(message)
+    if (error instanceof InputErrors) {
+      // One annotation per input, each the line it would be alone.
+      for (const inputError of error.errors) core.error(inputError.message)
+      process.exitCode = core.ExitCode.Failure
+    } else {
+      core.setFailed(message)
+    }
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
