@@ -813,7 +813,7 @@ describe('parseConfig: traffic holds must fit in timeout', () => {
     // Only a deploy holds every step; a promote checks the steps it has left once it knows them.
     { operation: 'promote', 'canary-steps': '10,50,100', 'step-wait': '30m', timeout: '60m' },
     { operation: 'rollback', 'step-wait': '2h', timeout: '1h' }
-  ])('%p fits', (overrides) => {
+  ] as RawInputs[])('%p fits', (overrides) => {
     expect(() => parse(overrides)).not.toThrow()
   })
 
