@@ -61,7 +61,10 @@ export async function runOperation(started: Started): Promise<void> {
     const report = await OPERATIONS[config.operation](config, ctx)
     setOutputs(report)
     await writeSummary(report)
+    // The result as an annotation on the run's page: a notice when the step did what was asked,
+    // the failure's one line otherwise.
     if (failed(report)) core.setFailed(report.headline)
+    else core.notice(report.headline, { title: `${report.operation}: ${report.result}` })
   } catch (error) {
     const message =
       error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`
