@@ -328,7 +328,13 @@ export function context(
     clients,
     clock,
     log: new ListLog(),
-    run: { id: 'run-1', url: 'https://github.com/o/r/actions/runs/1/attempts/1', repository: 'o/r', runId: '1' },
+    run: {
+      id: 'run-1',
+      url: 'https://github.com/o/r/actions/runs/1/attempts/1',
+      repository: 'o/r',
+      runId: '1',
+      attempt: 1
+    },
     signal,
     saved,
     saveProgress: (p) => void saved.push(structuredClone(p))
