@@ -68,11 +68,7 @@ export async function acquireLock(
 }
 
 /** Whether this run still holds the lock (another run may have forced it away). */
-export async function holdsLock(
-  elb: ElasticLoadBalancingV2Client,
-  lockArn: string,
-  run: LockHolder
-): Promise<boolean> {
+export async function holdsLock(elb: ElasticLoadBalancingV2Client, lockArn: string, run: LockHolder): Promise<boolean> {
   return decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])?.id === run.id
 }
 
