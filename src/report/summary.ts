@@ -16,7 +16,6 @@ import {
   lastLines,
   link,
   percent,
-  round,
   shortVersion,
   table
 } from './markdown.js'
