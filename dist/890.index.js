@@ -370,8 +370,13 @@ async function waitForInvocations(ssm, request, ctx, sent) {
         }
         const counts = tally(sent);
         const progress = `${counts.done}/${fleetSize} done, ${counts.failed} failed`;
-        if (progress !== lastProgress || clock.now() - lastLoggedAt >= PROGRESS_EVERY_MS) {
+        log.debug(`poll: listed ${unfinished.length} command(s), ${sent.filter((c) => !c.finished).length} still running; next in ${Math.round(interval)}ms`);
+        // A change is news; the same count again is only a sign of life.
+        if (progress !== lastProgress)
             log.info(progress);
+        else if (clock.now() - lastLoggedAt >= PROGRESS_EVERY_MS)
+            log.debug(`still ${progress}`);
+        if (progress !== lastProgress || clock.now() - lastLoggedAt >= PROGRESS_EVERY_MS) {
             lastProgress = progress;
             lastLoggedAt = clock.now();
         }
@@ -570,6 +575,7 @@ async function waitHealthy(elb, targetGroupArn, options) {
             throw new errors/* DeployError */.sH(`${describeTargets(stuck)} in ${name} after the deploy; fix the new version (see the command output and the app's logs) and deploy again`);
         }
         const healthy = targets.filter((t) => t.state === 'healthy').length;
+        options.log.debug(`poll: ${targets.map((t) => `${t.id} ${t.state}`).join(', ')}`);
         const line = `${name}: ${healthy}/${targets.length} targets healthy`;
         if (line !== lastLine)
             options.log.info(line);
@@ -1132,6 +1138,7 @@ async function holdStep(checks, window, options) {
     for (;;) {
         rounds++;
         seen = await Promise.all(checks.map((check) => check.look(window)));
+        options.log?.debug(`look ${rounds} at ${window.weight}%: ${seen.map((look) => look.line).join('; ')}`);
         const failed = seen.find((look) => !look.ok);
         if (failed)
             return { checks: [failed.line], failure: failed.line };
@@ -1221,7 +1228,7 @@ async function runTrafficSteps(config, ctx, run, report) {
     let stepNumber = run.firstStepNumber;
     let weight = run.lookFirstAt ?? 0;
     let moved = run.lookFirstAt !== undefined;
-    const hold = (step, holdMs, entry) => holdStep(run.checks, { ...subject(run), step, weight, startedAt: entry.startedAt, holdMs }, { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline });
+    const hold = (step, holdMs, entry) => holdStep(run.checks, { ...subject(run), step, weight, startedAt: entry.startedAt, holdMs }, { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline, log: ctx.log });
     try {
         if (run.lookFirstAt !== undefined) {
             // A canary already failing its checks gets no more traffic: it goes straight back to stable.
@@ -1250,11 +1257,12 @@ async function runTrafficSteps(config, ctx, run, report) {
             // Told before the write: if the runner kills us mid-write, post still restores.
             moved = true;
             run.onTrafficMoved(true);
-            ctx.log.info(`Step ${stepNumber}: ${describeWeights(target)}, held for ${Math.round(step.holdMs / 1000)}s`);
-            routes = await setWeights(ctx.clients.elb, routes, run.pair, everyRoute(routes, target), config.stickiness, ctx.log);
-            const entry = timelineEntry(report, stepNumber, step.weight, ctx.clock.now());
-            ctx.signal.throwIfAborted();
-            const findings = await hold(stepNumber, step.holdMs, entry);
+            const { findings, entry } = await ctx.log.group(`Step ${stepNumber}: ${describeWeights(target)}, held for ${Math.round(step.holdMs / 1000)}s`, async () => {
+                routes = await setWeights(ctx.clients.elb, routes, run.pair, everyRoute(routes, target), config.stickiness, ctx.log);
+                const entry = timelineEntry(report, stepNumber, step.weight, ctx.clock.now());
+                ctx.signal.throwIfAborted();
+                return { findings: await hold(stepNumber, step.holdMs, entry), entry };
+            });
             entry.heldMs = ctx.clock.now() - entry.startedAt;
             entry.checks = findings.checks;
             if (findings.failure) {
@@ -2550,10 +2558,10 @@ async function deploy(config, ctx) {
             await instancesReady;
             // Recorded as the commands go out: a deploy that stops before that leaves the fleet as it was.
             record.markDeploying();
-            await runDeployCommands(config, ctx, instanceIds, {
+            await ctx.log.group(`Commands on ${(0,config_arn/* targetGroupName */.IT)(newFleet)} (${instanceIds.length} instances)`, () => runDeployCommands(config, ctx, instanceIds, {
                 onSent: pair.commandsSent,
                 onReport: (commands) => reportCommands(run, commands)
-            });
+            }));
             await record.settled();
             found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds);
             await runBeforeTrafficCommands(run, pair, newFleet, found.fleets[newFleet].instances);
@@ -2613,15 +2621,14 @@ async function waitForNewFleetHealth(run, found, newFleet, instanceIds) {
     if (untilDeadlineMs <= 0) {
         throw new errors/* DeployError */.sH(`The operation's timeout (${Math.round(config.timeoutMs / 60_000)}m) was reached before the health check; no traffic was moved: raise timeout`);
     }
-    ctx.log.info(`Waiting for every target of ${(0,config_arn/* targetGroupName */.IT)(newFleet)} to be healthy`);
-    return waitHealthy(ctx.clients.elb, newFleet, {
+    return ctx.log.group(`Health of ${(0,config_arn/* targetGroupName */.IT)(newFleet)}: every target healthy on the new code`, () => waitHealthy(ctx.clients.elb, newFleet, {
         instanceIds,
         cadence: found.fleets[newFleet].cadence,
         timeoutMs: Math.min(config.healthTimeoutMs, untilDeadlineMs),
         clock: ctx.clock,
         log: ctx.log,
         signal: ctx.signal
-    });
+    }));
 }
 /** The checks' gates once more, just before the first shift: the world may have changed meanwhile. */
 async function gateBeforeTraffic(checks) {
@@ -2672,8 +2679,11 @@ function capitalise(text) {
 
 const actionsLog = {
     info: (m) => lib_core/* info */.pq(m),
+    debug: (m) => lib_core/* debug */.Yz(m),
     warning: (m) => lib_core/* warning */.$e(m),
-    error: (m) => lib_core/* error */.z3(m)
+    error: (m) => lib_core/* error */.z3(m),
+    notice: (m) => lib_core/* notice */.lm(m),
+    group: (title, phase) => lib_core/* group */.Os(title, phase)
 };
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
@@ -2709,7 +2719,10 @@ function loadProgress() {
     }
 }
 
+// EXTERNAL MODULE: ./src/config/inputs.ts + 1 modules
+var inputs = __webpack_require__(8559);
 ;// CONCATENATED MODULE: ./src/operations/promote.ts
+
 
 
 
@@ -2759,6 +2772,11 @@ async function promote(config, ctx) {
         endAtFull: true,
         checks: describeChecks(checks)
     });
+    // Known only now: the holds above the paused weight. A deadline they overrun would roll back a
+    // healthy canary halfway, so the promote is refused before it moves anything.
+    const overrun = (0,inputs/* holdsOverrunTimeout */.xb)(plan.steps.length, config.stepWaitMs, config.timeoutMs);
+    if (overrun)
+        throw overrun;
     const stepsText = plan.steps.map((s) => `${s.weight}%`).join(', ');
     plan.hooks = describeHooks(config, {
         ...plan,
@@ -2916,22 +2934,41 @@ async function rollback(config, ctx) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __webpack_require__(7598);
+// EXTERNAL MODULE: ./node_modules/@actions/github/lib/github.js + 22 modules
+var github = __webpack_require__(2413);
 ;// CONCATENATED MODULE: ./src/runtime/run-identity.ts
 
+
 /** This workflow run as other runs and people see it: a lock id and a link. */
-function runIdentity(env = process.env) {
-    const repository = env.GITHUB_REPOSITORY;
-    const runId = env.GITHUB_RUN_ID;
-    const attempt = env.GITHUB_RUN_ATTEMPT ?? '1';
-    const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+function runIdentity(run = github/* context */._, host = process.env.HOSTNAME) {
+    const repository = repositoryOf(run);
+    const runId = Number.isInteger(run.runId) && run.runId > 0 ? String(run.runId) : undefined;
+    const attempt = Number.isInteger(run.runAttempt) && run.runAttempt > 0 ? run.runAttempt : 1;
     const url = repository && runId
-        ? `${server}/${repository}/actions/runs/${runId}/attempts/${attempt}`
-        : `local run on ${env.HOSTNAME ?? 'this machine'}`;
-    // The suffix tells apart two jobs of one run, which share run id and attempt. The job comes
-    // straight from GITHUB_JOB (what @actions/github's context.job reads): importing that package
-    // for one variable would add its whole client to the bundle and to every start.
-    const id = `${runId ?? 'local'}-${attempt}-${env.GITHUB_JOB || 'job'}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`.replace(/[^A-Za-z0-9_.:/=+\-@]/g, '-');
-    return { id, url, repository, runId };
+        ? `${run.serverUrl}/${repository}/actions/runs/${runId}/attempts/${attempt}`
+        : `local run on ${host ?? 'this machine'}`;
+    // The suffix tells apart two jobs of one run, which share run id and attempt.
+    const id = `${runId ?? 'local'}-${attempt}-${run.job || 'job'}-${(0,external_node_crypto_.randomBytes)(3).toString('hex')}`.replace(/[^A-Za-z0-9_.:/=+\-@]/g, '-');
+    return {
+        id,
+        url,
+        repository,
+        runId,
+        attempt,
+        sha: run.sha || undefined,
+        actor: run.actor || undefined,
+        workflow: run.workflow || undefined,
+        job: run.job || undefined
+    };
+}
+function repositoryOf(run) {
+    try {
+        const { owner, repo } = run.repo;
+        return `${owner}/${repo}`;
+    }
+    catch {
+        return undefined;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/operations/status.ts
@@ -3717,6 +3754,8 @@ async function runOperation(started) {
     try {
         if (started.inputError || !config)
             throw started.inputError;
+        for (const warning of config.warnings)
+            lib_core/* warning */.$e(warning);
         const ctx = {
             clients: (0,clients/* createClients */.hP)(config.region, started.elb),
             clock: systemClock,
@@ -3729,8 +3768,12 @@ async function runOperation(started) {
         const report = await OPERATIONS[config.operation](config, ctx);
         setOutputs(report);
         await writeSummary(report);
+        // The result as an annotation on the run's page: a notice when the step did what was asked,
+        // the failure's one line otherwise.
         if (failed(report))
             lib_core/* setFailed */.C1(report.headline);
+        else
+            lib_core/* notice */.lm(report.headline, { title: `${report.operation}: ${report.result}` });
     }
     catch (error) {
         const message = error instanceof errors/* DeployError */.sH ? error.message : `Unexpected error: ${error?.stack ?? String(error)}`;
@@ -3741,7 +3784,15 @@ async function runOperation(started) {
         report.finishedAt = Date.now();
         setOutputs(report);
         await writeSummary(report).catch(() => undefined);
-        lib_core/* setFailed */.C1(message);
+        if (error instanceof errors/* InputErrors */.G) {
+            // One annotation per input, each the line it would be alone.
+            for (const inputError of error.errors)
+                lib_core/* error */.z3(inputError.message);
+            process.exitCode = lib_core/* ExitCode */.yU.Failure;
+        }
+        else {
+            lib_core/* setFailed */.C1(message);
+        }
     }
     finally {
         process.off('SIGINT', onSignal);

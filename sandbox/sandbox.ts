@@ -76,7 +76,26 @@ export interface Sandbox {
   stop(): Promise<void>
 }
 
+type SandboxObserver = (sandbox: Sandbox) => void
+const observers = new Set<SandboxObserver>()
+
+/**
+ * Calls `observer` with every sandbox started from now on (in this module instance: one test file
+ * under Jest), until the returned function is called. The end-to-end tests' call recorder uses it
+ * to collect the API calls the action made, for the IAM completeness test.
+ */
+export function observeSandboxes(observer: SandboxObserver): () => void {
+  observers.add(observer)
+  return () => observers.delete(observer)
+}
+
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const sandbox = await startSandboxUnobserved(opts)
+  for (const observer of observers) observer(sandbox)
+  return sandbox
+}
+
+async function startSandboxUnobserved(opts: SandboxOptions): Promise<Sandbox> {
   const world = emptyWorld()
   const size = opts.fleetSize ?? 3
   const ownDir = !opts.rootDir

@@ -206,6 +206,8 @@ export interface ApiCall {
   /** HTTP status returned; error code when failed. */
   status: number
   errorCode?: string
+  /** The caller's SDK user agent (`x-amz-user-agent`, else `user-agent`): tells the action's calls from a test's own. */
+  userAgent?: string
 }
 
 export interface WeightChange {

@@ -414,8 +414,23 @@ export function blueLive(aws: FakeAws, fleetSize: number): void {
 export class ListLog implements Log {
   lines: string[] = []
   info = (m: string) => void this.lines.push(`info: ${m}`)
+  debug = (m: string) => void this.lines.push(`debug: ${m}`)
   warning = (m: string) => void this.lines.push(`warning: ${m}`)
   error = (m: string) => void this.lines.push(`error: ${m}`)
+  notice = (m: string) => void this.lines.push(`notice: ${m}`)
+  /** Groups opened and not yet closed: the runner's log cannot nest them, so neither may the code. */
+  openGroups = 0
+  group = async <T>(title: string, phase: () => Promise<T>): Promise<T> => {
+    if (this.openGroups > 0) throw new Error(`log group "${title}" opened inside another group`)
+    this.openGroups++
+    this.lines.push(`group: ${title}`)
+    try {
+      return await phase()
+    } finally {
+      this.openGroups--
+      this.lines.push('endgroup')
+    }
+  }
   text(): string {
     return this.lines.join('\n')
   }
@@ -435,7 +450,13 @@ export function context(
     clients,
     clock,
     log: new ListLog(),
-    run: { id: 'run-1', url: 'https://github.com/o/r/actions/runs/1/attempts/1', repository: 'o/r', runId: '1' },
+    run: {
+      id: 'run-1',
+      url: 'https://github.com/o/r/actions/runs/1/attempts/1',
+      repository: 'o/r',
+      runId: '1',
+      attempt: 1
+    },
     signal,
     saved,
     saveProgress: (p) => void saved.push(structuredClone(p))

@@ -180,7 +180,8 @@ export async function startAwsEndpoint(
     const body = await readBody(req)
     const at = Date.now()
     const decoded = decodeRequest(req, body)
-    const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0 }
+    const userAgent = [req.headers['x-amz-user-agent'], req.headers['user-agent']].find((h): h is string => typeof h === 'string')
+    const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0, userAgent }
     world.calls.push(call)
     if (world.apiFaults.latencyMs > 0) await sleep(world.apiFaults.latencyMs)
 

@@ -95,10 +95,12 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
         await instancesReady
         // Recorded as the commands go out: a deploy that stops before that leaves the fleet as it was.
         record.markDeploying()
-        await runDeployCommands(config, ctx, instanceIds, {
-          onSent: pair.commandsSent,
-          onReport: (commands) => reportCommands(run, commands)
-        })
+        await ctx.log.group(`Commands on ${targetGroupName(newFleet)} (${instanceIds.length} instances)`, () =>
+          runDeployCommands(config, ctx, instanceIds, {
+            onSent: pair.commandsSent,
+            onReport: (commands) => reportCommands(run, commands)
+          })
+        )
         await record.settled()
         found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds)
         await runBeforeTrafficCommands(run, pair, newFleet, found.fleets[newFleet].instances)
@@ -191,15 +193,16 @@ async function waitForNewFleetHealth(run: OperationRun, found: Discovery, newFle
       `The operation's timeout (${Math.round(config.timeoutMs / 60_000)}m) was reached before the health check; no traffic was moved: raise timeout`
     )
   }
-  ctx.log.info(`Waiting for every target of ${targetGroupName(newFleet)} to be healthy`)
-  return waitHealthy(ctx.clients.elb, newFleet, {
-    instanceIds,
-    cadence: found.fleets[newFleet].cadence,
-    timeoutMs: Math.min(config.healthTimeoutMs, untilDeadlineMs),
-    clock: ctx.clock,
-    log: ctx.log,
-    signal: ctx.signal
-  })
+  return ctx.log.group(`Health of ${targetGroupName(newFleet)}: every target healthy on the new code`, () =>
+    waitHealthy(ctx.clients.elb, newFleet, {
+      instanceIds,
+      cadence: found.fleets[newFleet].cadence,
+      timeoutMs: Math.min(config.healthTimeoutMs, untilDeadlineMs),
+      clock: ctx.clock,
+      log: ctx.log,
+      signal: ctx.signal
+    })
+  )
 }
 
 /** The checks' gates once more, just before the first shift: the world may have changed meanwhile. */
