@@ -29,6 +29,8 @@ export interface InstanceSpec {
   platformType?: 'Linux' | 'Windows'
   managedBySsm?: boolean
   pingStatus?: Instance['pingStatus']
+  /** False: the app is installed but not started (an instance still booting); `./restart` starts it. */
+  up?: boolean
 }
 
 export interface FleetOptions {
@@ -106,7 +108,7 @@ export class InstanceFleet {
     ])
     await chmod(path.join(dir, 'restart'), 0o755)
 
-    const app: AppState = { version: spec.version, behaviour: spec.behaviour ?? 'ok', up: true, restarts: 0, startedAt: Date.now() }
+    const app: AppState = { version: spec.version, behaviour: spec.behaviour ?? 'ok', up: spec.up ?? true, restarts: 0, startedAt: Date.now() }
     const sockets = new Set<Socket>()
     const server = http.createServer((req, res) => this.serve(local, req, res))
     server.keepAliveTimeout = 65_000 // like an app behind an ALB: longer than the LB's idle timeout
@@ -200,6 +202,15 @@ export class InstanceFleet {
     const inst = this.instances.get(id)
     if (!inst) throw new Error(`no such instance ${id}`)
     Object.assign(inst.app, change)
+  }
+
+  /** Stops an instance for good (terminated): its server closes, open connections are cut. */
+  async remove(id: string): Promise<void> {
+    const inst = this.instances.get(id)
+    if (!inst) return
+    this.instances.delete(id)
+    inst.app.up = false
+    await closeServer(inst.server)
   }
 
   /** Stops every instance server and the control server. */
