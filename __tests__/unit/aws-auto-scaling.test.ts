@@ -14,7 +14,9 @@ const mock = mockClient(AutoScalingClient)
 const client = new AutoScalingClient({ region: 'us-east-1' })
 const TG = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/fedcba9876543210'
 
-beforeEach(() => mock.reset())
+beforeEach(() => {
+  mock.reset()
+})
 
 describe('Auto Scaling calls', () => {
   it('looks instances up 50 at a time and maps each to its group', async () => {

@@ -18,7 +18,9 @@ const ssm = new SSMClient({ region: 'us-east-1' })
 const tg = (name: string): string => `arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/${name}/0123456789abcdef`
 const GREEN = tg('web-green')
 
-beforeEach(() => mock.reset())
+beforeEach(() => {
+  mock.reset()
+})
 
 describe('fleet parameters', () => {
   it('are named from the target group under the prefix', () => {
