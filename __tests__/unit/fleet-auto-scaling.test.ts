@@ -9,7 +9,13 @@ import {
 } from '@aws-sdk/client-auto-scaling'
 import { beforeEach, describe, expect, it } from '@jest/globals'
 import { mockClient } from 'aws-sdk-client-mock'
-import { detectFleetGroups, holdStill, type InstanceViews, release, waitUntilReady } from '../../src/fleet/auto-scaling.js'
+import {
+  detectFleetGroups,
+  holdStill,
+  type InstanceViews,
+  release,
+  waitUntilReady
+} from '../../src/fleet/auto-scaling.js'
 import { FakeClock } from '../__fixtures__/fake-aws.js'
 
 const BLUE = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-blue/0123456789abcdef'
@@ -29,29 +35,56 @@ const mock = mockClient(AutoScalingClient)
 const client = new AutoScalingClient({ region: 'us-east-1' })
 let groups: Group[]
 const lines: string[] = []
-const log = { info: (m: string) => lines.push(m), warning: (m: string) => lines.push(`warning: ${m}`), error: (m: string) => lines.push(`error: ${m}`) }
+const log = {
+  info: (m: string) => lines.push(m),
+  warning: (m: string) => lines.push(`warning: ${m}`),
+  error: (m: string) => lines.push(`error: ${m}`)
+}
 
-const inService = (...ids: string[]) => ids.map((InstanceId) => ({ InstanceId, LifecycleState: 'InService', HealthStatus: 'Healthy' }))
+const inService = (...ids: string[]) =>
+  ids.map((InstanceId) => ({ InstanceId, LifecycleState: 'InService', HealthStatus: 'Healthy' }))
 
 beforeEach(() => {
   mock.reset()
   lines.length = 0
   groups = [
-    { AutoScalingGroupName: 'web-blue-asg', TargetGroupARNs: [BLUE], MinSize: 0, MaxSize: 6, DesiredCapacity: 2, Instances: inService('i-b1', 'i-b2'), SuspendedProcesses: [] },
-    { AutoScalingGroupName: 'web-green-asg', TargetGroupARNs: [GREEN], MinSize: 0, MaxSize: 6, DesiredCapacity: 0, Instances: [], SuspendedProcesses: [{ ProcessName: 'AZRebalance' }] }
+    {
+      AutoScalingGroupName: 'web-blue-asg',
+      TargetGroupARNs: [BLUE],
+      MinSize: 0,
+      MaxSize: 6,
+      DesiredCapacity: 2,
+      Instances: inService('i-b1', 'i-b2'),
+      SuspendedProcesses: []
+    },
+    {
+      AutoScalingGroupName: 'web-green-asg',
+      TargetGroupARNs: [GREEN],
+      MinSize: 0,
+      MaxSize: 6,
+      DesiredCapacity: 0,
+      Instances: [],
+      SuspendedProcesses: [{ ProcessName: 'AZRebalance' }]
+    }
   ]
   mock.on(DescribeAutoScalingGroupsCommand).callsFake((input: { AutoScalingGroupNames?: string[] }) => ({
-    AutoScalingGroups: structuredClone(groups.filter((g) => !input.AutoScalingGroupNames || input.AutoScalingGroupNames.includes(g.AutoScalingGroupName)))
+    AutoScalingGroups: structuredClone(
+      groups.filter((g) => !input.AutoScalingGroupNames || input.AutoScalingGroupNames.includes(g.AutoScalingGroupName))
+    )
   }))
   mock.on(DescribeAutoScalingInstancesCommand).callsFake((input: { InstanceIds: string[] }) => ({
     AutoScalingInstances: groups.flatMap((g) =>
-      g.Instances.filter((i) => input.InstanceIds.includes(i.InstanceId)).map((i) => ({ InstanceId: i.InstanceId, AutoScalingGroupName: g.AutoScalingGroupName }))
+      g.Instances.filter((i) => input.InstanceIds.includes(i.InstanceId)).map((i) => ({
+        InstanceId: i.InstanceId,
+        AutoScalingGroupName: g.AutoScalingGroupName
+      }))
     )
   }))
   const named = (name: string) => groups.find((g) => g.AutoScalingGroupName === name)!
   mock.on(SuspendProcessesCommand).callsFake((input: { AutoScalingGroupName: string; ScalingProcesses: string[] }) => {
     const g = named(input.AutoScalingGroupName)
-    for (const p of input.ScalingProcesses) if (!g.SuspendedProcesses.some((s) => s.ProcessName === p)) g.SuspendedProcesses.push({ ProcessName: p })
+    for (const p of input.ScalingProcesses)
+      if (!g.SuspendedProcesses.some((s) => s.ProcessName === p)) g.SuspendedProcesses.push({ ProcessName: p })
     return {}
   })
   mock.on(ResumeProcessesCommand).callsFake((input: { AutoScalingGroupName: string; ScalingProcesses: string[] }) => {
@@ -72,7 +105,10 @@ describe('detecting the groups behind the fleets', () => {
     expect(blue.groups.map((g) => g.name)).toEqual(['web-blue-asg'])
     expect(blue.plainInstanceIds).toEqual(['i-plain'])
     expect(green.groups.map((g) => g.name)).toEqual(['web-green-asg'])
-    expect(mock.commandCalls(DescribeAutoScalingGroupsCommand)[0].args[0].input.AutoScalingGroupNames).toEqual(['web-blue-asg', 'web-green-asg'])
+    expect(mock.commandCalls(DescribeAutoScalingGroupsCommand)[0].args[0].input.AutoScalingGroupNames).toEqual([
+      'web-blue-asg',
+      'web-green-asg'
+    ])
   })
 
   it('a fleet with no instance (cold or retired) is found by its group’s target groups', async () => {
@@ -99,7 +135,10 @@ describe('detecting the groups behind the fleets', () => {
 
 describe('waiting for a scaled group', () => {
   function views(states: Map<string, string>, managed: Set<string>): InstanceViews {
-    return { targetStates: async () => new Map(states), managedBySsm: async (ids) => new Set(ids.filter((id) => managed.has(id))) }
+    return {
+      targetStates: async () => new Map(states),
+      managedBySsm: async (ids) => new Set(ids.filter((id) => managed.has(id)))
+    }
   }
 
   it('returns once every instance is InService, registered and managed by SSM', async () => {
@@ -152,7 +191,9 @@ describe('waiting for a scaled group', () => {
         timeoutMs: 30_000,
         timeoutInput: 'health-timeout'
       })
-    ).rejects.toThrow('Auto Scaling group web-green-asg was not ready after health-timeout (30s): not healthy: i-g1 unhealthy; raise health-timeout')
+    ).rejects.toThrow(
+      'Auto Scaling group web-green-asg was not ready after health-timeout (30s): not healthy: i-g1 unhealthy; raise health-timeout'
+    )
   })
 })
 
@@ -164,12 +205,21 @@ describe('holding the new fleet still', () => {
     ])
     const suspended = await holdStill(client, green.groups[0], log)
     expect(suspended).toEqual(['Launch', 'Terminate', 'ReplaceUnhealthy'])
-    expect(groups[1].SuspendedProcesses.map((p) => p.ProcessName)).toEqual(['AZRebalance', 'Launch', 'Terminate', 'ReplaceUnhealthy'])
+    expect(groups[1].SuspendedProcesses.map((p) => p.ProcessName)).toEqual([
+      'AZRebalance',
+      'Launch',
+      'Terminate',
+      'ReplaceUnhealthy'
+    ])
     expect(lines.at(-1)).toContain('left alone: AZRebalance')
 
     await release(client, 'web-green-asg', suspended, log)
     expect(groups[1].SuspendedProcesses.map((p) => p.ProcessName)).toEqual(['AZRebalance'])
-    expect(mock.commandCalls(ResumeProcessesCommand)[0].args[0].input.ScalingProcesses).toEqual(['Launch', 'Terminate', 'ReplaceUnhealthy'])
+    expect(mock.commandCalls(ResumeProcessesCommand)[0].args[0].input.ScalingProcesses).toEqual([
+      'Launch',
+      'Terminate',
+      'ReplaceUnhealthy'
+    ])
   })
 
   it('nothing suspended by the action: nothing resumed, no call', async () => {

@@ -1,5 +1,5 @@
 // Thin calls to EC2 Auto Scaling, batched at the API's limits. What they mean for a deploy is
-// decided in src/fleet/auto-scaling-plan.ts.
+// decided in src/plan/auto-scaling.ts.
 import {
   type AutoScalingClient,
   type AutoScalingGroup,
@@ -10,6 +10,7 @@ import {
   SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand
 } from '@aws-sdk/client-auto-scaling'
+import { chunks } from './batches.js'
 
 /** DescribeAutoScalingInstances takes at most 50 instance ids and returns at most 50 rows. */
 export const INSTANCES_PER_CALL = 50
@@ -39,7 +40,9 @@ export interface ScalingGroup {
 }
 
 export function toScalingGroup(g: AutoScalingGroup): ScalingGroup {
-  const sources = (g.TrafficSources ?? []).filter((s) => (s.Type ?? 'elbv2') === 'elbv2' && s.Identifier).map((s) => s.Identifier as string)
+  const sources = (g.TrafficSources ?? [])
+    .filter((s) => (s.Type ?? 'elbv2') === 'elbv2' && s.Identifier)
+    .map((s) => s.Identifier as string)
   return {
     name: g.AutoScalingGroupName ?? '',
     arn: g.AutoScalingGroupARN ?? '',
@@ -58,12 +61,20 @@ export function toScalingGroup(g: AutoScalingGroup): ScalingGroup {
 }
 
 /** Instance id -> the group it belongs to, for those of `instanceIds` that belong to one. */
-export async function groupNamesOfInstances(client: AutoScalingClient, instanceIds: readonly string[]): Promise<Map<string, string>> {
+export async function groupNamesOfInstances(
+  client: AutoScalingClient,
+  instanceIds: readonly string[]
+): Promise<Map<string, string>> {
   const out = new Map<string, string>()
-  const batches = batchesOf([...new Set(instanceIds)], INSTANCES_PER_CALL)
-  const results = await Promise.all(batches.map((ids) => client.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: ids, MaxRecords: INSTANCES_PER_CALL }))))
+  const batches = chunks([...new Set(instanceIds)], INSTANCES_PER_CALL)
+  const results = await Promise.all(
+    batches.map((ids) =>
+      client.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: ids, MaxRecords: INSTANCES_PER_CALL }))
+    )
+  )
   for (const result of results) {
-    for (const i of result.AutoScalingInstances ?? []) if (i.InstanceId && i.AutoScalingGroupName) out.set(i.InstanceId, i.AutoScalingGroupName)
+    for (const i of result.AutoScalingInstances ?? [])
+      if (i.InstanceId && i.AutoScalingGroupName) out.set(i.InstanceId, i.AutoScalingGroupName)
   }
   return out
 }
@@ -72,7 +83,7 @@ export async function groupNamesOfInstances(client: AutoScalingClient, instanceI
 export async function describeGroups(client: AutoScalingClient, names: readonly string[]): Promise<ScalingGroup[]> {
   const unique = [...new Set(names)]
   if (unique.length === 0) return []
-  const pages = await Promise.all(batchesOf(unique, GROUPS_PER_CALL).map((batch) => allPages(client, batch)))
+  const pages = await Promise.all(chunks(unique, GROUPS_PER_CALL).map((batch) => allPages(client, batch)))
   return pages.flat()
 }
 
@@ -85,28 +96,60 @@ async function allPages(client: AutoScalingClient, names: string[] | undefined):
   const out: ScalingGroup[] = []
   let token: string | undefined
   do {
-    const page = await client.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: names, MaxRecords: GROUPS_PER_CALL, NextToken: token }))
+    const page = await client.send(
+      new DescribeAutoScalingGroupsCommand({
+        AutoScalingGroupNames: names,
+        MaxRecords: GROUPS_PER_CALL,
+        NextToken: token
+      })
+    )
     out.push(...(page.AutoScalingGroups ?? []).map(toScalingGroup))
     token = page.NextToken
   } while (token)
   return out
 }
 
-export async function setDesiredCapacity(client: AutoScalingClient, groupName: string, capacity: number): Promise<void> {
+export async function setDesiredCapacity(
+  client: AutoScalingClient,
+  groupName: string,
+  capacity: number
+): Promise<void> {
   await client.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: groupName, DesiredCapacity: capacity }))
 }
 
 /** Min size and desired capacity together, for a change the group's current minimum would refuse. */
-export async function setGroupSize(client: AutoScalingClient, groupName: string, size: { minSize: number; desiredCapacity: number }): Promise<void> {
-  await client.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, MinSize: size.minSize, DesiredCapacity: size.desiredCapacity }))
+export async function setGroupSize(
+  client: AutoScalingClient,
+  groupName: string,
+  size: { minSize: number; desiredCapacity: number }
+): Promise<void> {
+  await client.send(
+    new UpdateAutoScalingGroupCommand({
+      AutoScalingGroupName: groupName,
+      MinSize: size.minSize,
+      DesiredCapacity: size.desiredCapacity
+    })
+  )
 }
 
-export async function suspendProcesses(client: AutoScalingClient, groupName: string, processes: readonly string[]): Promise<void> {
-  await client.send(new SuspendProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: namedProcesses(processes) }))
+export async function suspendProcesses(
+  client: AutoScalingClient,
+  groupName: string,
+  processes: readonly string[]
+): Promise<void> {
+  await client.send(
+    new SuspendProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: namedProcesses(processes) })
+  )
 }
 
-export async function resumeProcesses(client: AutoScalingClient, groupName: string, processes: readonly string[]): Promise<void> {
-  await client.send(new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: namedProcesses(processes) }))
+export async function resumeProcesses(
+  client: AutoScalingClient,
+  groupName: string,
+  processes: readonly string[]
+): Promise<void> {
+  await client.send(
+    new ResumeProcessesCommand({ AutoScalingGroupName: groupName, ScalingProcesses: namedProcesses(processes) })
+  )
 }
 
 /**
@@ -114,12 +157,7 @@ export async function resumeProcesses(client: AutoScalingClient, groupName: stri
  * the user had suspended on purpose. Never send one.
  */
 function namedProcesses(processes: readonly string[]): string[] {
-  if (processes.length === 0) throw new Error('no scaling process named: Auto Scaling would apply the call to every process')
+  if (processes.length === 0)
+    throw new Error('no scaling process named: Auto Scaling would apply the call to every process')
   return [...processes]
-}
-
-function batchesOf<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
 }

@@ -1,6 +1,6 @@
 // Fleets that are Auto Scaling groups, by intent: find the groups behind the fleets, scale a group
 // and wait until it is ready, hold a group still while it is checked and let it go afterwards.
-// Decisions come from auto-scaling-plan.ts; calls from src/aws/auto-scaling.ts.
+// Decisions come from src/plan/auto-scaling.ts; calls from src/aws/auto-scaling.ts.
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import {
   describeAllGroups,
@@ -10,9 +10,9 @@ import {
   type ScalingGroup,
   suspendProcesses
 } from '../aws/auto-scaling.js'
-import type { Clock } from '../clock.js'
-import { DeployError } from '../errors.js'
-import type { Log } from '../log.js'
+import type { Clock } from '../runtime/clock.js'
+import { DeployError } from '../config/errors.js'
+import type { Log } from '../runtime/log.js'
 import {
   type FleetGroups,
   fleetGroups,
@@ -23,7 +23,7 @@ import {
   type Readiness,
   type ReadinessNeeds,
   readiness
-} from './auto-scaling-plan.js'
+} from '../plan/auto-scaling.js'
 
 export interface FleetToDetect {
   targetGroupArn: string
@@ -35,12 +35,18 @@ export interface FleetToDetect {
  * registered instance (cold, or retired) is found by listing the region's groups and matching
  * their target groups, since it has no instance to look up.
  */
-export async function detectFleetGroups(client: AutoScalingClient, fleets: readonly FleetToDetect[]): Promise<FleetGroups[]> {
+export async function detectFleetGroups(
+  client: AutoScalingClient,
+  fleets: readonly FleetToDetect[]
+): Promise<FleetGroups[]> {
   let groups: ScalingGroup[]
   if (needsGroupListing(fleets.map((f) => f.registeredIds.length))) {
     groups = await describeAllGroups(client)
   } else {
-    const groupOf = await groupNamesOfInstances(client, fleets.flatMap((f) => f.registeredIds))
+    const groupOf = await groupNamesOfInstances(
+      client,
+      fleets.flatMap((f) => f.registeredIds)
+    )
     groups = await describeGroups(client, groupNamesToDescribe(groupOf))
   }
   return fleets.map((f) => fleetGroups(f.targetGroupArn, f.registeredIds, groups))
@@ -80,11 +86,14 @@ export async function waitUntilReady(client: AutoScalingClient, options: WaitRea
   let lastLine = ''
   for (;;) {
     const [group] = await describeGroups(client, [groupName])
-    if (!group) throw new DeployError(`Auto Scaling group ${groupName} no longer exists; check who deleted it, then deploy again`)
+    if (!group)
+      throw new DeployError(`Auto Scaling group ${groupName} no longer exists; check who deleted it, then deploy again`)
     const inService = group.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.id)
     const [states, managed] = await Promise.all([
       options.views.targetStates(options.targetGroupArn),
-      options.needs.managedBySsm && inService.length > 0 ? options.views.managedBySsm(inService) : Promise.resolve(new Set<string>())
+      options.needs.managedBySsm && inService.length > 0
+        ? options.views.managedBySsm(inService)
+        : Promise.resolve(new Set<string>())
     ])
     const r = readiness(group, states, managed, options.needs)
     if (r.summary !== lastLine) log.info(r.summary)
@@ -105,7 +114,10 @@ export async function waitUntilReady(client: AutoScalingClient, options: WaitRea
  */
 export async function holdStill(client: AutoScalingClient, group: ScalingGroup, log: Log): Promise<string[]> {
   const processes = processesToSuspend(group)
-  const kept = group.suspendedProcesses.length > 0 ? ` (already suspended by someone else, left alone: ${group.suspendedProcesses.join(', ')})` : ''
+  const kept =
+    group.suspendedProcesses.length > 0
+      ? ` (already suspended by someone else, left alone: ${group.suspendedProcesses.join(', ')})`
+      : ''
   if (processes.length === 0) {
     log.info(`${group.name}: ${kept ? `nothing to suspend${kept}` : 'nothing to suspend'}`)
     return []
@@ -116,7 +128,12 @@ export async function holdStill(client: AutoScalingClient, group: ScalingGroup, 
 }
 
 /** Resumes what `holdStill` suspended and is still suspended; nothing else. */
-export async function release(client: AutoScalingClient, groupName: string, suspendedByAction: readonly string[], log: Log): Promise<void> {
+export async function release(
+  client: AutoScalingClient,
+  groupName: string,
+  suspendedByAction: readonly string[],
+  log: Log
+): Promise<void> {
   if (suspendedByAction.length === 0) return
   const [group] = await describeGroups(client, [groupName])
   if (!group) return

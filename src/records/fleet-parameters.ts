@@ -15,7 +15,8 @@ import {
   PutParameterCommand,
   type SSMClient
 } from '@aws-sdk/client-ssm'
-import type { RetiredSize } from '../fleet/auto-scaling-plan.js'
+import { chunks } from '../aws/batches.js'
+import type { RetiredSize } from '../plan/auto-scaling.js'
 
 /** GetParameters takes at most 10 names a call. */
 export const PARAMETERS_PER_CALL = 10
@@ -47,7 +48,13 @@ export interface RetiredRecord extends RetiredSize {
 }
 
 export function encodeRetired(record: RetiredRecord): string {
-  return JSON.stringify({ group: record.group, minSize: record.minSize, desiredCapacity: record.desiredCapacity, retiredAt: record.retiredAt, by: record.by })
+  return JSON.stringify({
+    group: record.group,
+    minSize: record.minSize,
+    desiredCapacity: record.desiredCapacity,
+    retiredAt: record.retiredAt,
+    by: record.by
+  })
 }
 
 /** A record someone edited by hand into something else reads as absent, not as a crash. */
@@ -57,7 +64,13 @@ export function decodeRetired(value: string | undefined): RetiredRecord | undefi
     const o = JSON.parse(value) as Partial<RetiredRecord>
     const count = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n >= 0
     if (typeof o.group !== 'string' || !count(o.minSize) || !count(o.desiredCapacity)) return undefined
-    return { group: o.group, minSize: o.minSize, desiredCapacity: o.desiredCapacity, retiredAt: String(o.retiredAt ?? ''), by: String(o.by ?? '') }
+    return {
+      group: o.group,
+      minSize: o.minSize,
+      desiredCapacity: o.desiredCapacity,
+      retiredAt: String(o.retiredAt ?? ''),
+      by: String(o.by ?? '')
+    }
   } catch {
     return undefined
   }
@@ -70,23 +83,39 @@ export interface FleetParameters {
 }
 
 /** Both parameters of each fleet, in calls of at most 10 names. Names that do not exist are simply absent. */
-export async function readFleetParameters(ssm: SSMClient, prefix: string, targetGroupArns: readonly string[]): Promise<Map<string, FleetParameters>> {
-  const wanted = targetGroupArns.flatMap((arn) => [versionParameterName(prefix, arn), retiredParameterName(prefix, arn)])
+export async function readFleetParameters(
+  ssm: SSMClient,
+  prefix: string,
+  targetGroupArns: readonly string[]
+): Promise<Map<string, FleetParameters>> {
+  const wanted = targetGroupArns.flatMap((arn) => [
+    versionParameterName(prefix, arn),
+    retiredParameterName(prefix, arn)
+  ])
   const values = new Map<string, string>()
-  const batches: string[][] = []
-  for (let i = 0; i < wanted.length; i += PARAMETERS_PER_CALL) batches.push(wanted.slice(i, i + PARAMETERS_PER_CALL))
-  const results = await Promise.all(batches.map((Names) => ssm.send(new GetParametersCommand({ Names }))))
-  for (const r of results) for (const p of r.Parameters ?? []) if (p.Name && p.Value !== undefined) values.set(p.Name, p.Value)
+  const results = await Promise.all(
+    chunks(wanted, PARAMETERS_PER_CALL).map((Names) => ssm.send(new GetParametersCommand({ Names })))
+  )
+  for (const r of results)
+    for (const p of r.Parameters ?? []) if (p.Name && p.Value !== undefined) values.set(p.Name, p.Value)
   return new Map(
     targetGroupArns.map((arn) => [
       arn,
-      { version: values.get(versionParameterName(prefix, arn)), retired: decodeRetired(values.get(retiredParameterName(prefix, arn))) }
+      {
+        version: values.get(versionParameterName(prefix, arn)),
+        retired: decodeRetired(values.get(retiredParameterName(prefix, arn)))
+      }
     ])
   )
 }
 
 /** Records the version the fleet now runs, for the instances its group launches from now on. */
-export async function writeVersionParameter(ssm: SSMClient, prefix: string, targetGroupArn: string, version: string): Promise<string> {
+export async function writeVersionParameter(
+  ssm: SSMClient,
+  prefix: string,
+  targetGroupArn: string,
+  version: string
+): Promise<string> {
   const name = versionParameterName(prefix, targetGroupArn)
   await ssm.send(
     new PutParameterCommand({
@@ -100,8 +129,20 @@ export async function writeVersionParameter(ssm: SSMClient, prefix: string, targ
   return name
 }
 
-export async function writeRetired(ssm: SSMClient, prefix: string, targetGroupArn: string, record: RetiredRecord): Promise<void> {
-  await ssm.send(new PutParameterCommand({ Name: retiredParameterName(prefix, targetGroupArn), Value: encodeRetired(record), Type: 'String', Overwrite: true }))
+export async function writeRetired(
+  ssm: SSMClient,
+  prefix: string,
+  targetGroupArn: string,
+  record: RetiredRecord
+): Promise<void> {
+  await ssm.send(
+    new PutParameterCommand({
+      Name: retiredParameterName(prefix, targetGroupArn),
+      Value: encodeRetired(record),
+      Type: 'String',
+      Overwrite: true
+    })
+  )
 }
 
 /** Forgets that a fleet was retired (it is back); absent already is fine. */

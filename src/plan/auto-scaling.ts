@@ -1,7 +1,7 @@
 // Pure decisions about fleets that are Auto Scaling groups: which groups back a fleet, how far to
 // scale a cold idle fleet, what to suspend while it is checked and what to resume after, when a
 // scaled fleet is ready, and how to retire a fleet and bring it back. Plain data in, plain data
-// out; the I/O lives in src/aws/auto-scaling.ts and the orchestration in src/fleet/.
+// out; the I/O lives in src/aws/auto-scaling.ts and the orchestration in src/fleet/auto-scaling.ts.
 import type { ScalingGroup } from '../aws/auto-scaling.js'
 
 /**
@@ -20,7 +20,11 @@ export interface FleetGroups {
   plainInstanceIds: string[]
 }
 
-export function fleetGroups(targetGroupArn: string, registeredIds: readonly string[], groups: readonly ScalingGroup[]): FleetGroups {
+export function fleetGroups(
+  targetGroupArn: string,
+  registeredIds: readonly string[],
+  groups: readonly ScalingGroup[]
+): FleetGroups {
   const attached = groups
     .filter((g) => g.targetGroupArns.includes(targetGroupArn))
     .filter((g, i, all) => all.findIndex((o) => o.name === g.name) === i)
@@ -52,9 +56,7 @@ export function fleetCapacity(fleet: FleetGroups): number {
 }
 
 export type ScaleDecision =
-  | { kind: 'none' }
-  | { kind: 'scale'; group: string; from: number; to: number }
-  | { kind: 'refuse'; message: string }
+  { kind: 'none' } | { kind: 'scale'; group: string; from: number; to: number } | { kind: 'refuse'; message: string }
 
 /**
  * A cold idle fleet (smaller than the live one) is scaled to the live fleet's capacity before the
@@ -93,7 +95,10 @@ export function processesToSuspend(group: ScalingGroup): string[] {
  * What to resume: exactly what this action suspended and is still suspended, never what the
  * user had suspended before (which `processesToSuspend` left out, so it is not in the list).
  */
-export function processesToResume(suspendedByAction: readonly string[], currentlySuspended: readonly string[]): string[] {
+export function processesToResume(
+  suspendedByAction: readonly string[],
+  currentlySuspended: readonly string[]
+): string[] {
   return [...new Set(suspendedByAction)].filter((p) => currentlySuspended.includes(p))
 }
 
@@ -122,7 +127,12 @@ const isActive = (state: string): boolean => state.startsWith('Pending') || stat
  * of them registered in the fleet's target group (and healthy there, if asked) and, if asked,
  * managed by SSM.
  */
-export function readiness(group: ScalingGroup, targetStates: ReadonlyMap<string, string>, managed: ReadonlySet<string>, needs: ReadinessNeeds): Readiness {
+export function readiness(
+  group: ScalingGroup,
+  targetStates: ReadonlyMap<string, string>,
+  managed: ReadonlySet<string>,
+  needs: ReadinessNeeds
+): Readiness {
   const active = group.instances.filter((i) => isActive(i.lifecycleState))
   const inService = active.filter((i) => i.lifecycleState === 'InService').map((i) => i.id)
   const registered = inService.filter((id) => {
@@ -139,7 +149,10 @@ export function readiness(group: ScalingGroup, targetStates: ReadonlyMap<string,
   if (notRegistered.length > 0) missing.push(`not registered in the target group: ${shortList(notRegistered)}`)
   if (needs.healthy) {
     const notHealthy = inService.filter((id) => !healthy.includes(id))
-    if (notHealthy.length > 0) missing.push(`not healthy: ${shortList(notHealthy.map((id) => `${id} ${targetStates.get(id) ?? 'unregistered'}`))}`)
+    if (notHealthy.length > 0)
+      missing.push(
+        `not healthy: ${shortList(notHealthy.map((id) => `${id} ${targetStates.get(id) ?? 'unregistered'}`))}`
+      )
   }
   if (needs.managedBySsm) {
     const notManaged = inService.filter((id) => !managed.has(id))
@@ -174,11 +187,17 @@ export type RetireDecision =
  */
 export function planRetire(previous: FleetGroups, name: string): RetireDecision {
   if (previous.groups.length === 0) {
-    return { kind: 'refuse', message: `Fleet ${name} is not an Auto Scaling group; retire scales a group to zero (stop plain instances yourself)` }
+    return {
+      kind: 'refuse',
+      message: `Fleet ${name} is not an Auto Scaling group; retire scales a group to zero (stop plain instances yourself)`
+    }
   }
   if (previous.groups.length > 1) {
     const names = previous.groups.map((g) => g.name).join(', ')
-    return { kind: 'refuse', message: `Fleet ${name} is backed by ${previous.groups.length} Auto Scaling groups (${names}); retire handles a fleet of one group` }
+    return {
+      kind: 'refuse',
+      message: `Fleet ${name} is backed by ${previous.groups.length} Auto Scaling groups (${names}); retire handles a fleet of one group`
+    }
   }
   if (previous.plainInstanceIds.length > 0) {
     return {
@@ -187,7 +206,8 @@ export function planRetire(previous: FleetGroups, name: string): RetireDecision 
     }
   }
   const group = previous.groups[0]
-  if (group.desiredCapacity === 0 && group.instances.every((i) => !isActive(i.lifecycleState))) return { kind: 'already', group: group.name }
+  if (group.desiredCapacity === 0 && group.instances.every((i) => !isActive(i.lifecycleState)))
+    return { kind: 'already', group: group.name }
   return {
     kind: 'retire',
     group: group.name,
@@ -205,7 +225,11 @@ export type RestoreDecision =
   | { kind: 'scale'; group: string; from: number; to: RetiredSize }
   | { kind: 'refuse'; message: string }
 
-export function planRestore(retired: FleetGroups, liveCapacity: number, recorded: RetiredSize | undefined): RestoreDecision {
+export function planRestore(
+  retired: FleetGroups,
+  liveCapacity: number,
+  recorded: RetiredSize | undefined
+): RestoreDecision {
   if (retired.groups.length !== 1) return { kind: 'none' }
   const group = retired.groups[0]
   const to = Math.max(liveCapacity, recorded?.minSize ?? 0)
@@ -216,7 +240,12 @@ export function planRestore(retired: FleetGroups, liveCapacity: number, recorded
       message: `Auto Scaling group ${group.name} can run at most ${group.maxSize} instances (MaxSize) but the live fleet runs ${liveCapacity}; raise its MaxSize, then roll back again`
     }
   }
-  return { kind: 'scale', group: group.name, from: group.desiredCapacity, to: { minSize: Math.min(recorded?.minSize ?? group.minSize, to), desiredCapacity: to } }
+  return {
+    kind: 'scale',
+    group: group.name,
+    from: group.desiredCapacity,
+    to: { minSize: Math.min(recorded?.minSize ?? group.minSize, to), desiredCapacity: to }
+  }
 }
 
 function shortList(items: readonly string[]): string {
