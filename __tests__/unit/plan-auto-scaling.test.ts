@@ -6,7 +6,7 @@ import {
   fleetGroups,
   HOLD_STILL_PROCESSES,
   needsGroupListing,
-  planRestore,
+  planComeBack,
   planRetire,
   planScaleUp,
   processesToResume,
@@ -220,17 +220,17 @@ describe('retire and bring back', () => {
       [],
       [group('web-blue-asg', { targetGroupArns: [BLUE], desiredCapacity: 0, maxSize: 6 })]
     )
-    expect(planRestore(retired, 4, { minSize: 2, desiredCapacity: 3 })).toEqual({
+    expect(planComeBack(retired, 4, { minSize: 2, desiredCapacity: 3 })).toEqual({
       kind: 'scale',
       group: 'web-blue-asg',
       from: 0,
       to: { minSize: 2, desiredCapacity: 4 }
     })
-    expect(planRestore(retired, 7, undefined)).toMatchObject({
+    expect(planComeBack(retired, 7, undefined)).toMatchObject({
       kind: 'refuse',
       message: expect.stringContaining('MaxSize')
     })
     const running = fleetGroups(BLUE, ['i-b1', 'i-b2', 'i-b3'], [blueAsg])
-    expect(planRestore(running, 3, undefined)).toEqual({ kind: 'none' })
+    expect(planComeBack(running, 3, undefined)).toEqual({ kind: 'none' })
   })
 })

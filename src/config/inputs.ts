@@ -2,7 +2,7 @@ import { ARN_EXAMPLE, type ArnKind, parseArn, type ParsedArn } from './arn.js'
 import { parseDurationMs } from './duration.js'
 import { InputError } from './errors.js'
 
-export type Operation = 'deploy' | 'promote' | 'rollback' | 'status'
+export type Operation = 'deploy' | 'promote' | 'rollback' | 'status' | 'retire'
 export type Strategy = 'all-at-once' | 'canary'
 export type Stickiness = { mode: 'keep' } | { mode: 'off' } | { mode: 'on'; durationSeconds: number }
 
@@ -32,6 +32,8 @@ export interface Config {
   dryRun: boolean
   timeoutMs: number
   version: string
+  /** Root of the Parameter Store names the action writes (fleet versions, retired fleets). */
+  parameterPrefix: string
 }
 
 /** Raw input values by name, as `core.getInput` returns them ('' when not set). */
@@ -60,7 +62,8 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'auto-rollback': 'true',
   'dry-run': 'false',
   timeout: '60m',
-  version: ''
+  version: '',
+  'parameter-prefix': '/bluegreen'
 }
 
 // SSM's own patterns for the rate controls (SendCommand API reference).
@@ -81,7 +84,7 @@ const MAX_STICKINESS_S = 604_800
 export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string } = {}): Config {
   const input = (name: string): string => (raw[name] ?? '').trim() || INPUT_DEFAULTS[name] || ''
 
-  const operation = oneOf(input, 'operation', ['deploy', 'promote', 'rollback', 'status'] as const)
+  const operation = oneOf(input, 'operation', ['deploy', 'promote', 'rollback', 'status', 'retire'] as const)
   const listeners = arnList(input, 'listener-arns', 'listener')
   const rules = arnList(input, 'rule-arns', 'listener-rule')
   if (listeners.length + rules.length === 0) {
@@ -164,8 +167,27 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
     autoRollback: bool(input, 'auto-rollback'),
     dryRun: bool(input, 'dry-run'),
     timeoutMs: duration(input, 'timeout', 1000, 6 * 3600_000),
-    version
+    version,
+    parameterPrefix: parseParameterPrefix(input('parameter-prefix'))
   }
+}
+
+// Parameter Store: names are paths of letters, digits and _ . - /, at most 15 levels; `aws` and
+// `ssm` at the root are reserved. The action appends at most 3 levels (/fleet/<group>/version).
+const PARAMETER_PATH = /^(\/[A-Za-z0-9_.-]+)+$/
+const MAX_PREFIX_LEVELS = 12
+const MAX_PREFIX_LENGTH = 900
+
+export function parseParameterPrefix(value: string): string {
+  const prefix = value.replace(/\/+$/, '')
+  const accepted =
+    'accepted: a Parameter Store path like /bluegreen or /teams/web/deploys: starts with /, letters, digits and _ . - between the slashes, at most 12 levels, not under /aws or /ssm'
+  const levels = prefix.split('/').length - 1
+  if (!PARAMETER_PATH.test(prefix) || levels > MAX_PREFIX_LEVELS || prefix.length > MAX_PREFIX_LENGTH) {
+    throw new InputError('parameter-prefix', value, accepted)
+  }
+  if (/^\/(aws|ssm)/i.test(prefix)) throw new InputError('parameter-prefix', value, accepted)
+  return prefix
 }
 
 type Input = (name: string) => string

@@ -220,16 +220,16 @@ export function planRetire(previous: FleetGroups, name: string): RetireDecision 
  * Bringing a retired fleet back for a rollback: the live fleet's capacity (it is about to take
  * all of that traffic), with the MinSize it had before it was retired.
  */
-export type RestoreDecision =
+export type ComeBackDecision =
   | { kind: 'none' }
   | { kind: 'scale'; group: string; from: number; to: RetiredSize }
   | { kind: 'refuse'; message: string }
 
-export function planRestore(
+export function planComeBack(
   retired: FleetGroups,
   liveCapacity: number,
   recorded: RetiredSize | undefined
-): RestoreDecision {
+): ComeBackDecision {
   if (retired.groups.length !== 1) return { kind: 'none' }
   const group = retired.groups[0]
   const to = Math.max(liveCapacity, recorded?.minSize ?? 0)
