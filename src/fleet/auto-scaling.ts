@@ -2,6 +2,10 @@
 // and wait until it is ready, hold a group still while it is checked and let it go afterwards.
 // Decisions come from src/plan/auto-scaling.ts; calls from src/aws/auto-scaling.ts.
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
+import type { AwsClients } from '../aws/clients.js'
+import { targetHealth } from '../aws/elbv2.js'
+import { describeInstances, IDS_PER_DESCRIBE } from '../aws/ssm-commands.js'
+import { chunks } from '../aws/batches.js'
 import {
   describeAllGroups,
   describeGroups,
@@ -13,6 +17,8 @@ import {
 import type { Clock } from '../runtime/clock.js'
 import { DeployError } from '../config/errors.js'
 import type { Log } from '../runtime/log.js'
+import type { RetiredRecord } from '../records/fleet-parameters.js'
+import type { FleetGroupsReport } from '../report/report.js'
 import {
   type FleetGroups,
   fleetGroups,
@@ -50,6 +56,50 @@ export async function detectFleetGroups(
     groups = await describeGroups(client, groupNamesToDescribe(groupOf))
   }
   return fleets.map((f) => fleetGroups(f.targetGroupArn, f.registeredIds, groups))
+}
+
+/**
+ * Detection that a role without the Auto Scaling read permissions does not fail: its fleets are
+ * treated as plain instances, as before this action knew about groups, and the log says so.
+ */
+export async function detectOrAssumePlain(
+  client: AutoScalingClient,
+  fleets: readonly FleetToDetect[],
+  log: Log
+): Promise<FleetGroups[]> {
+  try {
+    return await detectFleetGroups(client, fleets)
+  } catch (error) {
+    if (!isAccessDenied(error)) throw error
+    log.warning(
+      `Auto Scaling groups were not looked up (${(error as Error).name}: grant autoscaling:DescribeAutoScalingInstances and autoscaling:DescribeAutoScalingGroups); the fleets are treated as plain instances`
+    )
+    return fleets.map((f) => fleetGroups(f.targetGroupArn, f.registeredIds, []))
+  }
+}
+
+function isAccessDenied(error: unknown): boolean {
+  const text = `${(error as Error)?.name ?? ''} ${(error as Error)?.message ?? ''}`
+  return /AccessDenied|UnauthorizedOperation|not authorized/i.test(text)
+}
+
+/** The load balancer's and SSM's view of the instances, read through the action's clients. */
+export function instanceViews(clients: Pick<AwsClients, 'elb' | 'ssm'>): InstanceViews {
+  return {
+    targetStates: async (targetGroupArn) =>
+      new Map((await targetHealth(clients.elb, targetGroupArn)).map((t) => [t.id, t.state])),
+    managedBySsm: async (instanceIds) => {
+      const pages = await Promise.all(
+        chunks(instanceIds, IDS_PER_DESCRIBE).map((ids) => describeInstances(clients.ssm, ids))
+      )
+      return new Set(
+        pages
+          .flat()
+          .filter((i) => i.PingStatus === 'Online')
+          .map((i) => i.InstanceId ?? '')
+      )
+    }
+  }
 }
 
 /** How the wait reads the load balancer's and SSM's view of the instances. */
@@ -141,4 +191,20 @@ export async function release(
   if (processes.length === 0) return
   await resumeProcesses(client, groupName, processes)
   log.info(`${groupName}: resumed ${processes.join(', ')}`)
+}
+
+/** The groups behind a fleet for the report; undefined for a plain fleet, so its report is as before. */
+export function groupsReport(fleet: FleetGroups, retired?: RetiredRecord): FleetGroupsReport | undefined {
+  if (fleet.groups.length === 0) return undefined
+  return {
+    groups: fleet.groups.map((g) => ({
+      name: g.name,
+      desired: g.desiredCapacity,
+      min: g.minSize,
+      max: g.maxSize,
+      inService: g.instances.filter((i) => i.lifecycleState === 'InService').length,
+      suspended: g.suspendedProcesses
+    })),
+    ...(retired ? { retired: { at: retired.retiredAt, by: retired.by, desiredCapacity: retired.desiredCapacity } } : {})
+  }
 }

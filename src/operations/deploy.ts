@@ -14,7 +14,16 @@ import type { HoldCheck } from '../traffic/checks/check.js'
 import { describeChecks, firstFailingGate, holdChecks } from '../traffic/checks/hold-checks.js'
 import { runTrafficSteps } from '../traffic/steps.js'
 import { type Discovery, discover } from './discover.js'
-import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFleets, withThePair } from './lifecycle.js'
+import {
+  endAfterFailedSteps,
+  endWithNewFleetLive,
+  type HeldPair,
+  OperationRun,
+  type ShiftedFleets,
+  withThePair
+} from './lifecycle.js'
+import { type FleetToDetect, groupsReport } from '../fleet/auto-scaling.js'
+import { findNewFleetGroup } from '../fleet/new-fleet-group.js'
 
 /**
  * `operation: deploy`: new code on the idle fleet, checked, then traffic moved to it in steps.
@@ -29,7 +38,11 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     firstFailingGate(checks)
   ])
   const { newFleet, stableFleet } = chooseIdleFleet(found.traffic)
-  const instanceIds = registeredInstances(found, newFleet)
+  // A fleet that is an Auto Scaling group may be cold: it is scaled to the live fleet's size first.
+  const group = await findNewFleetGroup(ctx, config, toDetect(found, newFleet), toDetect(found, stableFleet))
+  const instanceIds =
+    group?.scale.kind === 'scale' ? registeredIds(found, newFleet) : registeredInstances(found, newFleet)
+  if (group) found.fleets[newFleet].autoScaling = groupsReport(group.fleet)
   const plan = planDeploy({
     config,
     pair: found.traffic.pair,
@@ -38,16 +51,19 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     instanceIds,
     currentWeight: 0,
     endAtFull: false,
-    checks: describeChecks(checks)
+    checks: describeChecks(checks),
+    prepare: group?.planLines()
   })
   run.report.plan = plan
   Object.assign(run.report.outputs, { live: stableFleet, idle: newFleet, instanceIds })
   logPlan(ctx, plan, config)
   if (config.dryRun) {
     const steps = `${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''}`
+    const scale = group?.scale.kind === 'scale' ? `scale ${group.group.name} to ${group.scale.to} instances, ` : ''
+    const size = group?.scale.kind === 'scale' ? '' : ` (${instanceIds.length} instances)`
     return run.dryRun(
       found,
-      `Dry run: would deploy ${config.version} to ${targetGroupName(newFleet)} (${instanceIds.length} instances) and move traffic in ${steps}; nothing was changed`
+      `Dry run: would ${scale}deploy ${config.version} to ${targetGroupName(newFleet)}${size} and move traffic in ${steps}; nothing was changed`
     )
   }
   // An alarm already firing would fail the first hold anyway; stopping now spares the users the canary.
@@ -62,87 +78,115 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   }
 
   // Read-only, so it runs while the lock is taken; its answer is awaited before anything is sent.
-  const instancesReady = checkInstancesReady(ctx.clients.ssm, instanceIds)
+  // A group's instances are known only once it is held still: they are checked then.
+  const instancesReady = group ? Promise.resolve() : checkInstancesReady(ctx.clients.ssm, instanceIds)
   instancesReady.catch(() => undefined)
+  if (group) run.report.autoScaling = group.report
   return withThePair(
     run,
     found,
     { operation: 'deploy', newFleet, stableFleet, restore: plan.restore, trafficMoved: false },
     async (pair) => {
-      const fleets: ShiftedFleets = {
-        newFleet,
-        stableFleet,
-        records: {
-          [stableFleet]: { ...found.fleets[stableFleet].record, role: 'live' },
-          [newFleet]: {
-            version: config.version,
-            role: 'deploying',
-            deployedAt: new Date(ctx.clock.now()).toISOString(),
-            deployedBy: ctx.run.url
-          }
-        }
-      }
-      const record = new DeployRecord(ctx, newFleet, found.fleets[newFleet].record, fleets.records[newFleet])
       try {
-        await instancesReady
-        // Recorded as the commands go out: a deploy that stops before that leaves the fleet as it was.
-        record.markDeploying()
-        await runDeployCommands(config, ctx, instanceIds, {
-          onSent: pair.commandsSent,
-          onReport: (commands) => reportCommands(run, commands)
-        })
-        await record.settled()
-        found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds)
-        await gateBeforeTraffic(checks)
-        await record.mark('canary')
-      } catch (error) {
-        // Before traffic moved every failure ends the same way: nothing reached the new fleet.
-        fleets.records[newFleet] = await record.endBeforeTraffic(pair.hasSentCommands)
-        return endBeforeTraffic(run, found, fleets, error)
+        return await deployHeld(pair)
+      } finally {
+        // Whatever the ending: the group gets back exactly the processes this run took from it.
+        await group?.letGo(pair.processesSuspended)
       }
-      fleets.records[newFleet] = record.current
-
-      const outcome = await runTrafficSteps(
-        config,
-        ctx,
-        {
-          routes: found.routes,
-          pair: found.traffic.pair,
-          newFleet,
-          stableFleet,
-          steps: plan.steps,
-          checks,
-          restore: plan.restore,
-          instanceIds,
-          deadline: run.deadline,
-          firstStepNumber: 1,
-          stillHoldsLock: pair.stillHoldsLock,
-          onTrafficMoved: pair.trafficMoved
-        },
-        run.report
-      )
-      if (outcome.kind === 'failed')
-        return endAfterFailedSteps(run, pair, found, fleets, outcome, `Deploy of ${config.version}`)
-      run.report.outputs.deployed = newFleet
-      if (plan.pauses) {
-        await recordAfterTraffic(ctx, run.report.warnings, stableFleet, fleets.records[stableFleet])
-        const last = plan.steps[plan.steps.length - 1].weight
-        return run.end(
-          found,
-          { routes: outcome.routes, records: fleets.records },
-          'paused',
-          `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}; run promote to continue, or rollback`
-        )
-      }
-      return endWithNewFleetLive(
-        run,
-        found,
-        fleets,
-        outcome.routes,
-        `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`
-      )
     }
   )
+
+  async function deployHeld(pair: HeldPair): Promise<RunReport> {
+    const fleets: ShiftedFleets = {
+      newFleet,
+      stableFleet,
+      records: {
+        [stableFleet]: { ...found.fleets[stableFleet].record, role: 'live' },
+        [newFleet]: {
+          version: config.version,
+          role: 'deploying',
+          deployedAt: new Date(ctx.clock.now()).toISOString(),
+          deployedBy: ctx.run.url
+        }
+      }
+    }
+    const record = new DeployRecord(ctx, newFleet, found.fleets[newFleet].record, fleets.records[newFleet])
+    let instanceIds = plan.instanceIds
+    try {
+      if (group) {
+        instanceIds = await group.prepare(run.deadline - ctx.clock.now(), pair.processesSuspended)
+        Object.assign(plan, { instanceIds })
+        run.report.outputs.instanceIds = instanceIds
+        await checkInstancesReady(ctx.clients.ssm, instanceIds)
+      }
+      await instancesReady
+      // Recorded as the commands go out: a deploy that stops before that leaves the fleet as it was.
+      record.markDeploying()
+      await runDeployCommands(config, ctx, instanceIds, {
+        onSent: pair.commandsSent,
+        onReport: (commands) => reportCommands(run, commands)
+      })
+      await record.settled()
+      // The fleet has taken the version: instances its group launches from now on install it too.
+      await group?.recordVersion()
+      found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds)
+      await gateBeforeTraffic(checks)
+      await record.mark('canary')
+    } catch (error) {
+      // Before traffic moved every failure ends the same way: nothing reached the new fleet.
+      fleets.records[newFleet] = await record.endBeforeTraffic(pair.hasSentCommands)
+      return endBeforeTraffic(run, found, fleets, error)
+    }
+    fleets.records[newFleet] = record.current
+
+    const outcome = await runTrafficSteps(
+      config,
+      ctx,
+      {
+        routes: found.routes,
+        pair: found.traffic.pair,
+        newFleet,
+        stableFleet,
+        steps: plan.steps,
+        checks,
+        restore: plan.restore,
+        instanceIds,
+        deadline: run.deadline,
+        firstStepNumber: 1,
+        stillHoldsLock: pair.stillHoldsLock,
+        onTrafficMoved: pair.trafficMoved
+      },
+      run.report
+    )
+    if (outcome.kind === 'failed')
+      return endAfterFailedSteps(run, pair, found, fleets, outcome, `Deploy of ${config.version}`)
+    run.report.outputs.deployed = newFleet
+    if (plan.pauses) {
+      await recordAfterTraffic(ctx, run.report.warnings, stableFleet, fleets.records[stableFleet])
+      const last = plan.steps[plan.steps.length - 1].weight
+      return run.end(
+        found,
+        { routes: outcome.routes, records: fleets.records },
+        'paused',
+        `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}; run promote to continue, or rollback`
+      )
+    }
+    return endWithNewFleetLive(
+      run,
+      found,
+      fleets,
+      outcome.routes,
+      `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`
+    )
+  }
+}
+
+function toDetect(found: Discovery, arn: string): FleetToDetect {
+  return { targetGroupArn: arn, registeredIds: registeredIds(found, arn) }
+}
+
+function registeredIds(found: Discovery, arn: string): string[] {
+  return found.fleets[arn].instances.map((t) => t.id)
 }
 
 function registeredInstances(found: Discovery, newFleet: string): string[] {

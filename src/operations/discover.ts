@@ -7,6 +7,7 @@ import { type HealthCadence, healthCadence } from '../plan/target-health.js'
 import { readTrafficState, type TrafficState } from '../plan/traffic-state.js'
 import { decodeLock, type FleetRecord, type Lock, recordFromTags, TAG } from '../records/fleet-records.js'
 import { DeployError } from '../config/errors.js'
+import type { FleetGroupsReport } from '../report/report.js'
 
 /** One fleet as it stands: its target group, what is recorded on it, its instances' health. */
 export interface FleetView {
@@ -15,6 +16,8 @@ export interface FleetView {
   record: FleetRecord
   instances: InstanceHealth[]
   cadence: HealthCadence
+  /** The Auto Scaling groups behind the fleet, once an operation has looked (plain fleets: none). */
+  autoScaling?: FleetGroupsReport
 }
 
 /** Everything a run decides from, as read when it started. */

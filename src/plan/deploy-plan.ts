@@ -53,6 +53,8 @@ export interface PlanReport {
   pauses: boolean
   /** What every hold watches, one line each (from the hold checks). */
   checks: string[]
+  /** What is done to the new fleet before the commands (its Auto Scaling group), one line each. */
+  prepare?: string[]
 }
 
 export interface DeployPlanInput {
@@ -64,6 +66,7 @@ export interface DeployPlanInput {
   currentWeight: number
   endAtFull: boolean
   checks: string[]
+  prepare?: string[]
 }
 
 /** The whole plan: one function serves the dry-run and the real run, so they cannot differ. */
@@ -78,6 +81,7 @@ export function planDeploy(input: DeployPlanInput): PlanReport {
     steps,
     restore: planRestore(input.routes, oldFleet, input.newFleet),
     pauses: last !== undefined && last.weight < 100,
-    checks: input.checks
+    checks: input.checks,
+    ...(input.prepare ? { prepare: input.prepare } : {})
   }
 }

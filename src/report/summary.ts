@@ -84,6 +84,7 @@ export function renderSummary(report: RunReport, opts: { maxBytes?: number } = {
     ...failureBlocks(report),
     ...warningBlocks(report.warnings),
     ...fleetBlocks(report.fleets),
+    ...autoScalingBlocks(report),
     ...routeBlocks(report),
     ...(report.plan ? planBlocks(report.plan, report) : []),
     ...timelineBlocks(report.timeline)
@@ -153,17 +154,67 @@ function warningBlocks(warnings: string[]): string[] {
 
 function fleetBlocks(fleets: FleetReport[]): string[] {
   if (fleets.length === 0) return []
+  // The Auto Scaling column appears only when a fleet is a group: plain fleets read as they always did.
+  const groups = fleets.some((fleet) => fleet.autoScaling)
   const rows = fleets.map((fleet) => [
     `**${escapeCell(fleet.name)}**`,
     change(fleet.roleBefore, fleet.roleAfter),
     change(shortVersion(fleet.versionBefore), shortVersion(fleet.versionAfter)),
     change(percent(fleet.weightBefore), percent(fleet.weightAfter)),
-    `${fleet.instances.filter(isHealthy).length}/${fleet.instances.length}`
+    `${fleet.instances.filter(isHealthy).length}/${fleet.instances.length}`,
+    ...(groups ? [fleetGroupsCell(fleet)] : [])
   ])
-  return [
-    '### Fleets',
-    table(['fleet', 'role', 'version', 'traffic', 'healthy'], rows, [false, false, false, true, true])
-  ]
+  const headers = ['fleet', 'role', 'version', 'traffic', 'healthy', ...(groups ? ['Auto Scaling group'] : [])]
+  return ['### Fleets', table(headers, rows, [false, false, false, true, true, false])]
+}
+
+/** `web-green-asg 3/3 (min 0, max 6)`, retired or suspended processes said after it. */
+function fleetGroupsCell(fleet: FleetReport): string {
+  const report = fleet.autoScaling
+  if (!report) return '–'
+  const groups = report.groups.map((g) => {
+    const suspended = g.suspended.length > 0 ? `; suspended: ${g.suspended.join(', ')}` : ''
+    return `${escapeCell(g.name)} ${g.inService}/${g.desired} (min ${g.min}, max ${g.max}${escapeCell(suspended)})`
+  })
+  const retired = report.retired
+    ? [
+        `**retired** ${escapeCell(report.retired.at.slice(0, 16).replace('T', ' '))} UTC, was ${report.retired.desiredCapacity}`
+      ]
+    : []
+  return [...groups, ...retired].join('<br>')
+}
+
+/** What the run did to the fleet's Auto Scaling group, in the order it did it. */
+function autoScalingBlocks(report: RunReport): string[] {
+  const a = report.autoScaling
+  if (!a) return []
+  const group = escapeMarkdown(a.group)
+  const facts: string[] = []
+  if (a.scaled) {
+    const ready = a.scaled.readyAfterMs !== undefined ? `, ready after ${formatDuration(a.scaled.readyAfterMs)}` : ''
+    facts.push(
+      `- **Scaled** ${group} from ${a.scaled.from} to ${a.scaled.to} instances for ${escapeMarkdown(a.scaled.why)}${ready}`
+    )
+  }
+  if (a.retiredFrom) {
+    facts.push(
+      `- **Retired:** ${group} scaled from ${a.retiredFrom.desiredCapacity} to 0 instances; a rollback brings it back`
+    )
+  }
+  if (a.suspended.length > 0) {
+    const resumed =
+      a.resumed === true
+        ? 'resumed at the end'
+        : a.resumed === false
+          ? '**not resumed: see the warnings**'
+          : 'still suspended'
+    facts.push(`- **Held still:** ${a.suspended.join(', ')} suspended on ${group} from the commands on; ${resumed}`)
+  }
+  if (a.leftAlone.length > 0)
+    facts.push(`- **Left alone:** ${a.leftAlone.map((p) => escapeMarkdown(p)).join(', ')} (suspended before the run)`)
+  if (a.versionParameter)
+    facts.push(`- **Version for new instances:** recorded in Parameter Store as ${escapeMarkdown(a.versionParameter)}`)
+  return facts.length > 0 ? ['### Auto Scaling', facts.join('\n')] : []
 }
 
 function routeBlocks(report: RunReport): string[] {
@@ -200,6 +251,7 @@ function planBlocks(plan: PlanReport, report: RunReport): string[] {
     `- **New fleet:** ${escapeMarkdown(plan.newFleet)}, ${count(ids.length, 'instance')}${ids.length ? `: ${shownIds.join(', ')}` : ''}`,
     `- **Old fleet:** ${escapeMarkdown(plan.oldFleet)}, keeps running so that going back is one weight change`
   ]
+  for (const line of plan.prepare ?? []) facts.push(`- **First:** ${escapeMarkdown(line)}`)
   const last = plan.steps.at(-1)
   if (plan.pauses && last) facts.push(`- **Pauses** at ${percent(last.weight)} for a later \`promote\``)
   const restore = Object.entries(plan.restore).map(([arn, weights]) => {
