@@ -576,6 +576,13 @@ async function waitHealthy(elb, targetGroupArn, options) {
         lastLine = line;
         if (healthy === targets.length && now - started >= cadence.detectUnhealthyMs)
             return targets;
+        if (now - started >= options.timeoutMs && healthy === targets.length) {
+            // Healthy targets are not yet proof of the new code: the load balancer has not checked it
+            // often enough to mark a failing target unhealthy, so the wait cannot succeed in this time.
+            const s = (ms) => `${Math.round(ms / 1000)}s`;
+            const checks = Math.round(cadence.detectUnhealthyMs / cadence.intervalMs);
+            throw new errors/* DeployError */.sH(`Every target of ${name} is healthy, but health-timeout (${s(options.timeoutMs)}) ends before the load balancer could have marked a failing target unhealthy (${s(cadence.detectUnhealthyMs)}: ${checks} checks ${s(cadence.intervalMs)} apart); raise health-timeout to at least ${s(cadence.detectUnhealthyMs)}`);
+        }
         if (now - started >= options.timeoutMs) {
             const notHealthy = targets.filter((t) => t.state !== 'healthy');
             throw new errors/* DeployError */.sH(`Not every target of ${name} was healthy after health-timeout (${Math.round(options.timeoutMs / 1000)}s): ${describeTargets(notHealthy)}; raise health-timeout if the app needs longer to start, or fix the new version`);

@@ -19,9 +19,12 @@ import {
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ListenerNotFoundException,
   ModifyListenerCommand,
   ModifyRuleCommand,
-  RemoveTagsCommand
+  RemoveTagsCommand,
+  RuleNotFoundException,
+  TargetGroupNotFoundException
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {
   CancelCommandCommand,
@@ -124,25 +127,37 @@ export class FakeAws {
   readonly writes: Array<{ at: number; arn: string; actions: Action[] }> = []
   /** Writes that the fake accepts but does not apply (to test read-back verification). */
   ignoreWrites = 0
+  /**
+   * Called after each route write lands, with what was written: a test acts at that moment (a
+   * cancel, a person's console edit) without re-implementing the write.
+   */
+  onWrite: (write: { arn: string; actions: Action[] }) => void = () => undefined
   private nextCommand = 1
 
   constructor(readonly clock: FakeClock) {
+    // Unknown ARNs fail the whole call, as AWS does, with the SDK's own NotFound errors.
     this.elb.on(DescribeListenersCommand).callsFake(async (input) => ({
-      Listeners: (input.ListenerArns as string[])
-        .filter((a) => this.listeners.has(a))
-        .map((a) => ({ ListenerArn: a, DefaultActions: clone(this.listeners.get(a)) }))
+      Listeners: this.known(this.listeners, input.ListenerArns as string[], notFound.listener).map((a) => ({
+        ListenerArn: a,
+        DefaultActions: clone(this.listeners.get(a))
+      }))
     }))
     this.elb.on(DescribeRulesCommand).callsFake(async (input) => ({
-      Rules: (input.RuleArns as string[])
-        .filter((a) => this.rules.has(a))
-        .map((a) => ({ RuleArn: a, Actions: clone(this.rules.get(a)) }))
+      Rules: this.known(this.rules, input.RuleArns as string[], notFound.rule).map((a) => ({
+        RuleArn: a,
+        Actions: clone(this.rules.get(a))
+      }))
     }))
     this.elb
       .on(ModifyListenerCommand)
-      .callsFake(async (input) => this.write(this.listeners, input.ListenerArn, input.DefaultActions))
-    this.elb.on(ModifyRuleCommand).callsFake(async (input) => this.write(this.rules, input.RuleArn, input.Actions))
+      .callsFake(async (input) =>
+        this.write(this.listeners, input.ListenerArn, input.DefaultActions, notFound.listener)
+      )
+    this.elb
+      .on(ModifyRuleCommand)
+      .callsFake(async (input) => this.write(this.rules, input.RuleArn, input.Actions, notFound.rule))
     this.elb.on(DescribeTargetGroupsCommand).callsFake(async (input) => ({
-      TargetGroups: (input.TargetGroupArns as string[]).map((arn) => ({
+      TargetGroups: this.known(this.targets, input.TargetGroupArns as string[], notFound.targetGroup).map((arn) => ({
         TargetGroupArn: arn,
         TargetGroupName: /targetgroup\/([^/]+)/.exec(arn)?.[1],
         TargetType: this.targetType.get(arn) ?? 'instance',
@@ -154,7 +169,9 @@ export class FakeAws {
     this.elb.on(DescribeTargetHealthCommand).callsFake(async (input) => {
       this.scale()
       return {
-        TargetHealthDescriptions: (this.targets.get(input.TargetGroupArn) ?? []).map((id) => {
+        TargetHealthDescriptions: (
+          this.targets.get(this.known(this.targets, [input.TargetGroupArn], notFound.targetGroup)[0]) ?? []
+        ).map((id) => {
           const h = this.health(input.TargetGroupArn, id, this.clock.now())
           return { Target: { Id: id, Port: 80 }, TargetHealth: { State: h.state, Reason: h.reason } }
         })
@@ -436,15 +453,40 @@ export class FakeAws {
     return inv.behaviour.status
   }
 
-  private write(store: Map<string, Action[]>, arn: string, actions: Action[]): object {
+  private write(
+    store: Map<string, Action[]>,
+    arn: string,
+    actions: Action[],
+    missing: (arns: string[]) => Error
+  ): object {
+    this.known(store, [arn], missing)
     this.writes.push({ at: this.clock.now(), arn, actions: clone(actions) })
     if (this.ignoreWrites > 0) {
       this.ignoreWrites--
       return {}
     }
     store.set(arn, clone(actions))
+    this.onWrite({ arn, actions: clone(actions) })
     return {}
   }
+
+  private known<T>(store: Map<string, T>, arns: string[], missing: (arns: string[]) => Error): string[] {
+    const unknown = arns.filter((arn) => !store.has(arn))
+    if (unknown.length > 0) throw missing(unknown)
+    return arns
+  }
+}
+
+const notFound = {
+  listener: (arns: string[]) =>
+    new ListenerNotFoundException({ message: `One or more listeners not found: ${arns.join(', ')}`, $metadata: {} }),
+  rule: (arns: string[]) =>
+    new RuleNotFoundException({ message: `One or more rules not found: ${arns.join(', ')}`, $metadata: {} }),
+  targetGroup: (arns: string[]) =>
+    new TargetGroupNotFoundException({
+      message: `One or more target groups not found: ${arns.join(', ')}`,
+      $metadata: {}
+    })
 }
 
 /** The usual start: blue live on v1 (100/0), both fleets registered, alarm web-5xx known and OK. */

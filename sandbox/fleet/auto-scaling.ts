@@ -22,7 +22,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { chmod, mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { targetGroupAttributes } from '../aws/elbv2.js'
+import { targetGroupAttributes } from '../aws/elbv2-attributes.js'
 import { groupTargetGroups, type AutoScalingGroup, type GroupInstance, type World } from '../world.js'
 import { initialHealth } from './health-checker.js'
 import { randomInstanceId, type InstanceFleet } from './instances.js'
