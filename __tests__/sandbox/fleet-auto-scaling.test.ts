@@ -1,9 +1,11 @@
 // The group controller with real local instances: launches really start apps, user data really
 // runs, terminations really stop them, and suspended processes really hold the group still.
+import { AutoScalingClient, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling'
 import { jest } from '@jest/globals'
-import { addAutoScalingGroup } from '../../sandbox/aws/fixtures.js'
+import { addAutoScalingGroup, addParameter } from '../../sandbox/aws/fixtures.js'
 import { AutoScalingController } from '../../sandbox/fleet/auto-scaling.js'
 import { HealthChecker } from '../../sandbox/fleet/health-checker.js'
+import { startSandbox } from '../../sandbox/sandbox.js'
 import type { AutoScalingGroup } from '../../sandbox/world.js'
 import { addPair, startFleet, until, type FleetHarness } from './fleet-helpers.js'
 
@@ -135,5 +137,31 @@ describe('suspended processes', () => {
     start({ desiredCapacity: 1, suspended: ['AddToLoadBalancer'] })
     await until(() => [...group.instances.values()].some((i) => i.lifecycleState === 'InService'), 5000, 'in service')
     expect(targets().size).toBe(0)
+  })
+})
+
+describe('the sandbox with Auto Scaling fleets', () => {
+  it('instances launched later install the version Parameter Store records for their fleet, through the emulated API', async () => {
+    const sb = await startSandbox({ fleetSize: 2, healthIntervalMs: 100, autoScaling: { blue: 2, green: 0, bootMs: 50 } })
+    try {
+      const blue = sb.world.autoScalingGroups.get('web-blue-asg')!
+      expect(sb.blueIds).toHaveLength(2)
+      expect(sb.greenIds).toEqual([])
+      // Nothing recorded yet: the image's build.
+      for (const id of sb.blueIds) expect(sb.fleet.app(id)?.version).toBe('v1')
+      addParameter(sb.world, '/bluegreen/fleet/web-green/version', 'v7')
+      const asg = new AutoScalingClient({ region: 'us-east-1', endpoint: sb.endpointUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } })
+      await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web-green-asg', DesiredCapacity: 1 }))
+      asg.destroy()
+      await sb.autoScaling!.waitForCapacity(10_000)
+      const [id] = sb.world.autoScalingGroups.get('web-green-asg')!.instances.keys()
+      expect(sb.fleet.app(id)?.version).toBe('v7')
+      expect(sb.world.targetGroups.get(sb.greenArn)!.targets.get(id)?.state).toBe('healthy')
+      const reads = sb.world.calls.filter((c) => c.service === 'ssm' && c.operation === 'GetParameter')
+      expect(reads.map((c) => (c.params as { Name: string }).Name)).toContain('/bluegreen/fleet/web-green/version')
+      expect(blue.instances.size).toBe(2)
+    } finally {
+      await sb.stop()
+    }
   })
 })

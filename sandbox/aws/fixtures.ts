@@ -213,4 +213,20 @@ export function addAutoScalingGroup(world: World, spec: AutoScalingGroupSpec): A
   return group
 }
 
+/** A String parameter in Parameter Store, as if written with PutParameter (version 1, or the next). */
+export function addParameter(world: World, name: string, value: string): void {
+  const existing = world.parameters.get(name)
+  const version = {
+    version: (existing?.versions.at(-1)?.version ?? 0) + 1,
+    value,
+    type: 'String' as const,
+    lastModifiedAt: Date.now(),
+    lastModifiedUser: `arn:aws:iam::${world.accountId}:user/sandbox`,
+    tier: 'Standard' as const,
+    dataType: 'text'
+  }
+  if (existing) existing.versions.push(version)
+  else world.parameters.set(name, { name, versions: [version], tags: new Map() })
+}
+
 export { defaultRuleArn } from './arns.js'
