@@ -9,7 +9,8 @@ import path from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { formatTrafficReport, startLoad, trafficReport, type LoadGenerator } from './load/load-generator.js'
 import { REPO_ROOT, runAction, runPost, type RunActionResult } from './run-action.js'
-import { startSandbox, type Sandbox } from './sandbox.js'
+import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js'
+import { addParameter } from './aws/fixtures.js'
 import { renderMarkdownForTerminal } from './terminal-markdown.js'
 import { forwardWeights } from './world.js'
 
@@ -39,6 +40,10 @@ interface Scenario {
   cancelSignals?: NodeJS.Signals[]
   /** A second run after the first (e.g. promote). */
   then?: Record<string, string>
+  /** Further runs after the first, each with the result it must end with. */
+  sequence?: Array<{ inputs: Record<string, string>; result: string; before?: (sb: Sandbox) => Promise<void> }>
+  /** Sandbox options on top of the command line's (e.g. Auto Scaling fleets). */
+  sandbox?: Partial<SandboxOptions>
 }
 
 const base = (over: Record<string, string> = {}): Record<string, string> => ({
@@ -114,6 +119,35 @@ const SCENARIOS: Scenario[] = [
     cancelWhen: (sb) => sb.world.weightChanges.length > 0,
     cancelSignals: ['SIGKILL'],
     expect: { result: '', exitZero: false, lossless: true, finalLive: 'blue' }
+  },
+  {
+    name: 'autoscaling',
+    description:
+      'Auto Scaling fleets: a cold idle group scaled up, deployed and flipped, the old fleet retired, then a rollback that brings it back; no request may fail',
+    sandbox: { autoScaling: { green: 0, bootMs: 500, gracePeriodS: 20 } },
+    setup: (sb) => addParameter(sb.world, '/bluegreen/fleet/web-blue/version', 'v1'),
+    inputs: base({ 'canary-steps': '50,100', 'step-wait': '3s' }),
+    sequence: [
+      {
+        inputs: { operation: 'retire' },
+        result: 'succeeded',
+        // The retired fleet's instances drain and stop before the rollback asks for them back.
+        before: async (sb) => {
+          await new Promise((r) => setTimeout(r, 500))
+          void sb
+        }
+      },
+      {
+        inputs: { operation: 'rollback', 'health-timeout': '60s' },
+        result: 'rolled-back',
+        before: async (sb) => {
+          const blue = sb.world.autoScalingGroups.get(sb.asgName('blue'))
+          const deadline = Date.now() + 15_000
+          while ((blue?.instances.size ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+        }
+      }
+    ],
+    expect: { result: 'succeeded', exitZero: true, lossless: true, finalLive: 'blue' }
   },
   {
     name: 'pause-promote',
@@ -252,7 +286,7 @@ async function main(): Promise<number> {
 
   try {
     banner(`scenario ${scenario.name}: ${scenario.description}`)
-    sb = await startSandbox({ fleetSize: args.fleetSize, healthIntervalMs: args.healthIntervalMs })
+    sb = await startSandbox({ fleetSize: args.fleetSize, healthIntervalMs: args.healthIntervalMs, ...scenario.sandbox })
     process.stdout.write(
       `sandbox up: proxy ${sb.proxyUrl}, AWS endpoint ${sb.endpointUrl}\n` +
         `  listener ${sb.listenerArn}\n  web-blue  ${sb.blueArn} (${sb.blueIds.length} instances, live, v1)\n` +
@@ -288,6 +322,12 @@ async function main(): Promise<number> {
       last = await runAction({ ...common, inputs: { 'listener-arns': sb.listenerArn, ...scenario.then } })
       runs.push([`second run (${scenario.then.operation})`, last])
     }
+    for (const next of scenario.sequence ?? []) {
+      await next.before?.(sb)
+      banner(`action: ${next.inputs.operation}`)
+      last = await runAction({ ...common, inputs: { 'listener-arns': sb.listenerArn, ...scenario.inputs, ...next.inputs } })
+      runs.push([`${next.inputs.operation}`, last])
+    }
     await new Promise((r) => setTimeout(r, 1000)) // traffic after the deploy
     await load.stop()
 
@@ -309,11 +349,17 @@ async function main(): Promise<number> {
     const problems: string[] = []
     const exp = scenario.expect
     const first = runs[0][1]
-    const resultRun = scenario.cancelWhen ? first : last
+    const resultRun = scenario.cancelWhen || scenario.sequence ? first : last
     if (!scenario.cancelWhen && resultRun.outputs.result !== exp.result) {
       problems.push(`result is ${JSON.stringify(resultRun.outputs.result ?? '')}, expected ${exp.result}`)
     }
     if (scenario.then && first.outputs.result !== 'paused') problems.push(`first run result ${first.outputs.result}, expected paused`)
+    scenario.sequence?.forEach((next, i) => {
+      const run = runs[i + 1][1]
+      if (run.outputs.result !== next.result) {
+        problems.push(`${next.inputs.operation} result is ${JSON.stringify(run.outputs.result ?? '')}, expected ${next.result}`)
+      }
+    })
     if ((last.exitCode === 0) !== exp.exitZero && !scenario.cancelWhen) {
       problems.push(`exit code ${last.exitCode}, expected ${exp.exitZero ? '0' : 'non-zero'}`)
     }

@@ -71,7 +71,7 @@ export class NewFleetGroup {
     const lines: string[] = []
     if (this.scale.kind === 'scale') {
       lines.push(
-        `scale ${this.group.name} from ${this.scale.from} to ${this.scale.to} instances (the live fleet runs ${this.liveCapacity}) and wait until they are InService, registered and managed by SSM`
+        `scale ${this.group.name} from ${this.scale.from} to ${this.scale.to} instances (the live fleet runs ${this.liveCapacity}) and wait until they are InService, healthy and managed by SSM`
       )
     }
     lines.push(
@@ -99,7 +99,9 @@ export class NewFleetGroup {
       await waitUntilReady(client, {
         groupName: this.group.name,
         targetGroupArn: this.fleet.targetGroupArn,
-        needs: { managedBySsm: true, healthy: false },
+        // Healthy too: an instance's user data installs and starts the app as it boots, and
+        // commands sent before it finished would race it (the last installer wins).
+        needs: { managedBySsm: true, healthy: true },
         views: instanceViews(ctx.clients),
         clock: ctx.clock,
         log: ctx.log,

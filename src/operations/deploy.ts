@@ -257,9 +257,12 @@ function failureMessage(error: unknown): string {
 
 function logPlan(ctx: RunContext, plan: PlanReport, config: Config): void {
   const ids = plan.instanceIds
-  ctx.log.info(
-    `Plan: deploy ${config.version} to ${targetGroupName(plan.newFleet)} (${ids.length} instances: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`
-  )
+  const fleet =
+    ids.length > 0
+      ? `${ids.length} instances: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`
+      : 'its instances once scaled'
+  ctx.log.info(`Plan: deploy ${config.version} to ${targetGroupName(plan.newFleet)} (${fleet})`)
+  for (const line of plan.prepare ?? []) ctx.log.info(`  first: ${line}`)
   plan.steps.forEach((step, i) =>
     ctx.log.info(
       `  step ${i + 1}: ${step.weight}% of traffic on ${targetGroupName(plan.newFleet)}, held ${Math.round(step.holdMs / 1000)}s`
