@@ -26,7 +26,13 @@ afterEach(async () => {
 function run(sb: Sandbox, inputs: Record<string, string>, extra: Partial<Parameters<typeof runAction>[0]> = {}) {
   return runAction({
     env: sb.env,
-    inputs: { 'listener-arns': sb.listenerArn, version: 'v2', 'health-timeout': '60s', 'command-timeout': '30s', ...inputs },
+    inputs: {
+      'listener-arns': sb.listenerArn,
+      version: 'v2',
+      'health-timeout': '60s',
+      'command-timeout': '30s',
+      ...inputs
+    },
     ...extra
   })
 }
@@ -88,7 +94,9 @@ it('cold idle group: scaled, deployed under load, a mid-deploy launch gets the v
   expect(sb.fleet.app(late.instanceId)?.version).toBe('v2')
   await until(() => sb.loadBalancer.records.some((r) => r.targetId === late.instanceId), 5_000, 'traffic to it')
   const servedByLate = sb.loadBalancer.records.filter((r) => r.targetId === late.instanceId)
-  const installedAt = sb.autoScaling!.activities.find((a) => a.instanceId === late.instanceId && a.action === 'user-data')!.at
+  const installedAt = sb.autoScaling!.activities.find(
+    (a) => a.instanceId === late.instanceId && a.action === 'user-data'
+  )!.at
   expect(servedByLate.every((r) => r.at >= installedAt)).toBe(true)
   expect(versionsBetween(flippedAt + 100, Date.now())).toEqual(new Set(['v2']))
 
@@ -105,7 +113,10 @@ it('cold idle group: scaled, deployed under load, a mid-deploy launch gets the v
   expectResult(rolledBack, 'rolled-back')
   expect(rolledBack.stdout).toMatch(/web-blue-asg was scaled from 0 to 4 instances and healthy in \d/)
   const backAt = sb.world.weightChanges.at(-1)!.at
-  expect(forwardWeights(sb.world.listeners.get(sb.listenerArn)!.defaultActions)).toEqual({ [sb.blueArn]: 100, [sb.greenArn]: 0 })
+  expect(forwardWeights(sb.world.listeners.get(sb.listenerArn)!.defaultActions)).toEqual({
+    [sb.blueArn]: 100,
+    [sb.greenArn]: 0
+  })
   await new Promise((r) => setTimeout(r, 500))
   load.stop()
   await load.done
@@ -114,5 +125,6 @@ it('cold idle group: scaled, deployed under load, a mid-deploy launch gets the v
 })
 
 function expectResult(run: RunActionResult, result: string): void {
-  if (run.outputs.result !== result) throw new Error(`result ${run.outputs.result}, expected ${result}:\n${run.stdout}${run.stderr}`)
+  if (run.outputs.result !== result)
+    throw new Error(`result ${run.outputs.result}, expected ${result}:\n${run.stdout}${run.stderr}`)
 }

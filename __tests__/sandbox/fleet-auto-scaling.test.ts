@@ -62,7 +62,9 @@ describe('a group keeps its desired capacity with real instances', () => {
       expect(f.fleet.app(i.id)).toMatchObject({ version: 'web-blue-asg-build', up: true })
       expect(targets().get(i.id)!.state).toBe('healthy')
     }
-    const seq = controller.activities.filter((a) => a.instanceId === [...group.instances.keys()][0]).map((a) => a.action)
+    const seq = controller.activities
+      .filter((a) => a.instanceId === [...group.instances.keys()][0])
+      .map((a) => a.action)
     expect(seq).toEqual(['launch', 'in-service', 'user-data'])
   })
 
@@ -142,7 +144,11 @@ describe('suspended processes', () => {
 
 describe('the sandbox with Auto Scaling fleets', () => {
   it('instances launched later install the version Parameter Store records for their fleet, through the emulated API', async () => {
-    const sb = await startSandbox({ fleetSize: 2, healthIntervalMs: 100, autoScaling: { blue: 2, green: 0, bootMs: 50 } })
+    const sb = await startSandbox({
+      fleetSize: 2,
+      healthIntervalMs: 100,
+      autoScaling: { blue: 2, green: 0, bootMs: 50 }
+    })
     try {
       const blue = sb.world.autoScalingGroups.get('web-blue-asg')!
       expect(sb.blueIds).toHaveLength(2)
@@ -150,7 +156,11 @@ describe('the sandbox with Auto Scaling fleets', () => {
       // Nothing recorded yet: the image's build.
       for (const id of sb.blueIds) expect(sb.fleet.app(id)?.version).toBe('v1')
       addParameter(sb.world, '/bluegreen/fleet/web-green/version', 'v7')
-      const asg = new AutoScalingClient({ region: 'us-east-1', endpoint: sb.endpointUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } })
+      const asg = new AutoScalingClient({
+        region: 'us-east-1',
+        endpoint: sb.endpointUrl,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'y' }
+      })
       await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: 'web-green-asg', DesiredCapacity: 1 }))
       asg.destroy()
       await sb.autoScaling!.waitForCapacity(10_000)

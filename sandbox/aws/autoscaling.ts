@@ -4,12 +4,7 @@
 // reads the model on every tick, so a new desired capacity or a resumed process takes effect the
 // way it does on AWS: a moment after the call returns.
 
-import {
-  SCALING_PROCESSES,
-  type AutoScalingGroup,
-  type GroupInstance,
-  type World
-} from '../world.js'
+import { SCALING_PROCESSES, type AutoScalingGroup, type GroupInstance, type World } from '../world.js'
 import type { Handler, ServiceContext } from './context.js'
 import { asInt, asList, asObj, asStr } from './elbv2-actions.js'
 import { ApiError } from './errors.js'
@@ -22,8 +17,10 @@ export const AUTOSCALING_VERSION = '2011-01-01'
 const V = 'ValidationError'
 const INSTANCE_TYPE = 't3.micro'
 
-const strings = (value: QueryValue | undefined): string[] => asList(value).filter((v): v is string => typeof v === 'string')
-const asBool = (value: QueryValue | undefined): boolean | undefined => (value === undefined ? undefined : value === 'true')
+const strings = (value: QueryValue | undefined): string[] =>
+  asList(value).filter((v): v is string => typeof v === 'string')
+const asBool = (value: QueryValue | undefined): boolean | undefined =>
+  value === undefined ? undefined : value === 'true'
 const invalidToken = (): ApiError => new ApiError('InvalidNextToken', 'The token is not valid.')
 
 /** The message AWS gives for an operation on a group that does not exist. */
@@ -112,7 +109,9 @@ const describeAutoScalingGroups: Handler<QueryParams> = (params, { world }) => {
   intRange(V, maxRecords, 'MaxRecords', 1, 100)
   const filters = groupFilters(params)
   // Names that match no group are left out without an error, as on AWS.
-  const groups = (names.length > 0 ? names.map((n) => world.autoScalingGroups.get(n)) : [...world.autoScalingGroups.values()])
+  const groups = (
+    names.length > 0 ? names.map((n) => world.autoScalingGroups.get(n)) : [...world.autoScalingGroups.values()]
+  )
     .filter((g): g is AutoScalingGroup => g !== undefined)
     .filter((g) => filters.every((f) => f(g)))
   const p = paginate('DescribeAutoScalingGroups', groups, asStr(params.NextToken), maxRecords ?? 50, invalidToken)
@@ -156,14 +155,24 @@ const setDesiredCapacity: Handler<QueryParams> = (params, ctx) => {
   const group = groupOrThrow(ctx.world, asStr(params.AutoScalingGroupName))
   const desired = required(V, asInt(params.DesiredCapacity, 'DesiredCapacity'), 'DesiredCapacity')
   if (desired > group.maxSize) {
-    throw new ApiError(V, `New SetDesiredCapacity value ${desired} is above max value ${group.maxSize} for the AutoScalingGroup.`)
+    throw new ApiError(
+      V,
+      `New SetDesiredCapacity value ${desired} is above max value ${group.maxSize} for the AutoScalingGroup.`
+    )
   }
   if (desired < group.minSize) {
-    throw new ApiError(V, `New SetDesiredCapacity value ${desired} is below min value ${group.minSize} for the AutoScalingGroup.`)
+    throw new ApiError(
+      V,
+      `New SetDesiredCapacity value ${desired} is below min value ${group.minSize} for the AutoScalingGroup.`
+    )
   }
-  const inCooldown = group.lastScalingAt !== undefined && ctx.now() < group.lastScalingAt + group.defaultCooldownS * 1000
+  const inCooldown =
+    group.lastScalingAt !== undefined && ctx.now() < group.lastScalingAt + group.defaultCooldownS * 1000
   if (asBool(params.HonorCooldown) && inCooldown) {
-    throw new ApiError('ScalingActivityInProgress', 'Scaling activity is in progress and blocks this action: the group is in its cooldown period.')
+    throw new ApiError(
+      'ScalingActivityInProgress',
+      'Scaling activity is in progress and blocks this action: the group is in its cooldown period.'
+    )
   }
   startScaling(ctx, group, desired)
   return {}
@@ -177,7 +186,11 @@ const updateAutoScalingGroup: Handler<QueryParams> = (params, ctx) => {
   const grace = asInt(params.HealthCheckGracePeriod, 'HealthCheckGracePeriod')
   const cooldown = asInt(params.DefaultCooldown, 'DefaultCooldown')
   const healthCheckType = asStr(params.HealthCheckType)
-  for (const [value, member] of [[min, 'MinSize'], [max, 'MaxSize'], [desired, 'DesiredCapacity']] as const) {
+  for (const [value, member] of [
+    [min, 'MinSize'],
+    [max, 'MaxSize'],
+    [desired, 'DesiredCapacity']
+  ] as const) {
     intRange(V, value, member, 0, 2147483647)
   }
   if (healthCheckType !== undefined && !['EC2', 'ELB', 'VPC_LATTICE', 'EBS'].includes(healthCheckType)) {
@@ -185,11 +198,15 @@ const updateAutoScalingGroup: Handler<QueryParams> = (params, ctx) => {
   }
   const newMin = min ?? group.minSize
   const newMax = max ?? group.maxSize
-  if (newMin > newMax) throw new ApiError(V, `Max bound, ${newMax}, must be greater than or equal to min bound, ${newMin}`)
+  if (newMin > newMax)
+    throw new ApiError(V, `Max bound, ${newMax}, must be greater than or equal to min bound, ${newMin}`)
   let newDesired = desired ?? group.desiredCapacity
   if (desired !== undefined) {
     if (desired < newMin || desired > newMax) {
-      throw new ApiError(V, `Desired capacity:${desired} must be between the specified min size:${newMin} and max size:${newMax}`)
+      throw new ApiError(
+        V,
+        `Desired capacity:${desired} must be between the specified min size:${newMin} and max size:${newMax}`
+      )
     }
   } else {
     // AWS moves the desired capacity into a new [min, max] rather than refusing.

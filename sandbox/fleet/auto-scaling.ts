@@ -99,7 +99,8 @@ export class AutoScalingController {
     const deadline = Date.now() + timeoutMs
     for (;;) {
       if ([...this.world.autoScalingGroups.values()].every((g) => this.atCapacity(g))) return
-      if (Date.now() > deadline) throw new Error(`Auto Scaling groups not at their desired capacity after ${timeoutMs} ms`)
+      if (Date.now() > deadline)
+        throw new Error(`Auto Scaling groups not at their desired capacity after ${timeoutMs} ms`)
       await new Promise((r) => setTimeout(r, 20))
     }
   }
@@ -113,7 +114,9 @@ export class AutoScalingController {
   private atCapacity(g: AutoScalingGroup): boolean {
     const live = [...g.instances.values()].filter((i) => i.lifecycleState !== 'Terminated')
     if (live.length !== g.desiredCapacity || live.some((i) => i.lifecycleState !== 'InService')) return false
-    return groupTargetGroups(g).every((arn) => live.every((i) => this.world.targetGroups.get(arn)?.targets.get(i.id)?.state === 'healthy'))
+    return groupTargetGroups(g).every((arn) =>
+      live.every((i) => this.world.targetGroups.get(arn)?.targets.get(i.id)?.state === 'healthy')
+    )
   }
 
   private reconcile(group: AutoScalingGroup): void {
@@ -123,7 +126,9 @@ export class AutoScalingController {
       for (const i of group.instances.values()) {
         if (i.lifecycleState !== 'InService' || i.healthStatus === 'Unhealthy') continue
         if (now < (i.inServiceAt ?? now) + group.healthCheckGracePeriodS * 1000) continue
-        const failing = groupTargetGroups(group).some((arn) => this.world.targetGroups.get(arn)?.targets.get(i.id)?.state === 'unhealthy')
+        const failing = groupTargetGroups(group).some(
+          (arn) => this.world.targetGroups.get(arn)?.targets.get(i.id)?.state === 'unhealthy'
+        )
         if (failing) {
           i.healthStatus = 'Unhealthy'
           this.note(group, i.id, 'unhealthy', 'a target group reports it unhealthy')
@@ -133,14 +138,18 @@ export class AutoScalingController {
     // ReplaceUnhealthy terminates first, then the capacity check below launches the replacement.
     if (!suspended('ReplaceUnhealthy') && !suspended('Terminate')) {
       for (const i of group.instances.values()) {
-        if (i.lifecycleState === 'InService' && i.healthStatus === 'Unhealthy') this.terminate(group, i, 'replacing an unhealthy instance')
+        if (i.lifecycleState === 'InService' && i.healthStatus === 'Unhealthy')
+          this.terminate(group, i, 'replacing an unhealthy instance')
       }
     }
-    const active = [...group.instances.values()].filter((i) => i.lifecycleState === 'Pending' || i.lifecycleState === 'InService')
+    const active = [...group.instances.values()].filter(
+      (i) => i.lifecycleState === 'Pending' || i.lifecycleState === 'InService'
+    )
     if (active.length < group.desiredCapacity && !suspended('Launch')) {
       for (let n = active.length; n < group.desiredCapacity; n++) this.launch(group)
     } else if (active.length > group.desiredCapacity && !suspended('Terminate')) {
-      for (const i of pickForScaleIn(active, active.length - group.desiredCapacity)) this.terminate(group, i, 'scale-in')
+      for (const i of pickForScaleIn(active, active.length - group.desiredCapacity))
+        this.terminate(group, i, 'scale-in')
     }
   }
 
@@ -179,7 +188,8 @@ export class AutoScalingController {
     const info = this.world.instances.get(instance.id)
     if (info) info.managedBySsm = true
     if (!group.suspended.has('AddToLoadBalancer')) {
-      for (const arn of groupTargetGroups(group)) this.world.targetGroups.get(arn)?.targets.set(instance.id, initialHealth())
+      for (const arn of groupTargetGroups(group))
+        this.world.targetGroups.get(arn)?.targets.set(instance.id, initialHealth())
     }
     this.note(group, instance.id, 'in-service')
     this.runUserData(group, instance)
@@ -281,7 +291,9 @@ export function pickForScaleIn(active: GroupInstance[], n: number): GroupInstanc
     const perZone = new Map<string, number>()
     for (const i of left) perZone.set(i.availabilityZone, (perZone.get(i.availabilityZone) ?? 0) + 1)
     const busiest = Math.max(...perZone.values())
-    const candidates = left.filter((i) => perZone.get(i.availabilityZone) === busiest).sort((a, b) => a.launchedAt - b.launchedAt)
+    const candidates = left
+      .filter((i) => perZone.get(i.availabilityZone) === busiest)
+      .sort((a, b) => a.launchedAt - b.launchedAt)
     const victim = candidates[0]
     picked.push(victim)
     left.splice(left.indexOf(victim), 1)
@@ -308,7 +320,10 @@ async function writeAwsCli(binDir: string): Promise<void> {
   const script = path.join(binDir, 'aws-cli.cjs')
   await writeFile(script, AWS_CLI)
   const wrapper = path.join(binDir, 'aws')
-  await writeFile(wrapper, `#!/usr/bin/env bash\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(script)} "$@"\n`)
+  await writeFile(
+    wrapper,
+    `#!/usr/bin/env bash\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(script)} "$@"\n`
+  )
   await chmod(wrapper, 0o755)
 }
 
