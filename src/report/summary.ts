@@ -21,15 +21,13 @@ import {
   table
 } from './markdown.js'
 import type { FleetReport, Result, RunReport, TimelineEntry } from './report.js'
+import { weightChart } from './traffic-chart.js'
 
 /**
  * The runner rejects a step summary over 1 MiB; half of that leaves room for the notes the
  * renderer adds when it cuts, and for UTF-8 surprises.
  */
 export const DEFAULT_MAX_BYTES = 512 * 1024
-
-/** The colour of the weight line: the default theme draws it nearly invisible. */
-const CHART_COLOUR = '#2563eb'
 
 /** Fleets up to this size also show the output of instances that succeeded. */
 const SMALL_FLEET = 10
@@ -304,33 +302,6 @@ function timelineBlocks(timeline: TimelineEntry[]): string[] {
     weightChart(timeline),
     table(['step', 'new fleet', 'start (UTC)', 'held', 'outcome', 'checks saw'], rows, [true, true])
   ]
-}
-
-/** The chart's points: where each step started, and where the last one ended. */
-export function chartPoints(timeline: TimelineEntry[]): Array<{ label: string; weight: number }> {
-  const points: Array<{ label: string; weight: number }> = []
-  const first = timeline[0]
-  // A deploy's first step starts from the idle fleet, which took no traffic.
-  if (first?.step === 1) points.push({ label: 'before', weight: 0 })
-  for (const entry of timeline) points.push({ label: formatTime(entry.startedAt), weight: entry.weight })
-  const last = timeline.at(-1)
-  if (last && last.heldMs > 0) points.push({ label: formatTime(last.startedAt + last.heldMs), weight: last.weight })
-  return points
-}
-
-function weightChart(timeline: TimelineEntry[]): string {
-  const points = chartPoints(timeline)
-  const init = { themeVariables: { xyChart: { plotColorPalette: CHART_COLOUR } } }
-  return [
-    '```mermaid',
-    `%%{init: ${JSON.stringify(init)}}%%`,
-    'xychart-beta',
-    '  title "Traffic on the new fleet (%)"',
-    `  x-axis [${points.map((p) => JSON.stringify(p.label)).join(', ')}]`,
-    '  y-axis "% of traffic" 0 --> 100',
-    `  line [${points.map((p) => round(p.weight)).join(', ')}]`,
-    '```'
-  ].join('\n')
 }
 
 // --- command results --------------------------------------------------------------------------
