@@ -16,10 +16,10 @@ import {
   lastLines,
   link,
   percent,
-  round,
   shortVersion,
   table
 } from './markdown.js'
+import { autoScalingBlocks, fleetGroupsCell } from './auto-scaling-summary.js'
 import type { FleetReport, Result, RunReport, TimelineEntry } from './report.js'
 import { weightChart } from './traffic-chart.js'
 
@@ -164,55 +164,6 @@ function fleetBlocks(fleets: FleetReport[]): string[] {
   ])
   const headers = ['fleet', 'role', 'version', 'traffic', 'healthy', ...(groups ? ['Auto Scaling group'] : [])]
   return ['### Fleets', table(headers, rows, [false, false, false, true, true, false])]
-}
-
-/** `web-green-asg 3/3 (min 0, max 6)`, retired or suspended processes said after it. */
-function fleetGroupsCell(fleet: FleetReport): string {
-  const report = fleet.autoScaling
-  if (!report) return '–'
-  const groups = report.groups.map((g) => {
-    const suspended = g.suspended.length > 0 ? `; suspended: ${g.suspended.join(', ')}` : ''
-    return `${escapeCell(g.name)} ${g.inService}/${g.desired} (min ${g.min}, max ${g.max}${escapeCell(suspended)})`
-  })
-  const retired = report.retired
-    ? [
-        `**retired** ${escapeCell(report.retired.at.slice(0, 16).replace('T', ' '))} UTC, was ${report.retired.desiredCapacity}`
-      ]
-    : []
-  return [...groups, ...retired].join('<br>')
-}
-
-/** What the run did to the fleet's Auto Scaling group, in the order it did it. */
-function autoScalingBlocks(report: RunReport): string[] {
-  const a = report.autoScaling
-  if (!a) return []
-  const group = escapeMarkdown(a.group)
-  const facts: string[] = []
-  if (a.scaled) {
-    const ready = a.scaled.readyAfterMs !== undefined ? `, ready after ${formatDuration(a.scaled.readyAfterMs)}` : ''
-    facts.push(
-      `- **Scaled** ${group} from ${a.scaled.from} to ${a.scaled.to} instances for ${escapeMarkdown(a.scaled.why)}${ready}`
-    )
-  }
-  if (a.retiredFrom) {
-    facts.push(
-      `- **Retired:** ${group} scaled from ${a.retiredFrom.desiredCapacity} to 0 instances; a rollback brings it back`
-    )
-  }
-  if (a.suspended.length > 0) {
-    const resumed =
-      a.resumed === true
-        ? 'resumed at the end'
-        : a.resumed === false
-          ? '**not resumed: see the warnings**'
-          : 'still suspended'
-    facts.push(`- **Held still:** ${a.suspended.join(', ')} suspended on ${group} from the commands on; ${resumed}`)
-  }
-  if (a.leftAlone.length > 0)
-    facts.push(`- **Left alone:** ${a.leftAlone.map((p) => escapeMarkdown(p)).join(', ')} (suspended before the run)`)
-  if (a.versionParameter)
-    facts.push(`- **Version for new instances:** recorded in Parameter Store as ${escapeMarkdown(a.versionParameter)}`)
-  return facts.length > 0 ? ['### Auto Scaling', facts.join('\n')] : []
 }
 
 function routeBlocks(report: RunReport): string[] {
