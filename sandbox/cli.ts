@@ -128,18 +128,11 @@ const SCENARIOS: Scenario[] = [
     setup: (sb) => addParameter(sb.world, '/bluegreen/fleet/web-blue/version', 'v1'),
     inputs: base({ 'canary-steps': '50,100', 'step-wait': '3s' }),
     sequence: [
-      {
-        inputs: { operation: 'retire' },
-        result: 'succeeded',
-        // The retired fleet's instances drain and stop before the rollback asks for them back.
-        before: async (sb) => {
-          await new Promise((r) => setTimeout(r, 500))
-          void sb
-        }
-      },
+      { inputs: { operation: 'retire' }, result: 'succeeded' },
       {
         inputs: { operation: 'rollback', 'health-timeout': '60s' },
         result: 'rolled-back',
+        // The retired fleet's instances drain and stop before the rollback asks for them back.
         before: async (sb) => {
           const blue = sb.world.autoScalingGroups.get(sb.asgName('blue'))
           const deadline = Date.now() + 15_000
