@@ -18,6 +18,23 @@ const NEW_VERSION = 'v2'
 const deployCommands = (behaviour: 'ok' | 'unhealthy' | 'errors'): string =>
   [`echo ${NEW_VERSION} > version`, `echo ${behaviour} > behaviour`, './restart'].join('\n')
 
+// The migrate scenario's two releases of one schema change, as Django would split them: v2 reads
+// a new column (schema 2 adds it, nullable, so v1 keeps working), and once v1 can never serve
+// again schema 3 drops the old column v1 still reads.
+const MIGRATE = {
+  deploy: [`echo ${NEW_VERSION} > version`, 'echo 2-3 > schemas', 'echo ok > behaviour', './restart'].join('\n'),
+  expand: [
+    'schema=$(cat "$SANDBOX_DB")',
+    'echo "expand: schema $schema -> 2 (adds the nullable column v2 writes; v1 ignores it)"',
+    'echo 2 > "$SANDBOX_DB"'
+  ].join('\n'),
+  contract: [
+    'schema=$(cat "$SANDBOX_DB")',
+    'echo "contract: schema $schema -> 3 (drops the old column only v1 reads)"',
+    'echo 3 > "$SANDBOX_DB"'
+  ].join('\n')
+}
+
 interface Expectation {
   /** The action's `result` output of the (last) run. */
   result: string
@@ -26,6 +43,8 @@ interface Expectation {
   lossless: boolean
   /** Which fleet has all the traffic at the end. */
   finalLive: 'blue' | 'green'
+  /** The first run's result, when later runs follow it. */
+  first?: string
 }
 
 interface Scenario {
@@ -40,10 +59,12 @@ interface Scenario {
   cancelSignals?: NodeJS.Signals[]
   /** A second run after the first (e.g. promote). */
   then?: Record<string, string>
-  /** Further runs after the first, each with the result it must end with. */
-  sequence?: Array<{ inputs: Record<string, string>; result: string; before?: (sb: Sandbox) => Promise<void> }>
-  /** Sandbox options on top of the command line's (e.g. Auto Scaling fleets). */
+  /** More runs after that, each expecting the result named. */
+  andThen?: Array<{ inputs: Record<string, string>; result: string; before?: (sb: Sandbox) => Promise<void> }>
+  /** Options for the sandbox (e.g. apps that read the shared database). */
   sandbox?: Partial<SandboxOptions>
+  /** Looks at the sandbox after the first run; returns lines to print and problems found. */
+  afterFirst?: (sb: Sandbox) => Promise<{ lines: string[]; problems: string[] }>
 }
 
 const base = (over: Record<string, string> = {}): Record<string, string> => ({
@@ -121,13 +142,29 @@ const SCENARIOS: Scenario[] = [
     expect: { result: '', exitZero: false, lossless: true, finalLive: 'blue' }
   },
   {
+    name: 'migrate',
+    description:
+      'expand migration once before traffic, a preview through the proxy (X-Preview), promote with a contract; a later rollback is refused',
+    sandbox: { schemas: '1-2' },
+    inputs: base({
+      'canary-steps': '0',
+      'preview-header': 'X-Preview',
+      commands: MIGRATE.deploy,
+      'before-traffic-commands': MIGRATE.expand
+    }),
+    afterFirst: previewThroughTheProxy,
+    then: { ...base({ commands: '', 'canary-steps': '50,100' }), operation: 'promote', 'contract-commands': MIGRATE.contract },
+    andThen: [{ inputs: { operation: 'rollback' }, result: 'failed' }],
+    expect: { result: 'failed', exitZero: false, lossless: true, finalLive: 'green' }
+  },
+  {
     name: 'autoscaling',
     description:
       'Auto Scaling fleets: a cold idle group scaled up, deployed and flipped, the old fleet retired, then a rollback that brings it back; no request may fail',
     sandbox: { autoScaling: { green: 0, bootMs: 500, gracePeriodS: 20 } },
     setup: (sb) => addParameter(sb.world, '/bluegreen/fleet/web-blue/version', 'v1'),
     inputs: base({ 'canary-steps': '50,100', 'step-wait': '3s' }),
-    sequence: [
+    andThen: [
       { inputs: { operation: 'retire' }, result: 'succeeded' },
       {
         inputs: { operation: 'rollback', 'health-timeout': '60s' },
@@ -140,7 +177,7 @@ const SCENARIOS: Scenario[] = [
         }
       }
     ],
-    expect: { result: 'succeeded', exitZero: true, lossless: true, finalLive: 'blue' }
+    expect: { first: 'succeeded', result: 'rolled-back', exitZero: true, lossless: true, finalLive: 'blue' }
   },
   {
     name: 'pause-promote',
@@ -308,6 +345,11 @@ async function main(): Promise<number> {
       last = await runPost(last.state, { 'listener-arns': sb.listenerArn, ...scenario.inputs }, common)
       runs.push(['post step', last])
     }
+    const looked = scenario.afterFirst ? await scenario.afterFirst(sb) : { lines: [], problems: [] }
+    if (looked.lines.length) {
+      banner('between the runs')
+      process.stdout.write(`${looked.lines.join('\n')}\n`)
+    }
     if (scenario.then) {
       runs.push(['first run', runs.pop()?.[1] as RunActionResult])
       banner(`action: ${scenario.then.operation}`)
@@ -315,11 +357,12 @@ async function main(): Promise<number> {
       last = await runAction({ ...common, inputs: { 'listener-arns': sb.listenerArn, ...scenario.then } })
       runs.push([`second run (${scenario.then.operation})`, last])
     }
-    for (const next of scenario.sequence ?? []) {
+    for (const next of scenario.andThen ?? []) {
       await next.before?.(sb)
       banner(`action: ${next.inputs.operation}`)
-      last = await runAction({ ...common, inputs: { 'listener-arns': sb.listenerArn, ...scenario.inputs, ...next.inputs } })
-      runs.push([`${next.inputs.operation}`, last])
+      await new Promise((r) => setTimeout(r, 500))
+      last = await runAction({ ...common, inputs: { 'listener-arns': sb.listenerArn, ...next.inputs } })
+      runs.push([`run ${runs.length + 1} (${next.inputs.operation})`, last])
     }
     await new Promise((r) => setTimeout(r, 1000)) // traffic after the deploy
     await load.stop()
@@ -342,16 +385,20 @@ async function main(): Promise<number> {
     const problems: string[] = []
     const exp = scenario.expect
     const first = runs[0][1]
-    const resultRun = scenario.cancelWhen || scenario.sequence ? first : last
+    const resultRun = scenario.cancelWhen ? first : last
     if (!scenario.cancelWhen && resultRun.outputs.result !== exp.result) {
       problems.push(`result is ${JSON.stringify(resultRun.outputs.result ?? '')}, expected ${exp.result}`)
     }
+    problems.push(...looked.problems)
     if (scenario.then && first.outputs.result !== 'paused') problems.push(`first run result ${first.outputs.result}, expected paused`)
-    scenario.sequence?.forEach((next, i) => {
-      const run = runs[i + 1][1]
-      if (run.outputs.result !== next.result) {
-        problems.push(`${next.inputs.operation} result is ${JSON.stringify(run.outputs.result ?? '')}, expected ${next.result}`)
-      }
+    if (scenario.andThen && runs[1]?.[1].outputs.result !== 'succeeded') {
+      problems.push(`second run result ${runs[1]?.[1].outputs.result}, expected succeeded`)
+    }
+    if (exp.first && first.outputs.result !== exp.first) problems.push(`first run result ${first.outputs.result}, expected ${exp.first}`)
+    const later = runs.slice(runs.length - (scenario.andThen?.length ?? 0))
+    scenario.andThen?.forEach((next, i) => {
+      const got = later[i]?.[1].outputs.result
+      if (got !== next.result) problems.push(`${next.inputs.operation} result ${JSON.stringify(got ?? '')}, expected ${next.result}`)
     })
     if ((last.exitCode === 0) !== exp.exitZero && !scenario.cancelWhen) {
       problems.push(`exit code ${last.exitCode}, expected ${exp.exitZero ? '0' : 'non-zero'}`)
@@ -393,3 +440,24 @@ main().then(
     process.exit(1)
   }
 )
+
+/**
+ * The staged canary seen through the load balancer: with the header, the new version answers;
+ * without it, users still get the old one.
+ */
+async function previewThroughTheProxy(sb: Sandbox): Promise<{ lines: string[]; problems: string[] }> {
+  const ask = async (headers: Record<string, string>) => {
+    const res = await fetch(sb.proxyUrl, { headers })
+    return `${res.status} ${res.headers.get('x-app-version')} (${await res.text()})`
+  }
+  const preview = await ask({ 'X-Preview': NEW_VERSION })
+  const users = await ask({})
+  const lines = [
+    `curl -H 'X-Preview: ${NEW_VERSION}' ${sb.proxyUrl}/  ->  ${preview}`,
+    `curl ${sb.proxyUrl}/  ->  ${users}`
+  ]
+  const problems: string[] = []
+  if (!preview.startsWith(`200 ${NEW_VERSION}`)) problems.push(`the preview answered ${preview}, expected ${NEW_VERSION}`)
+  if (!users.startsWith('200 v1')) problems.push(`users got ${users}, expected v1`)
+  return { lines, problems }
+}

@@ -6,7 +6,7 @@
 // to its target group, whose instances the group controller launches, with user data that
 // installs the version Parameter Store records for the fleet.
 
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { startAwsEndpoint, type AwsEndpoint, type AwsEndpointOptions } from './aws/server.js'
@@ -50,6 +50,10 @@ export interface SandboxOptions {
   waitHealthy?: boolean
   /** Directory for the instance directories (default: a new temp dir, removed by stop()). */
   rootDir?: string
+  /** Schema versions the starting version works with (e.g. `1-2`): its apps then read the shared database. */
+  schemas?: string
+  /** The shared database's schema version at start. Default 1. */
+  databaseSchema?: number
   /** Make each fleet an Auto Scaling group instead of fixed instances. */
   autoScaling?: AutoScalingOptions
 }
@@ -97,6 +101,8 @@ export interface Sandbox {
   /** Environment for the action (AWS_ENDPOINT_URL, region, dummy credentials). */
   env: Record<string, string>
   rootDir: string
+  /** The shared "database": a file holding the schema version; commands find it in $SANDBOX_DB. */
+  databaseFile: string
   fleet: InstanceFleet
   executor: LocalCommandExecutor
   healthChecker: HealthChecker
@@ -129,7 +135,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
   try {
     if (ownDir) stops.push(() => rm(rootDir, { recursive: true, force: true }))
-    const fleet = await InstanceFleet.start({ rootDir, restartDowntimeMs: opts.restartDowntimeMs })
+    const databaseFile = path.join(rootDir, 'database', 'schema')
+    await mkdir(path.dirname(databaseFile), { recursive: true })
+    await writeFile(databaseFile, `${opts.databaseSchema ?? 1}\n`)
+    const fleet = await InstanceFleet.start({ rootDir, restartDowntimeMs: opts.restartDowntimeMs, databaseFile })
     stops.push(() => fleet.stop())
 
     const healthCheck = {
@@ -140,7 +149,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       unhealthyThreshold: opts.unhealthyThreshold ?? 2,
       matcher: '200'
     }
-    const spec = (version: string, behaviour: AppBehaviour = 'ok') => Array.from({ length: size }, () => ({ version, behaviour }))
+    const spec = (version: string, behaviour: AppBehaviour = 'ok') =>
+      Array.from({ length: size }, () => ({ version, behaviour, schemas: opts.schemas }))
     const asg = opts.autoScaling
     // Groups launch their own instances once the endpoint is up (their user data calls it).
     const blue = asg ? [] : await fleet.addMany(spec(opts.blueVersion ?? 'v1', opts.blueBehaviour))
@@ -165,7 +175,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     addAlarm(world, { name: 'web-blue-5xx', watch: { targetGroupArn: blueArn, ...alarm } })
     addAlarm(world, { name: 'web-green-5xx', watch: { targetGroupArn: greenArn, ...alarm } })
 
-    const executor = new LocalCommandExecutor(world, { maxShells: opts.maxShells, env: { SANDBOX_CONTROL_URL: fleet.controlUrl } })
+    const executor = new LocalCommandExecutor(world, {
+      maxShells: opts.maxShells,
+      env: { SANDBOX_CONTROL_URL: fleet.controlUrl, SANDBOX_DB: databaseFile }
+    })
     stops.push(() => executor.stop())
     const healthChecker = new HealthChecker(world)
     healthChecker.start()
@@ -222,6 +235,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       greenIds: asg ? groupIds('green') : green.map((i) => i.id),
       env,
       rootDir,
+      databaseFile,
       fleet,
       executor,
       healthChecker,

@@ -1,19 +1,21 @@
 import { targetGroupName } from '../config/arn.js'
 import type { Config } from '../config/inputs.js'
-import { chooseRollbackTarget, isFailedRole } from '../plan/rollback-target.js'
 import { DeployError } from '../config/errors.js'
-import { formatDuration } from '../config/duration.js'
-import { detectOrAssumePlain, groupsReport } from '../fleet/auto-scaling.js'
-import { bringBack } from '../fleet/retired-fleet.js'
-import { type ComeBackDecision, fleetCapacity, type FleetGroups, planComeBack } from '../plan/auto-scaling.js'
-import { readFleetParameters } from '../records/fleet-parameters.js'
+import { judgeRollbackPastContract } from '../plan/contract-guard.js'
+import { chooseRollbackTarget, isFailedRole } from '../plan/rollback-target.js'
 import type { FleetRecord } from '../records/fleet-records.js'
 import { writeRecord } from '../records/write-records.js'
 import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import { restoreTraffic } from '../traffic/restore.js'
+import { findPreview } from './around-traffic.js'
 import { type Discovery, discover } from './discover.js'
 import { targetHealth } from '../aws/elbv2.js'
+import { formatDuration } from '../config/duration.js'
+import { detectOrAssumePlain, groupsReport } from '../fleet/auto-scaling.js'
+import { bringBack } from '../fleet/retired-fleet.js'
+import { type ComeBackDecision, fleetCapacity, type FleetGroups, planComeBack } from '../plan/auto-scaling.js'
+import { readFleetParameters } from '../records/fleet-parameters.js'
 import { OperationRun, withThePair } from './lifecycle.js'
 
 /**
@@ -27,6 +29,25 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
   // A previous fleet that was retired (or shrunk) comes back first: scaled, then healthy.
   const comeBack = await retiredFleetToBringBack(ctx, config, found)
   const { target, from, why } = chooseRollbackTarget(found, comeBack?.fleet.targetGroupArn)
+  // Sending users back to code the data no longer fits could turn a bad release into an outage.
+  if (target !== found.traffic.live) {
+    try {
+      const { warning } = judgeRollbackPastContract(
+        { arn: from, version: found.fleets[from].record.version, contract: found.fleets[from].contract },
+        { arn: target, version: found.fleets[target].record.version },
+        config.allowRollbackPastContract
+      )
+      if (warning) {
+        ctx.log.warning(warning)
+        run.report.warnings.push(warning)
+      }
+    } catch (refusal) {
+      if (!(refusal instanceof DeployError)) throw refusal
+      return run.end(found, { routes: found.routes }, 'failed', refusal.message)
+    }
+  }
+  // A paused canary's preview goes with it.
+  const preview = await findPreview(run, found)
   const restore = Object.fromEntries(found.routes.map((r) => [r.arn, { [target]: 100, [from]: 0 }]))
   Object.assign(run.report.outputs, { live: from, idle: target })
   const first = comeBack ? `${comeBack.plan}, then ` : ''
@@ -38,7 +59,7 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
     )
 
   // Forced: a rollback is how a person stops the bleeding, also when the run holding the lock died.
-  return withThePair(run, found, { operation: 'rollback', trafficMoved: false, force: true }, async () => {
+  return withThePair(run, found, { operation: 'rollback', trafficMoved: false, force: true, preview }, async () => {
     const back = comeBack ? await bringBackForRollback(run, found, comeBack) : undefined
     const startedAt = ctx.clock.now()
     const routes = await restoreTraffic(ctx, found.routes, { pair: found.traffic.pair, restore }, run.report.warnings)

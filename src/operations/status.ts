@@ -9,6 +9,9 @@ import { newReport } from '../report/report.js'
 import { detectOrAssumePlain, groupsReport } from '../fleet/auto-scaling.js'
 import { isAutoScalingFleet } from '../plan/auto-scaling.js'
 import { readFleetParameters } from '../records/fleet-parameters.js'
+import { rollbackSafety } from '../plan/contract-guard.js'
+import { stagedCanary } from '../plan/staged-canary.js'
+import { PreviewRoute } from '../traffic/preview-route.js'
 
 /** `operation: status`: reads and reports, changes nothing. */
 export async function status(config: Config, ctx: RunContext): Promise<RunReport> {
@@ -20,12 +23,20 @@ export async function status(config: Config, ctx: RunContext): Promise<RunReport
   report.outputs.live = found.traffic.live
   report.outputs.idle = found.traffic.idle
   report.outputs.previous = found.traffic.pair.find((arn) => found.fleets[arn].record.role === 'previous')
+  report.rollbackSafety = rollbackSafety(found)
+  const preview = await PreviewRoute.find(
+    ctx,
+    { routes: found.routes, pair: found.traffic.pair },
+    { withAddresses: true, warnings: report.warnings }
+  )
+  if (preview) report.preview = preview.report
   if (found.lock && found.lock.expiresAt > ctx.clock.now()) {
     report.warnings.push(
       `A deploy holds the lock until ${new Date(found.lock.expiresAt).toISOString()}: ${found.lock.holder}`
     )
   }
-  for (const line of [report.headline, ...report.warnings]) ctx.log.info(line)
+  for (const line of [report.headline, report.rollbackSafety.line, ...report.warnings]) ctx.log.info(line)
+  for (const rule of report.preview?.rules ?? []) if (rule.curl) ctx.log.info(`Preview open: ${rule.curl}`)
   report.result = 'unchanged'
   report.finishedAt = ctx.clock.now()
   return report
@@ -70,6 +81,10 @@ export function trafficHeadline(found: Discovery): string {
   const retired = (arn: string) => (fleets[arn].autoScaling?.retired ? ', retired' : '')
   const version = (arn: string) =>
     (fleets[arn].record.version ? ` (version ${fleets[arn].record.version})` : '') + retired(arn)
+  const staged = stagedCanary(traffic, fleets)
+  if (staged && traffic.live) {
+    return `${targetGroupName(traffic.live)} is live${version(traffic.live)}; ${targetGroupName(staged)} holds a canary staged at 0%${version(staged)}; run promote or rollback`
+  }
   if (traffic.live && traffic.idle) {
     return `${targetGroupName(traffic.live)} is live${version(traffic.live)}; ${targetGroupName(traffic.idle)} is idle${version(traffic.idle)}`
   }

@@ -55,6 +55,8 @@ export interface PlanReport {
   checks: string[]
   /** What is done to the new fleet before the commands (its Auto Scaling group), one line each. */
   prepare?: string[]
+  /** The run-once hooks, one line each, in the order they run (from run-once-plan). */
+  hooks?: string[]
 }
 
 export interface DeployPlanInput {
@@ -80,7 +82,8 @@ export function planDeploy(input: DeployPlanInput): PlanReport {
     instanceIds: input.instanceIds,
     steps,
     restore: planRestore(input.routes, oldFleet, input.newFleet),
-    pauses: last !== undefined && last.weight < 100,
+    // No step at all is canary-steps 0: stage the new fleet and pause before any traffic.
+    pauses: !input.endAtFull && (last === undefined || last.weight < 100),
     checks: input.checks,
     ...(input.prepare ? { prepare: input.prepare } : {})
   }

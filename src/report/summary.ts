@@ -6,6 +6,7 @@ import type { InstanceCommandResult } from '../fleet/run-commands.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
 import { escapeCell, escapeHtml, escapeMarkdown } from './escape.js'
+import { hookBlocks, hookPlanFacts, previewBlocks, rollbackSafetyBlocks } from './hooks-summary.js'
 import {
   bytes,
   capitalise,
@@ -85,7 +86,10 @@ export function renderSummary(report: RunReport, opts: { maxBytes?: number } = {
     ...autoScalingBlocks(report),
     ...routeBlocks(report),
     ...(report.plan ? planBlocks(report.plan, report) : []),
-    ...timelineBlocks(report.timeline)
+    ...timelineBlocks(report.timeline),
+    ...previewBlocks(report),
+    ...hookBlocks(report),
+    ...rollbackSafetyBlocks(report)
   ]
   const headBytes = blocksBytes(head)
   const commands = report.commands ? orderCommandResults(report.commands) : undefined
@@ -202,7 +206,8 @@ function planBlocks(plan: PlanReport, report: RunReport): string[] {
   ]
   for (const line of plan.prepare ?? []) facts.push(`- **First:** ${escapeMarkdown(line)}`)
   const last = plan.steps.at(-1)
-  if (plan.pauses && last) facts.push(`- **Pauses** at ${percent(last.weight)} for a later \`promote\``)
+  if (plan.pauses) facts.push(`- **Pauses** at ${percent(last?.weight ?? 0)} for a later \`promote\``)
+  facts.push(...hookPlanFacts(plan))
   const restore = Object.entries(plan.restore).map(([arn, weights]) => {
     const label = report.routes.find((r) => r.arn === arn)?.label ?? routeLabel(arn)
     return `${escapeMarkdown(label)}: ${formatWeights(

@@ -23,6 +23,13 @@ export interface Progress {
    * post step resumes them, even after a finished main step that could not.
    */
   suspended?: { group: string; processes: string[] }
+  /** Preview rules this run opened: the post step removes them. */
+  previewRuleArns?: string[]
+  /**
+   * The new fleet keeps all traffic from here on (contract-commands run, or ran): the old fleet may
+   * no longer work with the data, so the post step must neither restore nor mark the fleet failed.
+   */
+  settled?: boolean
   /** Set when main finished its work, whatever the result: post then has nothing to undo. */
   finished: boolean
 }
