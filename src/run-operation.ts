@@ -16,13 +16,15 @@ import { newReport } from './report/report.js'
 import { rollback } from './operations/rollback.js'
 import { runIdentity } from './runtime/run-identity.js'
 import { status } from './operations/status.js'
+import { retire } from './operations/retire.js'
 import { renderSummary } from './report/summary.js'
 
 const OPERATIONS: Record<Config['operation'], (config: Config, ctx: RunContext) => Promise<RunReport>> = {
   deploy,
   promote,
   rollback,
-  status
+  status,
+  retire
 }
 
 /** What the first stage (main.ts) has already done by the time this module is loaded. */

@@ -99,6 +99,7 @@ describe('parseConfig: defaults', () => {
       timeoutMs: 60 * 60_000,
       version: SHA,
       warnings: [],
+      parameterPrefix: '/bluegreen',
       beforeTrafficCommands: [],
       contractCommands: [],
       preview: undefined,
@@ -125,7 +126,7 @@ describe('parseConfig: defaults', () => {
 })
 
 describe('parseConfig: enums', () => {
-  it.each(['deploy', 'promote', 'rollback', 'status'] as const)('accepts operation %s', (operation) => {
+  it.each(['deploy', 'promote', 'rollback', 'status', 'retire'] as const)('accepts operation %s', (operation) => {
     expect(parse({ operation }).operation).toBe(operation)
   })
   it.each(['Deploy', 'destroy', 'promote,rollback'])('rejects operation %p', (value) => {
@@ -746,6 +747,32 @@ describe('formatDuration', () => {
     [300_000, '5m']
   ])('%p ms is %p', (ms, text) => {
     expect(formatDuration(ms)).toBe(text)
+  })
+})
+
+describe('parseConfig: parameter-prefix', () => {
+  it.each([
+    ['/bluegreen', '/bluegreen'],
+    ['/teams/web/deploys', '/teams/web/deploys'],
+    ['/bluegreen/', '/bluegreen'],
+    ['/my_app.v2-prod', '/my_app.v2-prod']
+  ])('accepts %p', (value, expected) => {
+    expect(parse({ 'parameter-prefix': value }).parameterPrefix).toBe(expected)
+  })
+  it.each([
+    'bluegreen',
+    '/blue green',
+    '/a//b',
+    '/aws/deploys',
+    '/SSM',
+    '/awsdeploys',
+    '/a/b/c/d/e/f/g/h/i/j/k/l/m',
+    '/with:colon',
+    `/${'x'.repeat(901)}`
+  ])('rejects %p, naming the input and what is accepted', (value) => {
+    expect(() => parse({ 'parameter-prefix': value })).toThrow(
+      new RegExp(`^Input parameter-prefix: .* is not valid; accepted: a Parameter Store path`)
+    )
   })
 })
 

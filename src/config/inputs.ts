@@ -3,7 +3,7 @@ import { formatDuration, parseDurationMs } from './duration.js'
 import { InputError, InputErrors } from './errors.js'
 import { HOOK_INPUT_DEFAULTS, type HookInputs, parseHookInputs } from './hook-inputs.js'
 
-export type Operation = 'deploy' | 'promote' | 'rollback' | 'status'
+export type Operation = 'deploy' | 'promote' | 'rollback' | 'status' | 'retire'
 export type Strategy = 'all-at-once' | 'canary'
 export type Stickiness = { mode: 'keep' } | { mode: 'off' } | { mode: 'on'; durationSeconds: number }
 
@@ -35,6 +35,8 @@ export interface Config extends HookInputs {
   version: string
   /** Inputs that are valid but will not do what their author may expect; logged as warnings. */
   warnings: string[]
+  /** Root of the Parameter Store names the action writes (fleet versions, retired fleets). */
+  parameterPrefix: string
 }
 
 /** Raw input values by name, as `core.getInput` returns them ('' when not set). */
@@ -64,6 +66,7 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'dry-run': 'false',
   timeout: '60m',
   version: '',
+  'parameter-prefix': '/bluegreen',
   ...HOOK_INPUT_DEFAULTS
 }
 
@@ -99,7 +102,7 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
   }
 
   const operation = check(
-    () => oneOf(input, 'operation', ['deploy', 'promote', 'rollback', 'status'] as const),
+    () => oneOf(input, 'operation', ['deploy', 'promote', 'rollback', 'status', 'retire'] as const),
     'status'
   )
   const listeners = check(() => arnList(input, 'listener-arns', 'listener'), undefined)
@@ -180,6 +183,7 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
   const autoRollback = check(() => bool(input, 'auto-rollback'), true)
   const dryRun = check(() => bool(input, 'dry-run'), false)
   const timeoutMs = check(() => duration(input, 'timeout', 1000, 6 * 3600_000), 0)
+  const parameterPrefix = check(() => parseParameterPrefix(input('parameter-prefix')), '/bluegreen')
   const hooks = check(() => parseHookInputs(input, { operation, strategy, canarySteps, version }), NO_HOOKS)
 
   // A promote continues a canary, whatever strategy says: canary-steps are its steps.
@@ -225,6 +229,7 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
     timeoutMs,
     version,
     warnings,
+    parameterPrefix,
     ...hooks
   }
 }
@@ -249,6 +254,24 @@ export function holdsOverrunTimeout(
     timeoutText,
     `accepted: a deadline longer than the traffic holds it must contain (${steps} × step-wait ${formatDuration(stepWaitMs)} = ${formatDuration(holdsMs)}); raise timeout or lower step-wait`
   )
+}
+
+// Parameter Store: names are paths of letters, digits and _ . - /, at most 15 levels; `aws` and
+// `ssm` at the root are reserved. The action appends at most 3 levels (/fleet/<group>/version).
+const PARAMETER_PATH = /^(\/[A-Za-z0-9_.-]+)+$/
+const MAX_PREFIX_LEVELS = 12
+const MAX_PREFIX_LENGTH = 900
+
+export function parseParameterPrefix(value: string): string {
+  const prefix = value.replace(/\/+$/, '')
+  const accepted =
+    'accepted: a Parameter Store path like /bluegreen or /teams/web/deploys: starts with /, letters, digits and _ . - between the slashes, at most 12 levels, not under /aws or /ssm'
+  const levels = prefix.split('/').length - 1
+  if (!PARAMETER_PATH.test(prefix) || levels > MAX_PREFIX_LEVELS || prefix.length > MAX_PREFIX_LENGTH) {
+    throw new InputError('parameter-prefix', value, accepted)
+  }
+  if (/^\/(aws|ssm)/i.test(prefix)) throw new InputError('parameter-prefix', value, accepted)
+  return prefix
 }
 
 type Input = (name: string) => string
