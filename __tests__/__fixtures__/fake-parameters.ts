@@ -4,6 +4,9 @@
 import {
   DeleteParameterCommand,
   GetParameterCommand,
+  GetParametersCommand,
+  ParameterAlreadyExists,
+  ParameterNotFound,
   PutParameterCommand,
   type ServiceInputTypes,
   type ServiceOutputTypes,
@@ -19,8 +22,10 @@ export interface StoredValue {
 export type ParameterWrite =
   { op: 'put'; name: string; value: string; overwrite: boolean } | { op: 'delete'; name: string }
 
-function awsError(name: string, message: string): Error {
-  return Object.assign(new Error(message), { name })
+/** The SDK's own error classes, as the real client throws them (`instanceof` and `name` both work). */
+function awsError(name: 'ParameterNotFound' | 'ParameterAlreadyExists', message: string): Error {
+  const Class = name === 'ParameterNotFound' ? ParameterNotFound : ParameterAlreadyExists
+  return new Class({ message, $metadata: {} })
 }
 
 export class FakeParameterStore {
@@ -61,6 +66,21 @@ export class FakeParameterStore {
       if (!stored) throw awsError('ParameterNotFound', `Parameter ${input.Name} not found.`)
       return { Parameter: { Name: input.Name, Type: 'String', Value: stored.value, Version: stored.version } }
     })
+    stub.on(GetParametersCommand).callsFake(async (input: { Names?: string[] }) => {
+      const names = input.Names ?? []
+      for (const name of names) await this.beforeRead(name)
+      return {
+        Parameters: names
+          .filter((n) => this.values.has(n))
+          .map((Name) => ({
+            Name,
+            Type: 'String',
+            Value: this.values.get(Name)!.value,
+            Version: this.values.get(Name)!.version
+          })),
+        InvalidParameters: names.filter((n) => !this.values.has(n))
+      }
+    })
     stub.on(DeleteParameterCommand).callsFake(async (input: { Name: string }) => {
       const write: ParameterWrite = { op: 'delete', name: input.Name }
       await this.beforeWrite(write)
@@ -69,6 +89,26 @@ export class FakeParameterStore {
       this.writes.push(write)
       return {}
     })
+  }
+
+  /** The value stored under a name, as a test reads it. */
+  get(name: string): string | undefined {
+    return this.values.get(name)?.value
+  }
+
+  has(name: string): boolean {
+    return this.values.has(name)
+  }
+
+  /** Stores a value as a person (or another tool) would, overwriting. */
+  set(name: string, value: string): void {
+    const version = Math.max(this.values.get(name)?.version ?? 0, this.lastVersion.get(name) ?? 0) + 1
+    this.values.set(name, { value, version })
+    this.lastVersion.set(name, version)
+  }
+
+  get size(): number {
+    return this.values.size
   }
 
   json(name: string): Record<string, unknown> | undefined {

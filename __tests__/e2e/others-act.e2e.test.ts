@@ -199,4 +199,22 @@ describe('others act while a run works', () => {
     )
     expect(stale).toEqual([])
   })
+
+  it("a deploy that stops before any command goes out puts the idle fleet's record back as it was", async () => {
+    const sb = await stage()
+    // The role may not send commands (an instance outside the policy's tag condition, say).
+    sb.world.apiFaults.denied = ['ssm:SendCommand']
+    const green = sb.world.targetGroups.get(sb.greenArn)!.tags
+    const before = Object.fromEntries(green)
+    const result = await run(sb, { commands: deployV('v2') })
+    expect(result.outputs.result).toBe('failed')
+    expect(result.stdout).toMatch(/Not allowed to send AWS-RunShellScript .*give the workflow's role ssm:SendCommand/)
+    // Recorded 'deploying' while it could still send; put back once it knew nothing went out.
+    const tagged = sb.world.calls.filter((c) => c.operation === 'AddTags' && JSON.stringify(c.params).includes('deploying'))
+    const sent = sb.world.calls.filter((c) => c.operation === 'SendCommand')
+    expect(tagged[0].seq).toBeLessThan(sent[0].seq!)
+    expect(Object.fromEntries(green)).toEqual(before)
+    expect(sb.world.weightChanges).toEqual([])
+    expect(parameterValue(sb.world, LOCK)).toBeUndefined()
+  })
 })

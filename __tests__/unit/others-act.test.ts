@@ -62,7 +62,7 @@ function pausedCanary(): void {
 function personsRollback(): Promise<RunReport> {
   return rollback(config({ operation: 'rollback' }), {
     ...context(clock),
-    run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1' }
+    run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1', attempt: 1 }
   })
 }
 
@@ -161,7 +161,7 @@ describe('3. two deploys at nearly the same moment', () => {
     const first = deploy(config(), context(clock))
     const second = deploy(config({ version: 'v3' }), {
       ...context(clock),
-      run: { id: 'run-2', url: 'https://github.com/o/r/actions/runs/3/attempts/1' }
+      run: { id: 'run-2', url: 'https://github.com/o/r/actions/runs/3/attempts/1', attempt: 1 }
     })
     secondSettled = second.catch(() => undefined)
     const [a, b] = await Promise.allSettled([first, second])

@@ -163,7 +163,7 @@ describe('locks never strand a rollback', () => {
       if (!rolledBack && aws.greenHistory().at(-1) === 10) {
         rolledBack = rollback(config({ operation: 'rollback' }), {
           ...context(clock),
-          run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1' }
+          run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1', attempt: 1 }
         })
       }
     }

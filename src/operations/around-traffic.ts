@@ -138,7 +138,7 @@ async function runHook(
   onSent?: () => void,
   version?: string
 ): Promise<HookRun> {
-  const { config, ctx } = run
+  const { config } = run
   const instanceId = chooseHookInstance(
     instances.map((i) => i.id),
     instances

@@ -11,6 +11,7 @@ import type { Clock } from '../runtime/clock.js'
 import type { Log } from '../runtime/log.js'
 import type { Progress } from '../runtime/progress.js'
 import { restoreTraffic } from '../traffic/restore.js'
+import { release } from '../fleet/auto-scaling.js'
 import { closePreviewRules } from '../traffic/preview-route.js'
 import { sameWeights } from '../traffic/shift.js'
 
@@ -20,6 +21,8 @@ export interface CleanupOutcome {
   releasedLock: boolean
   /** Another run holds the pair now: this post step left traffic and records to it. */
   handedOver: boolean
+  /** Auto Scaling processes resumed on the group the main step had suspended them on, if any. */
+  resumedProcesses?: string[]
   closedPreviewRules?: number
 }
 
@@ -37,11 +40,33 @@ export async function cleanup(
   clock: Clock
 ): Promise<CleanupOutcome> {
   const outcome: CleanupOutcome = { restored: false, cancelledCommands: 0, releasedLock: false, handedOver: false }
-  if (!progress || progress.finished) {
+  if (!progress || (progress.finished && !progress.suspended)) {
     log.info('The main step finished; nothing to clean up')
     return outcome
   }
+  if (progress.finished && progress.suspended) {
+    // The main step ended but could not resume what it suspended: only that is left to do.
+    outcome.resumedProcesses = await resumeSuspended(progress.suspended, clients, log)
+    return outcome
+  }
   log.warning('The main step did not finish (cancelled or killed); cleaning up')
+  try {
+    return await finishTheRun(progress, clients, log, clock, outcome)
+  } finally {
+    // Resumed whatever happened: a group left without Launch or ReplaceUnhealthy would not replace a
+    // failed instance, and nobody else knows the run suspended them. They are this run's own doing
+    // on its own fleet, so they are resumed whoever holds the pair now.
+    if (progress.suspended) outcome.resumedProcesses = await resumeSuspended(progress.suspended, clients, log)
+  }
+}
+
+async function finishTheRun(
+  progress: Progress,
+  clients: AwsClients,
+  log: Log,
+  clock: Clock,
+  outcome: CleanupOutcome
+): Promise<CleanupOutcome> {
   // Its own commands are stopped whoever holds the pair: left running they would go on changing
   // the idle fleet unwatched.
   if (progress.commandIds.length > 0) {
@@ -135,5 +160,22 @@ async function putTrafficBack(
       `Could not restore the starting weights (${messageOf(error)}): traffic may still reach ${progress.newFleet ? targetGroupName(progress.newFleet) : 'the new fleet'}; run the rollback operation now`
     )
     throw error
+  }
+}
+
+/** Resumes exactly what the main step suspended (and is still suspended); says so, or what to do. */
+async function resumeSuspended(
+  suspended: NonNullable<Progress['suspended']>,
+  clients: AwsClients,
+  log: Log
+): Promise<string[]> {
+  try {
+    await release(clients.autoScaling, suspended.group, suspended.processes, log)
+    return suspended.processes
+  } catch (error) {
+    log.error(
+      `Could not resume ${suspended.processes.join(', ')} on Auto Scaling group ${suspended.group} (${(error as Error).message}); resume them yourself: aws autoscaling resume-processes --auto-scaling-group-name ${suspended.group} --scaling-processes ${suspended.processes.join(' ')}`
+    )
+    return []
   }
 }

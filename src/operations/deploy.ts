@@ -33,6 +33,8 @@ import {
   type ShiftedFleets,
   withThePair
 } from './lifecycle.js'
+import { type FleetToDetect, groupsReport } from '../fleet/auto-scaling.js'
+import { findNewFleetGroup } from '../fleet/new-fleet-group.js'
 
 // Instances that join the idle fleet while it is deployed get the commands too, this many times.
 const DEPLOY_ROUNDS = 3
@@ -55,13 +57,17 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
   ])
   const { newFleet, stableFleet } = chooseIdleFleet(found.traffic)
   refuseOverStagedCanary(found.traffic, found.fleets)
-  const instanceIds = registeredInstances(found, newFleet)
   // Settings that cannot work are refused before anything changes, the dry run included.
   refuseProblems(found)
   const shortHealthTimeout = healthTimeoutProblem(config.healthTimeoutMs, found.fleets[newFleet].cadence, newFleet)
   if (shortHealthTimeout) throw shortHealthTimeout
   const pinning = routesPinningTo(found.routes, newFleet, (r) => pairWeights(r, found.traffic.pair))
   if (pinning.length > 0 && pairTargetSticky(found)) throw cannotReleasePinned(newFleet)
+  // A fleet that is an Auto Scaling group may be cold: it is scaled to the live fleet's size first.
+  const group = await findNewFleetGroup(ctx, config, toDetect(found, newFleet), toDetect(found, stableFleet))
+  const instanceIds =
+    group?.scale.kind === 'scale' ? registeredIds(found, newFleet) : registeredInstances(found, newFleet)
+  if (group) found.fleets[newFleet].autoScaling = groupsReport(group.fleet)
   const plan = planDeploy({
     config,
     pair: found.traffic.pair,
@@ -70,7 +76,8 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
     instanceIds,
     currentWeight: 0,
     endAtFull: false,
-    checks: describeChecks(checks)
+    checks: describeChecks(checks),
+    prepare: group?.planLines()
   })
   plan.hooks = describeHooks(config, { ...plan, instanceId: chooseHookInstance(instanceIds) })
   run.report.plan = plan
@@ -80,9 +87,11 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
   logPlan(ctx, plan, config, preview?.report)
   if (config.dryRun) {
     const steps = `${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''}`
+    const scale = group?.scale.kind === 'scale' ? `scale ${group.group.name} to ${group.scale.to} instances, ` : ''
+    const size = group?.scale.kind === 'scale' ? '' : ` (${instanceIds.length} instances)`
     return run.dryRun(
       found,
-      `Dry run: would deploy ${config.version} to ${targetGroupName(newFleet)} (${instanceIds.length} instances) and move traffic in ${steps}; nothing was changed`
+      `Dry run: would ${scale}deploy ${config.version} to ${targetGroupName(newFleet)}${size} and move traffic in ${steps}; nothing was changed`
     )
   }
   // An alarm already firing would fail the first hold anyway; stopping now spares the users the canary.
@@ -97,112 +106,141 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
   }
 
   // Read-only, so it runs while the lock is taken; its answer is awaited before anything is sent.
-  const instancesReady = checkInstancesReady(ctx.clients.ssm, instanceIds)
+  // A group's instances are known only once it is held still: they are checked then.
+  const instancesReady = group ? Promise.resolve() : checkInstancesReady(ctx.clients.ssm, instanceIds)
   instancesReady.catch(() => undefined)
+  if (group) run.report.autoScaling = group.report
   return withThePair(
     run,
     found,
     { operation: 'deploy', newFleet, stableFleet, restore: plan.restore, trafficMoved: false, preview },
     async (pair) => {
-      const c = pair.ctx
-      const fleets: ShiftedFleets = {
-        newFleet,
-        stableFleet,
-        records: {
-          [stableFleet]: { ...found.fleets[stableFleet].record, role: 'live' },
-          [newFleet]: {
-            version: config.version,
-            role: 'deploying',
-            deployedAt: new Date(c.clock.now()).toISOString(),
-            deployedBy: c.run.url
-          }
-        }
-      }
-      const record = new DeployRecord(c, pair.guard, newFleet, found.fleets[newFleet].record, fleets.records[newFleet])
-      let deployed = instanceIds
       try {
-        await instancesReady
-        if (pinning.length > 0) await releasePinned(run, pair, pinning, newFleet)
-        // Recorded before the commands go out: a rollback forced meanwhile must not pick this
-        // fleet; a deploy that stops before sending anything puts the record back.
-        pair.recordsIfCut({ [newFleet]: record.before })
-        await record.markDeploying()
-        pair.recordsIfCut({ [newFleet]: { ...record.current, role: 'failed' } })
-        deployed = await deployToFleet(run, pair, found, newFleet, instanceIds)
-        await runBeforeTrafficCommands(run, pair, newFleet, found.fleets[newFleet].instances)
-        await gateBeforeTraffic(checks)
-        await record.mark('canary')
-        if (preview) await pair.guard('Opening the preview', () => preview.open(pair.previewOpened))
-      } catch (error) {
-        const lost = lockLoss(error, c.signal)
-        if (lost) return endLostLockBeforeTraffic(run, found, lost)
-        // Before traffic moved every failure ends the same way: nothing reached the new fleet.
-        fleets.records[newFleet] = await record.endBeforeTraffic(pair.hasSentCommands)
-        return endBeforeTraffic(run, found, fleets, error)
+        return await deployHeld(pair)
+      } finally {
+        // Whatever the ending, the lock lost included: the group gets back exactly the processes
+        // this run took from it (nobody else knows it took them).
+        await group?.letGo(pair.processesSuspended)
       }
-      fleets.records[newFleet] = record.current
-      run.report.outputs.instanceIds = deployed
-      // Should the run die mid-canary, its post step restores and records the deploy failed; with
-      // auto-rollback off it leaves traffic, and the canary stays recorded a canary.
-      pair.recordsIfCut(config.autoRollback ? { [newFleet]: { ...record.current, role: 'failed' } } : {})
-
-      const outcome = await runTrafficSteps(
-        config,
-        c,
-        {
-          routes: found.routes,
-          pair: found.traffic.pair,
-          newFleet,
-          stableFleet,
-          steps: plan.steps,
-          checks,
-          restore: plan.restore,
-          instanceIds: deployed,
-          deadline: run.deadline,
-          firstStepNumber: 1,
-          targetSticky: pairTargetSticky(found),
-          guard: pair.guard,
-          confirmHeld: pair.confirmHeld,
-          onTrafficMoved: pair.trafficMoved
-        },
-        run.report
-      )
-      const what = `Deploy of ${config.version}`
-      if (outcome.kind === 'interrupted') return endAfterInterruption(run, pair, found, fleets, outcome, what)
-      if (outcome.kind === 'failed') return endAfterFailedSteps(run, pair, found, fleets, outcome, what)
-      run.report.outputs.deployed = newFleet
-      if (plan.pauses) {
-        await recordAfterTraffic(c, pair.guard, run.report.warnings, stableFleet, fleets.records[stableFleet])
-        // The preview stays for the testers and reviewers; the promote or rollback closes it.
-        pair.keepPreviewOpen()
-        const last = plan.steps.at(-1)?.weight ?? 0
-        const open = preview ? ', preview open' : ''
-        return run.end(
-          found,
-          { routes: outcome.routes, records: fleets.records },
-          'paused',
-          `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}${open}; run promote to continue, or rollback`
-        )
-      }
-      return endWithNewFleetLive(
-        run,
-        pair,
-        found,
-        fleets,
-        outcome.routes,
-        `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`,
-        () =>
-          runContractCommands(
-            run,
-            pair,
-            newFleet,
-            fleets.records[newFleet],
-            found.fleets[newFleet].instances,
-            stableFleet
-          )
-      )
     }
   )
+
+  async function deployHeld(pair: HeldPair): Promise<RunReport> {
+    const c = pair.ctx
+    const fleets: ShiftedFleets = {
+      newFleet,
+      stableFleet,
+      records: {
+        [stableFleet]: { ...found.fleets[stableFleet].record, role: 'live' },
+        [newFleet]: {
+          version: config.version,
+          role: 'deploying',
+          deployedAt: new Date(c.clock.now()).toISOString(),
+          deployedBy: c.run.url
+        }
+      }
+    }
+    const record = new DeployRecord(c, pair.guard, newFleet, found.fleets[newFleet].record, fleets.records[newFleet])
+    let deployed = instanceIds
+    try {
+      if (group) {
+        group.heldWith(c, pair.guard)
+        const ready = await group.prepare(run.deadline - c.clock.now(), pair.processesSuspended)
+        Object.assign(plan, { instanceIds: ready })
+        run.report.outputs.instanceIds = deployed = ready
+        await checkInstancesReady(c.clients.ssm, ready)
+      }
+      await instancesReady
+      if (pinning.length > 0) await releasePinned(run, pair, pinning, newFleet)
+      // Recorded before the commands go out: a rollback forced meanwhile must not pick this
+      // fleet; a deploy that stops before sending anything puts the record back.
+      pair.recordsIfCut({ [newFleet]: record.before })
+      await record.markDeploying()
+      pair.recordsIfCut({ [newFleet]: { ...record.current, role: 'failed' } })
+      deployed = await deployToFleet(run, pair, found, newFleet, deployed)
+      // The fleet has taken the version: instances its group launches from now on install it too.
+      await group?.recordVersion()
+      await runBeforeTrafficCommands(run, pair, newFleet, found.fleets[newFleet].instances)
+      await gateBeforeTraffic(checks)
+      await record.mark('canary')
+      if (preview) await pair.guard('Opening the preview', () => preview.open(pair.previewOpened))
+    } catch (error) {
+      const lost = lockLoss(error, c.signal)
+      if (lost) return endLostLockBeforeTraffic(run, found, lost)
+      // Before traffic moved every failure ends the same way: nothing reached the new fleet.
+      fleets.records[newFleet] = await record.endBeforeTraffic(pair.hasSentCommands)
+      return endBeforeTraffic(run, found, fleets, error)
+    }
+    fleets.records[newFleet] = record.current
+    run.report.outputs.instanceIds = deployed
+    // Should the run die mid-canary, its post step restores and records the deploy failed; with
+    // auto-rollback off it leaves traffic, and the canary stays recorded a canary.
+    pair.recordsIfCut(config.autoRollback ? { [newFleet]: { ...record.current, role: 'failed' } } : {})
+
+    const outcome = await runTrafficSteps(
+      config,
+      c,
+      {
+        routes: found.routes,
+        pair: found.traffic.pair,
+        newFleet,
+        stableFleet,
+        steps: plan.steps,
+        checks,
+        restore: plan.restore,
+        instanceIds: deployed,
+        deadline: run.deadline,
+        firstStepNumber: 1,
+        targetSticky: pairTargetSticky(found),
+        guard: pair.guard,
+        confirmHeld: pair.confirmHeld,
+        onTrafficMoved: pair.trafficMoved
+      },
+      run.report
+    )
+    const what = `Deploy of ${config.version}`
+    if (outcome.kind === 'interrupted') return endAfterInterruption(run, pair, found, fleets, outcome, what)
+    if (outcome.kind === 'failed') return endAfterFailedSteps(run, pair, found, fleets, outcome, what)
+    run.report.outputs.deployed = newFleet
+    if (plan.pauses) {
+      await recordAfterTraffic(c, pair.guard, run.report.warnings, stableFleet, fleets.records[stableFleet])
+      // The preview stays for the testers and reviewers; the promote or rollback closes it.
+      pair.keepPreviewOpen()
+      const last = plan.steps.at(-1)?.weight ?? 0
+      const open = preview ? ', preview open' : ''
+      return run.end(
+        found,
+        { routes: outcome.routes, records: fleets.records },
+        'paused',
+        `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}${open}; run promote to continue, or rollback`
+      )
+    }
+    return endWithNewFleetLive(
+      run,
+      pair,
+      found,
+      fleets,
+      outcome.routes,
+      `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`,
+      () =>
+        runContractCommands(
+          run,
+          pair,
+          newFleet,
+          fleets.records[newFleet],
+          found.fleets[newFleet].instances,
+          stableFleet
+        )
+    )
+  }
+}
+
+function toDetect(found: Discovery, arn: string): FleetToDetect {
+  return { targetGroupArn: arn, registeredIds: registeredIds(found, arn) }
+}
+
+function registeredIds(found: Discovery, arn: string): string[] {
+  return found.fleets[arn].instances.map((t) => t.id)
 }
 
 function registeredInstances(found: Discovery, newFleet: string): string[] {
@@ -247,11 +285,13 @@ async function deployToFleet(
       )
       await checkInstancesReady(c.clients.ssm, joining)
     }
-    const report = await runDeployCommands(config, c, joining, {
-      onSent: (ids) => pair.commandsSent([...sent, ...ids]),
-      onReport: (commands) => reportCommands(run, [...reports, commands]),
-      guard: pair.guard
-    })
+    const report = await c.log.group(`Commands on ${name} (${joining.length} instances)`, () =>
+      runDeployCommands(config, c, joining, {
+        onSent: (ids) => pair.commandsSent([...sent, ...ids]),
+        onReport: (commands) => reportCommands(run, [...reports, commands]),
+        guard: pair.guard
+      })
+    )
     reports.push(report)
     sent.push(...report.commandIds)
     deployed = [...deployed, ...joining]
@@ -291,15 +331,16 @@ async function waitForNewFleetHealth(
       `The operation's timeout (${Math.round(config.timeoutMs / 60_000)}m) was reached before the health check; no traffic was moved: raise timeout`
     )
   }
-  ctx.log.info(`Waiting for every target of ${targetGroupName(newFleet)} to be healthy`)
-  return waitHealthy(ctx.clients.elb, newFleet, {
-    instanceIds,
-    cadence: found.fleets[newFleet].cadence,
-    timeoutMs: Math.min(config.healthTimeoutMs, untilDeadlineMs),
-    clock: ctx.clock,
-    log: ctx.log,
-    signal: ctx.signal
-  })
+  return ctx.log.group(`Health of ${targetGroupName(newFleet)}: every target healthy on the new code`, () =>
+    waitHealthy(ctx.clients.elb, newFleet, {
+      instanceIds,
+      cadence: found.fleets[newFleet].cadence,
+      timeoutMs: Math.min(config.healthTimeoutMs, untilDeadlineMs),
+      clock: ctx.clock,
+      log: ctx.log,
+      signal: ctx.signal
+    })
+  )
 }
 
 /**
@@ -371,9 +412,12 @@ function failureMessage(error: unknown): string {
 
 function logPlan(ctx: RunContext, plan: PlanReport, config: Config, preview?: PreviewReport): void {
   const ids = plan.instanceIds
-  ctx.log.info(
-    `Plan: deploy ${config.version} to ${targetGroupName(plan.newFleet)} (${ids.length} instances: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`
-  )
+  const fleet =
+    ids.length > 0
+      ? `${ids.length} instances: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`
+      : 'its instances once scaled'
+  ctx.log.info(`Plan: deploy ${config.version} to ${targetGroupName(plan.newFleet)} (${fleet})`)
+  for (const line of plan.prepare ?? []) ctx.log.info(`  first: ${line}`)
   plan.steps.forEach((step, i) =>
     ctx.log.info(
       `  step ${i + 1}: ${step.weight}% of traffic on ${targetGroupName(plan.newFleet)}, held ${Math.round(step.holdMs / 1000)}s`

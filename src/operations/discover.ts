@@ -19,6 +19,7 @@ import { mayBePreviewRule, previewedFleet } from '../plan/preview-rule.js'
 import { CONTRACT_TAG, decodeContract } from '../records/contract-record.js'
 import { type FleetRecord, recordFromTags } from '../records/fleet-records.js'
 import { DeployError, type InputError } from '../config/errors.js'
+import type { FleetGroupsReport } from '../report/report.js'
 
 /** One fleet as it stands: its target group, what is recorded on it, its instances' health. */
 export interface FleetView {
@@ -29,6 +30,8 @@ export interface FleetView {
   cadence: HealthCadence
   /** Target-level stickiness (attribute stickiness.enabled) is on. */
   targetSticky: boolean
+  /** The Auto Scaling groups behind the fleet, once an operation has looked (plain fleets: none). */
+  autoScaling?: FleetGroupsReport
   /** contract-commands as recorded for the deploy this fleet runs, when they ran. */
   contract?: Contract
 }

@@ -11,7 +11,13 @@ import type { RunContext } from '../runtime/context.js'
 import { restoreTraffic } from '../traffic/restore.js'
 import { findPreview } from './around-traffic.js'
 import { type Discovery, discover, pairTargetSticky, refuseProblems } from './discover.js'
-import { OperationRun, withThePair } from './lifecycle.js'
+import { targetHealth } from '../aws/elbv2.js'
+import { formatDuration } from '../config/duration.js'
+import { detectOrAssumePlain, groupsReport } from '../fleet/auto-scaling.js'
+import { bringBack } from '../fleet/retired-fleet.js'
+import { type ComeBackDecision, fleetCapacity, type FleetGroups, planComeBack } from '../plan/auto-scaling.js'
+import { readFleetParameters } from '../records/fleet-parameters.js'
+import { type HeldPair, OperationRun, withThePair } from './lifecycle.js'
 
 /**
  * `operation: rollback`: all traffic back on the previous fleet in one verified write. From a
@@ -24,9 +30,11 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
   // Settings that cannot work are refused before anything changes, the dry run included; so is a
   // rollback that would not be safe as things stand.
   refuseProblems(first)
+  // A previous fleet that was retired (or shrunk) comes back first: scaled, then healthy.
+  const firstComeBack = await retiredFleetToBringBack(ctx, config, first)
   let planned: Decision
   try {
-    planned = decide(run, first)
+    planned = decide(run, first, firstComeBack)
   } catch (refusal) {
     if (!(refusal instanceof RefusedPastContract)) throw refusal
     return run.end(first, { routes: first.routes }, 'failed', refusal.message)
@@ -34,11 +42,12 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
   // A paused canary's preview goes with it.
   const preview = await findPreview(run, first)
   Object.assign(run.report.outputs, { live: planned.from, idle: planned.target })
-  ctx.log.info(`Rollback: ${planned.why}; all traffic to ${targetGroupName(planned.target)}`)
+  const bringFirst = firstComeBack ? `${firstComeBack.plan}, then ` : ''
+  ctx.log.info(`Rollback: ${planned.why}; ${bringFirst}all traffic to ${targetGroupName(planned.target)}`)
   if (config.dryRun)
     return run.dryRun(
       first,
-      `Dry run: would put all traffic on ${targetGroupName(planned.target)} (${planned.why}); nothing was changed`
+      `Dry run: would ${bringFirst}put all traffic on ${targetGroupName(planned.target)} (${planned.why}); nothing was changed`
     )
 
   // Forced: a rollback is how a person stops the bleeding, also when the run holding the lock died.
@@ -48,9 +57,10 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
     // deploy) before it noticed the take-over.
     const found = await discover(config, c.clients.elb)
     refuseProblems(found)
+    const comeBack = await retiredFleetToBringBack(c, config, found)
     let decision: Decision
     try {
-      decision = decide(run, found)
+      decision = decide(run, found, comeBack)
     } catch (refusal) {
       if (!(refusal instanceof RefusedPastContract)) throw refusal
       return run.end(found, { routes: found.routes }, 'failed', refusal.message)
@@ -58,6 +68,9 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
     const { target, from, why } = decision
     if (target !== planned.target) c.log.warning(`Traffic moved while the lock was taken: ${why} instead`)
     const restore = Object.fromEntries(found.routes.map((r) => [r.arn, { [target]: 100, [from]: 0 }]))
+    // Before anything is recorded for the post step: a run that dies while the fleet comes back
+    // has moved no traffic and changed no record.
+    const back = comeBack ? await bringBackForRollback(run, pair, found, comeBack) : undefined
     const records: Record<string, FleetRecord> = {
       [target]: { ...found.fleets[target].record, role: 'live' },
       // A canary that was rolled back is not a fleet to return to; a finished deploy is.
@@ -96,7 +109,7 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
       found,
       { routes, records },
       'rolled-back',
-      `Rolled back: all traffic on ${targetGroupName(target)}${version}, ${why}`
+      `Rolled back: all traffic on ${targetGroupName(target)}${version}, ${why}${back ? `; ${back}` : ''}`
     )
   })
 }
@@ -110,8 +123,8 @@ interface Decision {
 class RefusedPastContract extends DeployError {}
 
 /** Where traffic goes back to, or a refusal: the rollback rules and the contract guard. */
-function decide(run: OperationRun, found: Discovery): Decision {
-  const decision = chooseRollbackTarget(found)
+function decide(run: OperationRun, found: Discovery, comeBack: ComeBack | undefined): Decision {
+  const decision = chooseRollbackTarget(found, comeBack?.fleet.targetGroupArn)
   const { target, from } = decision
   // Sending users back to code the data no longer fits could turn a bad release into an outage.
   if (target !== found.traffic.live) {
@@ -131,4 +144,87 @@ function decide(run: OperationRun, found: Discovery): Decision {
     }
   }
   return decision
+}
+
+/** A previous fleet to scale back before the flip: what to do, and the line that says so. */
+interface ComeBack {
+  fleet: FleetGroups
+  decision: Exclude<ComeBackDecision, { kind: 'refuse' }>
+  plan: string
+}
+
+/**
+ * The previous fleet, when it is one Auto Scaling group that cannot take traffic now (retired,
+ * or shrunk) and holds no failed deploy. A healthy previous fleet is rolled back to at once, as
+ * before, without a call to Auto Scaling.
+ */
+async function retiredFleetToBringBack(
+  ctx: RunContext,
+  config: Config,
+  found: Discovery
+): Promise<ComeBack | undefined> {
+  const { traffic } = found
+  if (!traffic.percent || traffic.mixed || !traffic.live || !traffic.idle) return undefined
+  const previous = found.fleets[traffic.idle]
+  const healthy = previous.instances.length > 0 && previous.instances.every((t) => t.state === 'healthy')
+  if (healthy || isFailedRole(previous.record.role)) return undefined
+  const ids = (arn: string) => found.fleets[arn].instances.map((t) => t.id)
+  const [idle] = await detectOrAssumePlain(
+    ctx.clients.autoScaling,
+    [{ targetGroupArn: traffic.idle, registeredIds: ids(traffic.idle) }],
+    ctx.log
+  )
+  if (idle.groups.length !== 1) return undefined
+  const [[live], parameters] = await Promise.all([
+    detectOrAssumePlain(
+      ctx.clients.autoScaling,
+      [{ targetGroupArn: traffic.live, registeredIds: ids(traffic.live) }],
+      ctx.log
+    ),
+    readFleetParameters(ctx.clients.ssm, config.parameterPrefix, [traffic.idle])
+  ])
+  const retired = parameters.get(traffic.idle)?.retired
+  previous.autoScaling = groupsReport(idle, retired)
+  const decision = planComeBack(idle, fleetCapacity(live), retired)
+  if (decision.kind === 'refuse') throw new DeployError(`${decision.message}; traffic stays where it is`)
+  const group = idle.groups[0].name
+  const plan =
+    decision.kind === 'scale'
+      ? `scale ${group} from ${decision.from} to ${decision.to.desiredCapacity} instances and wait until they are healthy`
+      : `wait until the instances of ${group} are healthy`
+  return { fleet: idle, decision, plan }
+}
+
+/**
+ * Scales the previous fleet back and waits for it, under the lock (the waits renew its lease);
+ * says how long that took.
+ */
+async function bringBackForRollback(
+  run: OperationRun,
+  pair: HeldPair,
+  found: Discovery,
+  comeBack: ComeBack
+): Promise<string> {
+  const { config } = run
+  const c = pair.ctx
+  const group = comeBack.fleet.groups[0].name
+  const arn = comeBack.fleet.targetGroupArn
+  const budget = Math.min(config.healthTimeoutMs, run.deadline - c.clock.now())
+  const { readyAfterMs } = await bringBack(c, config, comeBack.fleet, comeBack.decision, budget, pair.guard)
+  found.fleets[arn].instances = await targetHealth(c.clients.elb, arn)
+  const scaled = comeBack.decision.kind === 'scale' ? comeBack.decision : undefined
+  run.report.autoScaling = {
+    group,
+    suspended: [],
+    leftAlone: [],
+    ...(scaled
+      ? { scaled: { from: scaled.from, to: scaled.to.desiredCapacity, why: 'the rollback', readyAfterMs } }
+      : {})
+  }
+  const took = formatDuration(readyAfterMs)
+  const line = scaled
+    ? `${group} was scaled from ${scaled.from} to ${scaled.to.desiredCapacity} instances and healthy in ${took}`
+    : `${group} was healthy after ${took}`
+  c.log.info(line)
+  return line
 }

@@ -67,6 +67,15 @@ import {
 
 export { LockLostError }
 
+/**
+ * Runs one change to AWS while this run holds the pair (rule 3 above). A change must not wait
+ * inside: a wait renews the lease, which takes the same turn as the guard.
+ */
+export type Guard = <T>(what: string, change: () => Promise<T>) => Promise<T>
+
+/** For changes made where no lock applies (tests, tools): runs them as they are. */
+export const unguarded: Guard = (_what, change) => change()
+
 export interface PairLock {
   readonly name: string
   /** Set once this run knows it no longer holds the lock. */

@@ -11,7 +11,7 @@ export interface Progress {
   region: string
   /** This run's identity in the lock: the post step acts only while the lock still names it. */
   runId: string
-  operation: 'deploy' | 'promote' | 'rollback'
+  operation: 'deploy' | 'promote' | 'rollback' | 'retire'
   pair: [string, string]
   newFleet?: string
   stableFleet?: string
@@ -34,6 +34,11 @@ export interface Progress {
   targetSticky?: boolean
   /** With auto-rollback off the post step leaves moved traffic where it is, as the main step would. */
   autoRollback: boolean
+  /**
+   * Auto Scaling processes this run suspended on the new fleet's group, until they are resumed: the
+   * post step resumes them, even after a finished main step that could not.
+   */
+  suspended?: { group: string; processes: string[] }
   /** Preview rules this run opened: the post step removes them. */
   previewRuleArns?: string[]
   /**

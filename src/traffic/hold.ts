@@ -1,4 +1,5 @@
 import type { Clock } from '../runtime/clock.js'
+import type { Log } from '../runtime/log.js'
 import type { CheckLook, HoldCheck, HoldWindow } from './checks/check.js'
 
 export interface HoldOptions {
@@ -9,6 +10,8 @@ export interface HoldOptions {
   checkIntervalMs?: number
   /** The summary's warnings: what a passing look still had to say is added there once. */
   warnings?: string[]
+  /** Each round's looks go to its debug level. */
+  log?: Pick<Log, 'debug'>
 }
 
 export interface HoldFindings {
@@ -32,6 +35,7 @@ export async function holdStep(checks: HoldCheck[], window: HoldWindow, options:
     rounds++
     seen = await Promise.all(checks.map((check) => check.look(window)))
     warn(seen, options.warnings)
+    options.log?.debug(`look ${rounds} at ${window.weight}%: ${seen.map((look) => look.line).join('; ')}`)
     const failed = seen.find((look) => !look.ok)
     if (failed) return { checks: [failed.line], failure: failed.line }
     const now = clock.now()

@@ -9,8 +9,8 @@ import { stickinessForWrite, stickinessNote } from './stickiness.js'
 
 const WRITE_ATTEMPTS = 3
 
-/** Runs one change to AWS while this run holds the pair (records/parameter-lock.ts). */
-export type Guard = <T>(what: string, change: () => Promise<T>) => Promise<T>
+export type { Guard } from '../records/parameter-lock.js'
+import type { Guard } from '../records/parameter-lock.js'
 
 /** Someone else (a person in the console, another tool) changed the pair's weights. */
 export class TrafficChangedError extends DeployError {

@@ -78,7 +78,7 @@ export async function runTrafficSteps(
     holdStep(
       run.checks,
       { ...subject(run), step, weight, startedAt: entry.startedAt, holdMs },
-      { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline, warnings: report.warnings }
+      { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline, warnings: report.warnings, log: ctx.log }
     )
   const write = async (target: Record<string, Weights>) => {
     // Told before the write: if the runner kills us mid-write, post still knows what to put back.
@@ -120,11 +120,15 @@ export async function runTrafficSteps(
       ctx.signal.throwIfAborted()
       weight = step.weight
       const target = splitWeights(run.newFleet, run.stableFleet, step.weight)
-      ctx.log.info(`Step ${stepNumber}: ${describeWeights(target)}, held for ${Math.round(step.holdMs / 1000)}s`)
-      await write(everyRoute(routes, target))
-      const entry = timelineEntry(report, stepNumber, step.weight, ctx.clock.now())
-      ctx.signal.throwIfAborted()
-      const findings = await hold(stepNumber, step.holdMs, entry)
+      const { findings, entry } = await ctx.log.group(
+        `Step ${stepNumber}: ${describeWeights(target)}, held for ${Math.round(step.holdMs / 1000)}s`,
+        async () => {
+          await write(everyRoute(routes, target))
+          const entry = timelineEntry(report, stepNumber, step.weight, ctx.clock.now())
+          ctx.signal.throwIfAborted()
+          return { findings: await hold(stepNumber, step.holdMs, entry), entry }
+        }
+      )
       entry.heldMs = ctx.clock.now() - entry.startedAt
       entry.checks = findings.checks
       if (findings.failure) {
