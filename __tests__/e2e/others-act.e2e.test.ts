@@ -200,6 +200,60 @@ describe('others act while a run works', () => {
     expect(stale).toEqual([])
   })
 
+  it('8. a sticky canary, its restore, then the next deploy: no client is served by a fleet at weight 0', async () => {
+    const sb = (sandbox = await startSandbox({ healthIntervalMs: 300, alarm: { threshold: 0.2, windowMs: 2000, minRequests: 5 } }))
+    // Visitors with cookie jars: the AWSALBTG cookie pins each to the group that served it, and on
+    // an ALB it outranks the weights, 0 included, for as long as group stickiness is on.
+    loads.push(startLoad({ url: sb.proxyUrl, rps: 80, clients: 24 }))
+    const greenBetween = (from: number, to = Infinity) =>
+      sb.loadBalancer.records.filter((r) => r.targetGroupArn === sb.greenArn && r.at > from + 50 && r.at < to)
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+    // 1. A sticky canary of a version that answers 5xx: its alarm fires and the weights are restored.
+    const canary = await run(sb, {
+      strategy: 'canary',
+      'canary-steps': '30,100',
+      'step-wait': '8s',
+      stickiness: '1h',
+      alarms: 'web-green-5xx',
+      commands: 'echo v2 > version && echo errors > behaviour && ./restart'
+    })
+    expect(canary.outputs.result).toBe('rolled-back')
+    const restoredAt = lastChangeAt(sb)
+    const pinned = sb.loadBalancer.records.filter((r) => r.sticky && r.targetGroupArn === sb.greenArn && r.at < restoredAt)
+    expect(pinned.length).toBeGreaterThan(0)
+    // Those clients still send v2's cookie; the restore turned group stickiness off, and said so.
+    expect(canary.stdout).toMatch(/Group stickiness turned off .* with web-green at weight 0/)
+    await pause(1500)
+    expect(greenBetween(restoredAt).map((r) => r.version)).toEqual([])
+
+    // 2. A person turns group stickiness back on in the console: the pinned clients are on v2 again.
+    const editedAt = Date.now()
+    sb.world.listeners.get(sb.listenerArn)!.defaultActions = [forwardAction({ [sb.blueArn]: 100, [sb.greenArn]: 0 }, 3600)]
+    await pause(1000)
+    expect(greenBetween(editedAt).length).toBeGreaterThan(0)
+
+    // 3. The next deploy turns it off before its commands change green, so no client meets them.
+    const next = await run(sb, {
+      strategy: 'canary',
+      'canary-steps': '30,100',
+      'step-wait': '2s',
+      stickiness: '1h',
+      version: 'v3',
+      commands: deployV('v3')
+    })
+    expect(next.outputs.result).toBe('succeeded')
+    expect(next.stdout).toMatch(/Group stickiness was on while web-green took no traffic; turned it off before the deploy/)
+    const sent = [...sb.world.commands.values()].filter((c) => c.requestedAt > editedAt)
+    const commandsAt = Math.min(...sent.map((c) => c.requestedAt))
+    const firstShift = sb.world.weightChanges.find((w) => w.at > commandsAt)!.at
+    expect(greenBetween(commandsAt, firstShift)).toEqual([])
+    // 4. The flip turned stickiness off as blue went to 0: blue's pinned clients left it too.
+    const flippedAt = lastChangeAt(sb)
+    await pause(1000)
+    expect(sb.loadBalancer.records.filter((r) => r.targetGroupArn === sb.blueArn && r.at > flippedAt + 50)).toEqual([])
+  })
+
   it("a deploy that stops before any command goes out puts the idle fleet's record back as it was", async () => {
     const sb = await stage()
     // The role may not send commands (an instance outside the policy's tag condition, say).
