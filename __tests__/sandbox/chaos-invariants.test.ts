@@ -128,6 +128,20 @@ describe('undone-served', () => {
     expect(undoneServed(o).map((v) => v.detail)).toEqual([expect.stringMatching(/^1 requests answered by s7-new after/)])
   })
 
+  it('a person who took the fleet to 0 with stickiness left on keeps its pinned clients: until a run writes the route again', () => {
+    const o = observed({
+      weightChanges: [change('PRIMARY', T0 + 1000, 90, 10), change('CONSOLE', T0 + 2000, 100, 0), change('POST-PRIMARY', T0 + 4000, 100, 0)],
+      versions: [{ at: T0, byFleet: { [BLUE]: ['s7-live'], [GREEN]: ['s7-new'] } }],
+      runs: [run('primary', 'deploy'), run('post-primary', 'deploy')],
+      proxy: [
+        served(T0 + 3000, GREEN, 's7-new', { sticky: true }),
+        served(T0 + 3100, GREEN, 's7-new'),
+        served(T0 + 4500, GREEN, 's7-new', { sticky: true })
+      ]
+    })
+    expect(undoneServed(o).map((v) => v.detail)).toEqual([expect.stringMatching(/^2 requests answered by s7-new after a person/)])
+  })
+
   it('a successful flip undoes nothing', () => {
     const o = observed({
       weightChanges: [change('PRIMARY', T0 + 1000, 0, 100)],

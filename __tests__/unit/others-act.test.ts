@@ -105,6 +105,26 @@ describe('1. a promote interrupted by a rollback', () => {
   })
 })
 
+describe('a rollback dispatched while a deploy runs its commands', () => {
+  it('stops the deploy before any traffic: the new fleet is recorded failed, traffic stays, the rollback succeeds', async () => {
+    let rolledBack: Promise<RunReport> | undefined
+    aws.beforeCommandAnswer = async () => {
+      rolledBack ??= personsRollback()
+      await rolledBack
+    }
+    const report = await deploy(config(), context(clock))
+    const rollbackReport = await rolledBack!
+    expect(rollbackReport.result).toBe('rolled-back')
+    expect(rollbackReport.headline).toMatch(/deploy of v2 on web-green stopped before any traffic reached it/)
+    expect(report.result).toBe('failed')
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+    expect(aws.greenHistory().filter((w) => w > 0)).toEqual([])
+    // Not left 'deploying' with nobody deploying: failed, which the next deploy replaces.
+    expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('failed')
+    expect(aws.tags.get(BLUE)?.[TAG.role]).toBe('live')
+  })
+})
+
 describe('2. a change during the last hold', () => {
   it('a console edit back to the old fleet: not succeeded, and outputs and records say where traffic is', async () => {
     let edited = false

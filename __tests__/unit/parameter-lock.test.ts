@@ -102,6 +102,27 @@ describe('taking a free lock', () => {
     expect(await lock.release()).toBe(false)
   })
 
+  it('a release read slowly (throttling) reads again; after too many slow reads it leaves the lock to its lease', async () => {
+    const lock = await takeLock(options('run-a'))
+    let slow = 2
+    store.beforeRead = () => {
+      if (slow-- > 0) clock.t += WRITE_WITHIN_MS + 1
+    }
+    expect(await lock.release()).toBe(true)
+    expect(store.values.has(NAME)).toBe(false)
+
+    const log = new ListLog()
+    const again = await takeLock({ ...options('run-b'), log })
+    store.beforeRead = () => {
+      clock.t += WRITE_WITHIN_MS + 1
+    }
+    expect(await again.release()).toBe(false)
+    expect(store.json(NAME)?.runId).toBe('run-b')
+    expect(log.text()).toMatch(
+      /Left the deploy lock \/bluegreen\/pair\/web-blue\/lock to its lease: AWS answered too slowly/
+    )
+  })
+
   it('of two runs taking it at the same moment exactly one holds it; the other is told who and how to wait', async () => {
     const results = await Promise.allSettled([takeLock(options('run-a')), takeLock(options('run-b'))])
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])

@@ -78,6 +78,11 @@ describe('chooseRollbackTarget', () => {
       'a previous fleet with no record is still the previous release',
       view([[100, 0]], {}, {}),
       { target: GREEN, from: BLUE, why: 'back to the previous release' }
+    ],
+    [
+      'a deploy that has not moved traffic yet: stopped there, traffic stays',
+      view([[100, 0]], { role: 'live' }, { role: 'deploying', version: 'v3' }),
+      { target: BLUE, from: GREEN, why: 'deploy of v3 on web-green stopped before any traffic reached it' }
     ]
   ])('%s', (_case, found, choice) => {
     expect(chooseRollbackTarget(found)).toEqual(choice)
@@ -93,11 +98,6 @@ describe('chooseRollbackTarget', () => {
       'a previous fleet holding a failed deploy',
       view([[100, 0]], { role: 'live' }, { role: 'failed', version: 'v3' }),
       /^web-green holds a failed deploy of v3, not the previous release; deploy the version you want instead$/
-    ],
-    [
-      'a previous fleet whose deploy never finished',
-      view([[100, 0]], { role: 'live' }, { role: 'deploying' }),
-      /^web-green holds a failed deploy, not the previous release/
     ],
     [
       'a previous fleet with an unhealthy target',

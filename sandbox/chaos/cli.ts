@@ -156,7 +156,8 @@ function print(report: EpisodeReport, done: number, total: number, verbose: bool
       `    (the lane's event loop stalled up to ${report.stallMs} ms in this episode: the machine was overloaded)`
     )
   lines.push(...report.timeline.map((l) => `    ${l}`))
-  if (verbose)
+  // The logs come with every episode that broke an invariant (and with all of them under --verbose).
+  if (verbose || report.violations.length > 0)
     for (const log of report.logs)
       lines.push(
         `    ── ${log.label} ──`,

@@ -36,7 +36,7 @@ export function episodeReport(outcome: EpisodeOutcome, stallMs: number, withLogs
     durationMs: outcome.durationMs,
     stallMs,
     timeline: detailed ? timeline(outcome) : [],
-    logs: withLogs ? outcome.logs : []
+    logs: detailed ? outcome.logs : []
   }
 }
 

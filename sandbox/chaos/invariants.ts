@@ -186,6 +186,11 @@ function versionsAt(o: Observed, fleet: string, at: number): string[] {
   return found
 }
 
+/** The route (listed rule, else the listener) that answered a request. */
+function routeOf(o: Observed, r: ProxyRecord): string {
+  return r.ruleArn && r.ruleArn in o.routesAtStart ? r.ruleArn : r.listenerArn
+}
+
 // ---- the invariants ----------------------------------------------------------------------------
 
 /**
@@ -194,7 +199,9 @@ function versionsAt(o: Observed, fleet: string, at: number): string[] {
  * rollback or a person took all traffic off it.
  */
 export function undoneServed(o: Observed): Violation[] {
-  const undone: Array<{ version: string; at: number; by: string }> = undoneAtStart(o.episode.start).map((version) => ({
+  const undone: Array<{ version: string; at: number; by: string; console?: boolean }> = undoneAtStart(
+    o.episode.start
+  ).map((version) => ({
     version,
     at: o.startedAt - GRACE_MS,
     by: 'the start state'
@@ -212,7 +219,12 @@ export function undoneServed(o: Observed): Violation[] {
         const other = fleet === o.arns.blue ? o.arns.green : o.arns.blue
         const stable = versionsAt(o, other, change.at)
         for (const version of versionsAt(o, fleet, change.at).filter((v) => !stable.includes(v))) {
-          undone.push({ version, at: change.at, by: labelOf(o, change.caller) })
+          undone.push({
+            version,
+            at: change.at,
+            by: labelOf(o, change.caller),
+            console: change.caller === o.consoleCaller
+          })
         }
       }
       before = routes
@@ -220,7 +232,16 @@ export function undoneServed(o: Observed): Violation[] {
   }
   const out: Violation[] = []
   for (const u of undone) {
-    const served = o.proxy.filter((r) => r.version === u.version && r.at > u.at + GRACE_MS)
+    // A person who takes a fleet to 0 with group stickiness left on keeps its pinned clients on it
+    // (the ALB honours their cookie): those requests are the person's doing, until a run writes
+    // the route again.
+    const personsSticky = (r: ProxyRecord) =>
+      u.console === true &&
+      r.sticky === true &&
+      !o.weightChanges.some(
+        (c) => c.caller !== o.consoleCaller && c.at > u.at && c.at < r.at && c.routeArn === routeOf(o, r)
+      )
+    const served = o.proxy.filter((r) => r.version === u.version && r.at > u.at + GRACE_MS && !personsSticky(r))
     if (served.length > 0) {
       out.push({
         invariant: 'undone-served',
@@ -256,7 +277,7 @@ export function hiddenTraffic(o: Observed): Violation[] {
   const hits = new Map<string, { count: number; first: number; route: string }>()
   for (const r of o.proxy) {
     if (!r.targetGroupArn || !pairOf(o).includes(r.targetGroupArn)) continue
-    const route = r.ruleArn && r.ruleArn in o.routesAtStart ? r.ruleArn : r.listenerArn
+    const route = routeOf(o, r)
     if (!(route in o.routesAtStart)) continue
     const now = weightsAt(route, r.at)
     if (now.console || r.at <= now.since + GRACE_MS) continue
@@ -402,7 +423,11 @@ export function recordsMatch(o: Observed): Violation[] {
         detail: `${name(o, live)} takes all traffic but is recorded ${role(live) ?? 'nothing'}`
       })
     else runsRecorded(live)
-    if (['live', 'canary', 'deploying'].includes(role(idle) ?? '')) {
+    // A canary staged at 0% (canary-steps 0) is a canary taking no traffic: left as it started, it
+    // is what the episode began with, not a record that lies.
+    const staged =
+      o.episode.start.kind === 'staged-canary' && role(idle) === 'canary' && version(idle) === o.episode.start.otherVersion
+    if (['live', 'canary', 'deploying'].includes(role(idle) ?? '') && !staged) {
       out.push({
         invariant: 'records-match',
         detail: `${name(o, idle)} takes no traffic but is recorded ${role(idle)}`

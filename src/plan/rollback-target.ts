@@ -37,6 +37,16 @@ export function chooseRollbackTarget(
   if (record.role === 'canary') {
     return { target: other(previous), from: previous, why: `staged canary of ${targetGroupName(previous)} dropped` }
   }
+  // A deploy that has not moved traffic yet (running now, its lock taken over by this rollback, or
+  // one that died): rolling back stops it there; its fleet is recorded failed, traffic stays.
+  if (record.role === 'deploying') {
+    const what = record.version ? ` of ${record.version}` : ''
+    return {
+      target: other(previous),
+      from: previous,
+      why: `deploy${what} on ${targetGroupName(previous)} stopped before any traffic reached it`
+    }
+  }
   if (isFailedRole(record.role)) {
     throw new DeployError(
       `${targetGroupName(previous)} holds a failed deploy${record.version ? ` of ${record.version}` : ''}, not the previous release; deploy the version you want instead`

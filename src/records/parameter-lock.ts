@@ -37,8 +37,8 @@
 //    claim. That run may already have had its second look, so neither can tell which one the other
 //    believes holds the pair: this run stops and gives the claim back (the other run finds it gone
 //    at its next change and stops too: safe, and a forced rollback simply tries again). Releasing
-//    deletes the claim, only within WRITE_WITHIN_MS of a read that shows it is still this run's; a
-//    slower release is not made: the lease ends within LEASE_MS anyway.
+//    deletes the claim, only within WRITE_WITHIN_MS of a read that shows it is still this run's; after
+//    a few slow reads the lock is left to its lease, which ends within LEASE_MS anyway.
 //
 // The gap that remains: a request is applied somewhere between being sent and being answered, and
 // the SDK retries a throttled one later still. The rules measure to the answer, so a slow answer is
@@ -66,6 +66,9 @@ import {
 } from './lock-claim.js'
 
 export { LockLostError }
+
+/** Reads a release makes before it leaves the lock to its lease. */
+const RELEASE_ATTEMPTS = 4
 
 /**
  * Runs one change to AWS while this run holds the pair (rule 3 above). A change must not wait
@@ -270,17 +273,32 @@ class HeldLock implements PairLock {
 
   release(): Promise<boolean> {
     return this.serial(async () => {
-      if (this.lost) return false
-      const sent = this.options.clock.now()
-      const state = await this.read()
-      if (state.kind !== 'mine') {
-        this.markLost(state, '')
-        return false
+      const { clock, log } = this.options
+      // A read answered slowly (throttling, a slow network) says too little about now: read again.
+      for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
+        if (this.lost) return false
+        const sent = clock.now()
+        let state: LockState
+        try {
+          state = await this.read()
+        } catch (error) {
+          // Throttled beyond the SDK's retries, say: the next attempt may get through.
+          if (attempt === RELEASE_ATTEMPTS) throw error
+          continue
+        }
+        if (state.kind !== 'mine') {
+          this.markLost(state, '')
+          return false
+        }
+        if (clock.now() - sent > WRITE_WITHIN_MS) continue
+        await deleteParameter(this.options.ssm, this.options.name)
+        this.lost = true
+        return true
       }
-      if (this.options.clock.now() - sent > WRITE_WITHIN_MS) return false
-      await deleteParameter(this.options.ssm, this.options.name)
-      this.lost = true
-      return true
+      log.warning(
+        `Left the deploy lock ${this.options.name} to its lease: AWS answered too slowly to be sure it was still this run's (it frees itself by ${new Date(this.claim?.expiresAt ?? clock.now()).toISOString()})`
+      )
+      return false
     })
   }
 
