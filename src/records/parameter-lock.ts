@@ -37,8 +37,12 @@
 //    claim. That run may already have had its second look, so neither can tell which one the other
 //    believes holds the pair: this run stops and gives the claim back (the other run finds it gone
 //    at its next change and stops too: safe, and a forced rollback simply tries again). Releasing
-//    deletes the claim, only within WRITE_WITHIN_MS of a read that shows it is still this run's; after
-//    a few slow reads the lock is left to its lease, which ends within LEASE_MS anyway.
+//    deletes the claim right after a read that shows it is still this run's. A delete answered within
+//    TAKEOVER_SETTLE_MS of that read lands before the second look of any take-over made after
+//    the read, which then finds the lock free and creates it again. A slower one (reads are
+//    retried a few times for a quick answer first) could remove a take-over's claim after its
+//    second look: that run stops at its next change, which is safe; the run says so. Leaving the
+//    lock to its lease instead would block every run for up to LEASE_MS.
 //
 // The gap that remains: a request is applied somewhere between being sent and being answered, and
 // the SDK retries a throttled one later still. The rules measure to the answer, so a slow answer is
@@ -274,7 +278,6 @@ class HeldLock implements PairLock {
   release(): Promise<boolean> {
     return this.serial(async () => {
       const { clock, log } = this.options
-      // A read answered slowly (throttling, a slow network) says too little about now: read again.
       for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
         if (this.lost) return false
         const sent = clock.now()
@@ -290,14 +293,19 @@ class HeldLock implements PairLock {
           this.markLost(state, '')
           return false
         }
-        if (clock.now() - sent > WRITE_WITHIN_MS) continue
+        // A read answered slowly (throttling, a slow network) says little about now: read again,
+        // a few times; then release anyway (rule 4: a lock left to its lease blocks every run).
+        if (clock.now() - sent > WRITE_WITHIN_MS && attempt < RELEASE_ATTEMPTS) continue
         await deleteParameter(this.options.ssm, this.options.name)
         this.lost = true
+        const took = clock.now() - sent
+        if (took > TAKEOVER_SETTLE_MS) {
+          log.warning(
+            `Releasing the deploy lock took ${Math.round(took / 1000)}s (AWS answered slowly): a rollback that took it over in that time would find it gone and stop; run such a rollback again`
+          )
+        }
         return true
       }
-      log.warning(
-        `Left the deploy lock ${this.options.name} to its lease: AWS answered too slowly to be sure it was still this run's (it frees itself by ${new Date(this.claim?.expiresAt ?? clock.now()).toISOString()})`
-      )
       return false
     })
   }
