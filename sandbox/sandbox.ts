@@ -2,6 +2,9 @@
 // real instances each, one listener forwarding blue 100 / green 0 (ForwardConfig form), a 5xx
 // alarm per group; the instances, health checker, reverse proxy, alarm evaluator and the emulated
 // AWS endpoint running on loopback. `stop()` stops every server, timer and shell it started.
+// The load balancer's CloudWatch metrics are published in compressed time by default (a report a
+// second, published 2 s later: see sandbox/metrics/alb-metrics.ts); the 5xx alarms evaluate the
+// same published data, so they are as late as CloudWatch alarms would be.
 
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -12,6 +15,7 @@ import { AlarmEvaluator } from './fleet/alarm-evaluator.js'
 import { LocalCommandExecutor } from './fleet/command-executor.js'
 import { HealthChecker } from './fleet/health-checker.js'
 import { InstanceFleet } from './fleet/instances.js'
+import { SANDBOX_PUBLICATION, type Publication } from './metrics/alb-metrics.js'
 import { LoadBalancer } from './proxy/load-balancer.js'
 import { emptyWorld, type AppBehaviour, type World } from './world.js'
 
@@ -34,6 +38,8 @@ export interface SandboxOptions {
   stickySeconds?: number
   /** 5xx alarms: threshold share, window and minimum responses. Default 0.2 / 10 s / 5. */
   alarm?: { threshold?: number; windowMs?: number; minRequests?: number }
+  /** How the load balancer's metrics are published. Default progressive, 1 s reports, 2 s delay. */
+  metrics?: Publication
   /** Proxy port (0: free port). */
   listenerPort?: number
   /** Downtime of an app during `./restart`. Default 150 ms. */
@@ -72,6 +78,7 @@ export interface Sandbox {
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
   const world = emptyWorld()
+  world.metrics.publication = { ...(opts.metrics ?? SANDBOX_PUBLICATION) }
   const size = opts.fleetSize ?? 3
   const ownDir = !opts.rootDir
   const rootDir = opts.rootDir ?? (await mkdtemp(path.join(os.tmpdir(), 'alb-sandbox-')))
@@ -130,7 +137,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const loadBalancer = new LoadBalancer(world)
     await loadBalancer.start()
     stops.push(() => loadBalancer.stop())
-    const alarmEvaluator = new AlarmEvaluator(world, loadBalancer.stats)
+    const alarmEvaluator = new AlarmEvaluator(world, world.metrics)
     alarmEvaluator.start()
     stops.push(() => alarmEvaluator.stop())
     const endpoint: AwsEndpoint = await startAwsEndpoint(world, executor, opts.endpoint)

@@ -3,6 +3,8 @@
 // sandbox/fleet/, sandbox/proxy/, ...) act on. One plain in-memory model so that the API layer
 // and the "physical" layer never disagree about a weight, a target's health or a command.
 
+import { AlbMetrics } from './metrics/alb-metrics.js'
+
 /** ELBv2 action in the shape the API returns (subset the sandbox supports). */
 export interface ElbAction {
   Type: 'forward' | 'fixed-response' | 'redirect' | 'authenticate-oidc' | 'authenticate-cognito'
@@ -78,8 +80,12 @@ export interface TargetGroup {
   attributes?: Record<string, string>
 }
 
-/** Behaviour of an instance's app, as set by what was deployed to it. */
-export type AppBehaviour = 'ok' | 'unhealthy' | 'errors'
+/**
+ * Behaviour of an instance's app, as set by what was deployed to it: `errors` answers every
+ * request 500, `flaky` one in five, `slow` answers correctly but 150 ms later; all three keep
+ * passing their health check, so only the traffic's own metrics can tell them from `ok`.
+ */
+export type AppBehaviour = 'ok' | 'unhealthy' | 'errors' | 'flaky' | 'slow'
 
 export interface Instance {
   id: string // i-0123456789abcdef0 style (17 hex digits)
@@ -195,6 +201,8 @@ export interface World {
   calls: ApiCall[]
   /** Every change of a route's forward weights (written by ModifyListener/ModifyRule). */
   weightChanges: WeightChange[]
+  /** The load balancer's CloudWatch metrics: what the proxy served, published as CloudWatch would. */
+  metrics: AlbMetrics
 }
 
 export function emptyWorld(region = 'us-east-1', accountId = '123456789012'): World {
@@ -210,7 +218,8 @@ export function emptyWorld(region = 'us-east-1', accountId = '123456789012'): Wo
     apiFaults: { latencyMs: 0, throttleShare: 0, dropShare: 0 },
     faults: { failCommandOn: new Set(), hangCommandOn: new Set() },
     calls: [],
-    weightChanges: []
+    weightChanges: [],
+    metrics: new AlbMetrics()
   }
 }
 

@@ -1,6 +1,8 @@
 // Evaluates the world's alarms every ~250 ms from what the proxy saw: a metric alarm with `watch`
 // goes to ALARM when the 5xx share of the responses served by its target group in the last
-// windowMs is >= threshold with at least minRequests responses, else OK. Composite alarms (anyOf)
+// windowMs is >= threshold with at least minRequests responses, else OK. The sandbox hands it the
+// published metrics (world.metrics), whose window ends where publication has got to, so an alarm
+// sees a bad answer as late as CloudWatch would; tests may hand it the proxy's live counts. Composite alarms (anyOf)
 // are in ALARM while any named alarm is. updatedAt changes only on a state change.
 
 import type { Alarm, World } from '../world.js'

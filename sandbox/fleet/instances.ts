@@ -3,6 +3,7 @@
 //
 //   <dir>/version     the version the app reports (GET / -> `version=<v>`, header x-app-version)
 //   <dir>/behaviour   ok | unhealthy (GET /health -> 503) | errors (GET / -> 500, health still 200)
+//                     | flaky (every 5th GET / -> 500) | slow (GET / answered SLOW_MS later)
 //   <dir>/restart     executable: restarts the app, which re-reads the two files above
 //
 // A deploy command run on an instance (sandbox/fleet/command-executor.ts runs them in <dir>) is
@@ -54,9 +55,15 @@ interface LocalInstance {
   server: http.Server
   sockets: Set<Socket>
   restarting?: Promise<AppState>
+  /** Requests served (other than health checks), for `flaky`. */
+  served: number
 }
 
-const BEHAVIOURS: readonly AppBehaviour[] = ['ok', 'unhealthy', 'errors']
+const BEHAVIOURS: readonly AppBehaviour[] = ['ok', 'unhealthy', 'errors', 'flaky', 'slow']
+/** How much later a `slow` app answers (its health check stays fast, as a cheap endpoint would). */
+export const SLOW_MS = 150
+/** A `flaky` app answers one request in this many with a 500. */
+export const FLAKY_EVERY = 5
 
 export function randomInstanceId(): string {
   return 'i-' + randomBytes(9).toString('hex').slice(0, 17)
@@ -124,7 +131,7 @@ export class InstanceFleet {
       managedBySsm: spec.managedBySsm ?? true,
       platformType: spec.platformType ?? 'Linux'
     }
-    const local: LocalInstance = { info, app, server, sockets }
+    const local: LocalInstance = { info, app, server, sockets, served: 0 }
     this.instances.set(id, local)
     return info
   }
@@ -226,9 +233,18 @@ export class InstanceFleet {
       res.end(ok ? 'ok\n' : 'unhealthy\n')
       return
     }
-    if (behaviour === 'errors') {
+    inst.served++
+    if (behaviour === 'errors' || (behaviour === 'flaky' && inst.served % FLAKY_EVERY === 0)) {
       res.writeHead(500, headers)
       res.end(`error version=${version}`)
+      return
+    }
+    if (behaviour === 'slow') {
+      const timer = setTimeout(() => {
+        res.writeHead(200, headers)
+        res.end(`version=${version}`)
+      }, SLOW_MS)
+      res.on('close', () => clearTimeout(timer))
       return
     }
     res.writeHead(200, headers)
