@@ -1,94 +1,96 @@
 // A job summary (GitHub-flavoured markdown with a little HTML) rendered readably for a terminal:
-// tables as aligned columns, headings underlined, <details> opened, HTML entities decoded,
-// mermaid charts replaced by a one-line note. Not a markdown engine; enough for the summary.
+// tables aligned into columns, headings underlined, <details> opened, <pre> output indented,
+// HTML entities decoded, mermaid charts replaced by a note. Not a markdown engine; enough for the
+// summary this action writes. Used by `npm run sandbox` to show what a reviewer would see.
+const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' }
-
-export function decodeEntities(s: string): string {
-  return s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (m, e: string) => {
-    if (e[0] === '#') return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : Number(e.slice(1)))
-    return ENTITIES[e.toLowerCase()] ?? m
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, body: string) => {
+    if (body[0] !== '#') return NAMED_ENTITIES[body.toLowerCase()] ?? whole
+    const code = body[1] === 'x' || body[1] === 'X' ? parseInt(body.slice(2), 16) : parseInt(body.slice(1), 10)
+    return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : whole
   })
 }
 
-function inline(s: string): string {
-  return decodeEntities(
-    s
-      .replace(/<br\s*\/?>/gi, ' · ')
-      .replace(/<\/?(code|b|strong|i|em|sub|sup|span|kbd|samp)[^>]*>/gi, '')
-      .replace(/\[([^\]]*)\]\(([^)]+)\)/g, '$1 <$2>')
-      .replace(/\*\*([^*]+)\*\*/g, '$1')
-      .replace(/`([^`]*)`/g, '$1')
-  )
+/** Markdown inline markup to plain text: links keep their URL, tags go, entities are decoded. */
+function plainInline(text: string, lineBreak = ' / '): string {
+  const plain = text
+    .replace(/\[([^\]]*)\]\(([^)\s]*)\)/g, '$1 ($2)')
+    .replace(/\*\*/g, '')
+    .replace(/`/g, '')
+    .replace(/<br\s*\/?>/gi, lineBreak)
+    .replace(/<[^>]*>/g, '')
+  return decodeEntities(plain).replace(/[\u200B\u200D]/g, '')
 }
 
 function splitRow(line: string): string[] {
-  const body = line.trim().replace(/^\|/, '').replace(/\|$/, '')
-  const cells: string[] = []
-  let cur = ''
-  for (let i = 0; i < body.length; i++) {
-    if (body[i] === '\\' && body[i + 1] === '|') {
-      cur += '|'
-      i++
-    } else if (body[i] === '|') {
-      cells.push(cur)
-      cur = ''
-    } else cur += body[i]
-  }
-  cells.push(cur)
-  return cells.map((c) => inline(c.trim()))
+  return line
+    .trim()
+    .replace(/^\|/, '')
+    .replace(/\|$/, '')
+    .split(/(?<!\\)\|/)
+    .map((cell) => plainInline(cell.trim()))
 }
 
-function renderTable(lines: string[], maxCell: number): string[] {
-  const rows = lines.filter((l) => !/^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/.test(l)).map(splitRow)
-  const clip = (s: string): string => (s.length > maxCell ? s.slice(0, maxCell - 1) + '…' : s)
-  const cells = rows.map((r) => r.map(clip))
-  const n = Math.max(...cells.map((r) => r.length))
-  const widths = Array.from({ length: n }, (_, c) => Math.max(...cells.map((r) => [...(r[c] ?? '')].length)))
-  const fmt = (r: string[]): string => r.map((cell, c) => cell + ' '.repeat(widths[c] - [...cell].length)).join('  ').trimEnd()
-  const out = [fmt(cells[0]), widths.map((w) => '─'.repeat(w)).join('  ')]
-  for (const r of cells.slice(1)) out.push(fmt(r))
-  return out.map((l) => '  ' + l)
+function width(text: string): number {
+  return [...text].length
 }
 
-export function renderMarkdownForTerminal(md: string, opts: { maxCell?: number } = {}): string {
-  const maxCell = opts.maxCell ?? 60
-  const lines = md.split(/\r?\n/)
+function renderTable(lines: string[]): string[] {
+  const rows = lines.filter((line) => !/^\|?\s*:?-{3,}/.test(line)).map(splitRow)
+  const rightAligned = (lines[1] ?? '').split('|').slice(1, -1).map((c) => c.trim().endsWith(':'))
+  const columns = Math.max(...rows.map((r) => r.length))
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...rows.map((r) => width(r[i] ?? ''))))
+  const format = (row: string[]) =>
+    widths
+      .map((w, i) => {
+        const cell = row[i] ?? ''
+        const pad = ' '.repeat(w - width(cell))
+        return rightAligned[i] ? pad + cell : cell + pad
+      })
+      .join('  ')
+      .trimEnd()
+  const [header, ...body] = rows
+  return [format(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(format)]
+}
+
+/**
+ * A plain-text rendering of a summary for a terminal: tables aligned into columns, tags
+ * stripped, entities decoded, the chart replaced by a note.
+ */
+export function renderMarkdownForTerminal(markdown: string): string {
+  const lines = markdown.split('\n')
   const out: string[] = []
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]
-    if (/^```mermaid/.test(line.trim())) {
-      while (i + 1 < lines.length && lines[i + 1].trim() !== '```') i++
-      i++
-      out.push('  (chart: see the markdown file)')
+    if (line.startsWith('```mermaid')) {
+      while (i + 1 < lines.length && !lines[++i].startsWith('```'));
+      out.push('(chart of traffic on the new fleet over time: see the table below)')
+    } else if (line.startsWith('```')) {
+      while (i + 1 < lines.length && !lines[++i].startsWith('```')) out.push(`    ${lines[i]}`)
+    } else if (line.startsWith('|')) {
+      const tableLines = [line]
+      while (i + 1 < lines.length && lines[i + 1].startsWith('|')) tableLines.push(lines[++i])
+      out.push(...renderTable(tableLines))
+    } else if (/^<pre>/i.test(line)) {
+      const first = line.replace(/^<pre>/i, '')
+      const body = first ? [first] : []
+      while (i + 1 < lines.length && !lines[i + 1].includes('</pre>')) body.push(lines[++i])
+      if (i + 1 < lines.length) {
+        const end = lines[++i].replace(/<\/pre>.*$/i, '')
+        if (end) body.push(end)
+      }
+      out.push(...body.map((l) => `    ${decodeEntities(l).replace(/[\u200B\u200D]/g, '')}`))
+    } else if (/^#{1,6} /.test(line)) {
+      const text = plainInline(line.replace(/^#+ /, ''))
+      out.push(text, (line.startsWith('## ') ? '=' : '-').repeat(width(text)))
+    } else if (/^<details>/i.test(line)) {
+      out.push(`▸ ${plainInline(line)}`)
+    } else if (/^<\/details>/i.test(line)) {
       continue
+    } else {
+      out.push(plainInline(line.replace(/^> /, '  '), '\n'))
     }
-    if (/^```/.test(line.trim())) {
-      i++
-      while (i < lines.length && lines[i].trim() !== '```') out.push('    ' + lines[i++])
-      continue
-    }
-    if (line.trim().startsWith('|')) {
-      const table: string[] = []
-      while (i < lines.length && lines[i].trim().startsWith('|')) table.push(lines[i++])
-      i--
-      out.push(...renderTable(table, maxCell))
-      continue
-    }
-    const h = /^(#{1,6})\s+(.*)$/.exec(line)
-    if (h) {
-      const text = inline(h[2])
-      out.push('', text, (h[1].length <= 2 ? '═' : '─').repeat(Math.min(80, [...text].length)))
-      continue
-    }
-    const summary = /<summary>(.*?)<\/summary>/i.exec(line)
-    if (summary) {
-      out.push('▸ ' + inline(summary[1]))
-      continue
-    }
-    const stripped = line.replace(/<\/?details[^>]*>/gi, '').replace(/<\/?pre[^>]*>/gi, '')
-    if (!stripped.trim() && line.trim()) continue
-    out.push(inline(stripped))
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trim() + '\n'
+  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`
 }

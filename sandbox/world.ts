@@ -20,11 +20,17 @@ export interface ElbAction {
   AuthenticateCognitoConfig?: Record<string, unknown>
 }
 
+/** A listener rule condition in the shape the API returns it. */
 export interface RuleCondition {
-  Field: string
+  Field: 'http-header' | 'http-request-method' | 'host-header' | 'path-pattern' | 'query-string' | 'source-ip'
+  /** Legacy single value, set (as AWS does) alongside the config for host-header and path-pattern. */
   Values?: string[]
   PathPatternConfig?: { Values: string[] }
   HostHeaderConfig?: { Values: string[] }
+  HttpHeaderConfig?: { HttpHeaderName: string; Values: string[] }
+  HttpRequestMethodConfig?: { Values: string[] }
+  QueryStringConfig?: { Values: Array<{ Key?: string; Value: string }> }
+  SourceIpConfig?: { Values: string[] }
 }
 
 export interface Listener {
@@ -167,6 +173,34 @@ export interface WorldFaults {
   hangCommandOn: Set<string> // instance ids whose commands never finish (until cancelled/timeout)
 }
 
+export type ParameterType = 'String' | 'StringList' | 'SecureString'
+
+/** One version of an SSM parameter as Parameter Store keeps it (the newest is the parameter). */
+export interface ParameterVersion {
+  version: number
+  value: string
+  type: ParameterType
+  lastModifiedAt: number
+  lastModifiedUser: string
+  description?: string
+  allowedPattern?: string
+  /** KMS key of a SecureString (`alias/aws/ssm` unless one was given). */
+  keyId?: string
+  tier: 'Standard' | 'Advanced'
+  dataType: string
+}
+
+/**
+ * An SSM Parameter Store parameter. Lives in the world (not in the API module) so that other
+ * sandbox parts, e.g. an instance's boot script, read the same value the API wrote.
+ */
+export interface Parameter {
+  name: string
+  /** Versions oldest first; Parameter Store keeps the newest 100. */
+  versions: ParameterVersion[]
+  tags: Map<string, string>
+}
+
 export interface ApiCall {
   at: number
   service: 'elbv2' | 'ssm' | 'cloudwatch'
@@ -195,11 +229,13 @@ export interface World {
   instances: Map<string, Instance>
   commands: Map<string, Command>
   alarms: Map<string, Alarm>
+  /** SSM Parameter Store, by parameter name (names are case sensitive). */
+  parameters: Map<string, Parameter>
   apiFaults: ApiFaults
   faults: WorldFaults
   /** Every API call received, in order. */
   calls: ApiCall[]
-  /** Every change of a route's forward weights (written by ModifyListener/ModifyRule). */
+  /** Every change of a route's forward weights (written by ModifyListener/ModifyRule/CreateRule). */
   weightChanges: WeightChange[]
   /** The load balancer's CloudWatch metrics: what the proxy served, published as CloudWatch would. */
   metrics: AlbMetrics
@@ -215,6 +251,7 @@ export function emptyWorld(region = 'us-east-1', accountId = '123456789012'): Wo
     instances: new Map(),
     commands: new Map(),
     alarms: new Map(),
+    parameters: new Map(),
     apiFaults: { latencyMs: 0, throttleShare: 0, dropShare: 0 },
     faults: { failCommandOn: new Set(), hangCommandOn: new Set() },
     calls: [],
@@ -232,6 +269,11 @@ export function forwardWeights(actions: ElbAction[]): Record<string, number> {
     return Object.fromEntries(groups.map((g) => [g.TargetGroupArn, g.Weight ?? 1]))
   }
   return forward.TargetGroupArn ? { [forward.TargetGroupArn]: 1 } : {}
+}
+
+/** The current value of a Parameter Store parameter, as an instance reading it would see it. */
+export function parameterValue(world: World, name: string): string | undefined {
+  return world.parameters.get(name)?.versions.at(-1)?.value
 }
 
 /**

@@ -1,6 +1,6 @@
-import { createElbClient } from './aws-clients.js'
-import { type Config, INPUT_DEFAULTS, parseConfig } from './config.js'
-import { readRoutes } from './load-balancer.js'
+import { createElbClient } from './aws/clients.js'
+import { type Config, INPUT_DEFAULTS, parseConfig } from './config/inputs.js'
+import { readRoutes } from './aws/elbv2.js'
 
 /**
  * The main step's first stage. Every operation starts by reading the routes, so that request goes
@@ -12,7 +12,10 @@ export async function run(): Promise<void> {
   let config: Config | undefined
   let inputError: unknown
   try {
-    config = parseConfig(readInputs(), { region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION, sha: process.env.GITHUB_SHA })
+    config = parseConfig(readInputs(), {
+      region: process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION,
+      sha: process.env.GITHUB_SHA
+    })
   } catch (error) {
     inputError = error
   }
@@ -31,6 +34,10 @@ export async function run(): Promise<void> {
  * way @actions/core's getInput reads them, without loading that toolkit before the first request.
  */
 export function readInputs(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(Object.keys(INPUT_DEFAULTS).map((name) => [name, (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim()]))
+  return Object.fromEntries(
+    Object.keys(INPUT_DEFAULTS).map((name) => [
+      name,
+      (env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] ?? '').trim()
+    ])
+  )
 }
-

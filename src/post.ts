@@ -1,3 +1,3 @@
-import { runPost } from './post-main.js'
+import { runPost } from './run-post.js'
 
 await runPost()

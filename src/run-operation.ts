@@ -1,22 +1,22 @@
 import * as core from '@actions/core'
-import { createClients } from './aws-clients.js'
+import { createClients } from './aws/clients.js'
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import type { Route } from './forward-action.js'
-import { systemClock } from './clock.js'
-import type { Config } from './config.js'
-import type { RunContext } from './context.js'
-import { deploy } from './deploy.js'
-import { DeployError } from './errors.js'
-import { actionsLog } from './log.js'
-import { setOutputs } from './outputs.js'
-import { saveProgress } from './progress.js'
-import { promote } from './promote.js'
-import type { RunReport } from './report.js'
-import { newReport } from './report-builder.js'
-import { rollback } from './rollback.js'
-import { runIdentity } from './run-identity.js'
-import { status } from './status.js'
-import { renderSummary } from './summary.js'
+import type { Route } from './aws/elbv2.js'
+import { systemClock } from './runtime/clock.js'
+import type { Config } from './config/inputs.js'
+import type { RunContext } from './runtime/context.js'
+import { deploy } from './operations/deploy.js'
+import { DeployError } from './config/errors.js'
+import { actionsLog } from './runtime/log.js'
+import { setOutputs } from './report/outputs.js'
+import { saveProgress } from './runtime/progress.js'
+import { promote } from './operations/promote.js'
+import type { RunReport } from './report/report.js'
+import { newReport } from './report/report.js'
+import { rollback } from './operations/rollback.js'
+import { runIdentity } from './runtime/run-identity.js'
+import { status } from './operations/status.js'
+import { renderSummary } from './report/summary.js'
 
 const OPERATIONS: Record<Config['operation'], (config: Config, ctx: RunContext) => Promise<RunReport>> = {
   deploy,
@@ -62,10 +62,12 @@ export async function runOperation(started: Started): Promise<void> {
     await writeSummary(report)
     if (failed(report)) core.setFailed(report.headline)
   } catch (error) {
-    const message = error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`
+    const message =
+      error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`
     const report = newReport(config ?? { operation: 'deploy', dryRun: false, version: '' }, startedAt)
     report.result = 'failed'
-    report.headline = error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`
+    report.headline =
+      error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.message ?? String(error)}`
     report.finishedAt = Date.now()
     setOutputs(report)
     await writeSummary(report).catch(() => undefined)

@@ -23,11 +23,11 @@ import {
   SSMClient
 } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import type { AwsClients } from '../../src/aws-clients.js'
-import type { Clock } from '../../src/clock.js'
-import type { RunContext } from '../../src/context.js'
-import type { Log } from '../../src/log.js'
-import type { Progress } from '../../src/progress.js'
+import type { AwsClients } from '../../src/aws/clients.js'
+import type { Clock } from '../../src/runtime/clock.js'
+import type { RunContext } from '../../src/runtime/context.js'
+import type { Log } from '../../src/runtime/log.js'
+import type { Progress } from '../../src/runtime/progress.js'
 
 export const ACCOUNT = '123456789012'
 export const BLUE = `arn:aws:elasticloadbalancing:us-east-1:${ACCOUNT}:targetgroup/web-blue/0123456789abcdef`
@@ -78,7 +78,9 @@ export class FakeAws {
   readonly targets = new Map<string, string[]>()
   readonly targetType = new Map<string, string>()
   /** Health of a target; by default healthy. */
-  health: (group: string, instanceId: string, now: number) => { state: string; reason?: string } = () => ({ state: 'healthy' })
+  health: (group: string, instanceId: string, now: number) => { state: string; reason?: string } = () => ({
+    state: 'healthy'
+  })
   /** What each instance's command does; by default succeeds at once. */
   command: (instanceId: string) => CommandBehaviour = () => ({ status: 'Success', exitCode: 0, output: 'deployed' })
   /** State of each alarm; by default OK. */
@@ -94,12 +96,18 @@ export class FakeAws {
 
   constructor(readonly clock: FakeClock) {
     this.elb.on(DescribeListenersCommand).callsFake(async (input) => ({
-      Listeners: (input.ListenerArns as string[]).filter((a) => this.listeners.has(a)).map((a) => ({ ListenerArn: a, DefaultActions: clone(this.listeners.get(a)) }))
+      Listeners: (input.ListenerArns as string[])
+        .filter((a) => this.listeners.has(a))
+        .map((a) => ({ ListenerArn: a, DefaultActions: clone(this.listeners.get(a)) }))
     }))
     this.elb.on(DescribeRulesCommand).callsFake(async (input) => ({
-      Rules: (input.RuleArns as string[]).filter((a) => this.rules.has(a)).map((a) => ({ RuleArn: a, Actions: clone(this.rules.get(a)) }))
+      Rules: (input.RuleArns as string[])
+        .filter((a) => this.rules.has(a))
+        .map((a) => ({ RuleArn: a, Actions: clone(this.rules.get(a)) }))
     }))
-    this.elb.on(ModifyListenerCommand).callsFake(async (input) => this.write(this.listeners, input.ListenerArn, input.DefaultActions))
+    this.elb
+      .on(ModifyListenerCommand)
+      .callsFake(async (input) => this.write(this.listeners, input.ListenerArn, input.DefaultActions))
     this.elb.on(ModifyRuleCommand).callsFake(async (input) => this.write(this.rules, input.RuleArn, input.Actions))
     this.elb.on(DescribeTargetGroupsCommand).callsFake(async (input) => ({
       TargetGroups: (input.TargetGroupArns as string[]).map((arn) => ({
@@ -140,13 +148,23 @@ export class FakeAws {
     })
     this.ssm.on(DescribeInstanceInformationCommand).callsFake(async (input) => {
       const ids = input.Filters?.[0]?.Values ?? []
-      return { InstanceInformationList: ids.map((id: string) => ({ InstanceId: id, PingStatus: this.offline.has(id) ? 'ConnectionLost' : 'Online' })) }
+      return {
+        InstanceInformationList: ids.map((id: string) => ({
+          InstanceId: id,
+          PingStatus: this.offline.has(id) ? 'ConnectionLost' : 'Online'
+        }))
+      }
     })
     this.ssm.on(SendCommandCommand).callsFake(async (input) => {
       const id = `cmd-${this.nextCommand++}`
       this.commands.set(
         id,
-        (input.InstanceIds as string[]).map((instanceId) => ({ instanceId, behaviour: this.command(instanceId), sentAt: this.clock.now(), cancelled: false }))
+        (input.InstanceIds as string[]).map((instanceId) => ({
+          instanceId,
+          behaviour: this.command(instanceId),
+          sentAt: this.clock.now(),
+          cancelled: false
+        }))
       )
       return { Command: { CommandId: id } }
     })
@@ -155,13 +173,21 @@ export class FakeAws {
       const start = Number(input.NextToken ?? 0)
       const page = invocations.slice(start, start + (input.MaxResults ?? 50))
       return {
-        CommandInvocations: page.map((inv) => ({ InstanceId: inv.instanceId, Status: this.statusOf(inv), StatusDetails: this.statusOf(inv) })),
+        CommandInvocations: page.map((inv) => ({
+          InstanceId: inv.instanceId,
+          Status: this.statusOf(inv),
+          StatusDetails: this.statusOf(inv)
+        })),
         NextToken: start + page.length < invocations.length ? String(start + page.length) : undefined
       }
     })
     this.ssm.on(GetCommandInvocationCommand).callsFake(async (input) => {
       const inv = (this.commands.get(input.CommandId) ?? []).find((i) => i.instanceId === input.InstanceId)
-      return { Status: inv ? this.statusOf(inv) : 'Pending', ResponseCode: inv?.behaviour.exitCode ?? -1, StandardOutputContent: inv?.behaviour.output ?? '' }
+      return {
+        Status: inv ? this.statusOf(inv) : 'Pending',
+        ResponseCode: inv?.behaviour.exitCode ?? -1,
+        StandardOutputContent: inv?.behaviour.output ?? ''
+      }
     })
     this.ssm.on(CancelCommandCommand).callsFake(async (input) => {
       for (const inv of this.commands.get(input.CommandId) ?? []) inv.cancelled = true
@@ -170,7 +196,11 @@ export class FakeAws {
     this.cloudwatch.on(DescribeAlarmsCommand).callsFake(async (input) => ({
       MetricAlarms: (input.AlarmNames as string[])
         .filter((n) => this.knownAlarms.has(n))
-        .map((n) => ({ AlarmName: n, StateValue: this.alarm(n, this.clock.now()), StateReason: `Threshold Crossed for ${n}` }))
+        .map((n) => ({
+          AlarmName: n,
+          StateValue: this.alarm(n, this.clock.now()),
+          StateReason: `Threshold Crossed for ${n}`
+        }))
     }))
   }
 
@@ -178,7 +208,16 @@ export class FakeAws {
   addListener(arn: string, blue: number, green: number, extra: Action[] = []): void {
     this.listeners.set(arn, [
       ...extra,
-      { Type: 'forward', Order: extra.length + 1, ForwardConfig: { TargetGroups: [{ TargetGroupArn: BLUE, Weight: blue }, { TargetGroupArn: GREEN, Weight: green }] } }
+      {
+        Type: 'forward',
+        Order: extra.length + 1,
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: BLUE, Weight: blue },
+            { TargetGroupArn: GREEN, Weight: green }
+          ]
+        }
+      }
     ])
   }
 
@@ -192,14 +231,21 @@ export class FakeAws {
   weights(arn: string): Record<string, number> {
     const actions = this.listeners.get(arn) ?? this.rules.get(arn) ?? []
     const forward = actions.find((a) => a.Type === 'forward')
-    return Object.fromEntries((forward?.ForwardConfig?.TargetGroups ?? []).map((g) => [g.TargetGroupArn as string, g.Weight ?? 1]))
+    return Object.fromEntries(
+      (forward?.ForwardConfig?.TargetGroups ?? []).map((g) => [g.TargetGroupArn as string, g.Weight ?? 1])
+    )
   }
 
   /** Percent on green at each weight write, in order. */
   greenHistory(arn = LISTENER): number[] {
     return this.writes
       .filter((w) => w.arn === arn)
-      .map((w) => w.actions.find((a) => a.Type === 'forward')?.ForwardConfig?.TargetGroups?.find((g) => g.TargetGroupArn === GREEN)?.Weight ?? 0)
+      .map(
+        (w) =>
+          w.actions
+            .find((a) => a.Type === 'forward')
+            ?.ForwardConfig?.TargetGroups?.find((g) => g.TargetGroupArn === GREEN)?.Weight ?? 0
+      )
   }
 
   mutatingCalls(): string[] {
@@ -253,7 +299,10 @@ export class ListLog implements Log {
   }
 }
 
-export function context(clock: FakeClock, signal = new AbortController().signal): RunContext & { log: ListLog; saved: Progress[] } {
+export function context(
+  clock: FakeClock,
+  signal = new AbortController().signal
+): RunContext & { log: ListLog; saved: Progress[] } {
   const saved: Progress[] = []
   const clients: AwsClients = {
     elb: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),

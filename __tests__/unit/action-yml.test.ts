@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs'
 import { describe, expect, it } from '@jest/globals'
 import { parse } from 'yaml'
-import { INPUT_DEFAULTS } from '../../src/config.js'
+import { INPUT_DEFAULTS } from '../../src/config/inputs.js'
 
 const action = parse(readFileSync('action.yml', 'utf8')) as {
   inputs: Record<string, { description: string; default?: string; required?: boolean }>
@@ -21,8 +21,19 @@ describe('action.yml', () => {
   })
 
   it('declares every output DESIGN.md lists and the code sets', () => {
-    const setInCode = [...readFileSync('src/outputs.ts', 'utf8').matchAll(/setOutput\('([a-z-]+)'/g)].map((m) => m[1])
-    const design = ['result', 'live-target-group-arn', 'idle-target-group-arn', 'previous-target-group-arn', 'deployed-target-group-arn', 'command-id', 'instance-ids', 'weights']
+    const setInCode = [...readFileSync('src/report/outputs.ts', 'utf8').matchAll(/setOutput\('([a-z-]+)'/g)].map(
+      (m) => m[1]
+    )
+    const design = [
+      'result',
+      'live-target-group-arn',
+      'idle-target-group-arn',
+      'previous-target-group-arn',
+      'deployed-target-group-arn',
+      'command-id',
+      'instance-ids',
+      'weights'
+    ]
     expect(Object.keys(action.outputs).sort()).toEqual([...design].sort())
     expect(setInCode.sort()).toEqual([...design].sort())
   })

@@ -1,8 +1,15 @@
 import { describe, expect, it } from '@jest/globals'
-import { parseArn, routeLabel, targetGroupName } from '../../src/arn.js'
-import { type Config, INPUT_DEFAULTS, parseCanarySteps, parseConfig, type RawInputs, splitList } from '../../src/config.js'
-import { formatDuration, parseDurationMs } from '../../src/duration.js'
-import { InputError } from '../../src/errors.js'
+import { parseArn, routeLabel, targetGroupName } from '../../src/config/arn.js'
+import {
+  type Config,
+  INPUT_DEFAULTS,
+  parseCanarySteps,
+  parseConfig,
+  type RawInputs,
+  splitList
+} from '../../src/config/inputs.js'
+import { formatDuration, parseDurationMs } from '../../src/config/duration.js'
+import { InputError } from '../../src/config/errors.js'
 
 const PREFIX = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012'
 const LISTENER = `${PREFIX}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2`
@@ -11,12 +18,17 @@ const RULE = `${PREFIX}:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/
 const BLUE = `${PREFIX}:targetgroup/web-blue/0123456789abcdef`
 const GREEN = `${PREFIX}:targetgroup/web-green/fedcba9876543210`
 const NET_LISTENER = `${PREFIX}:listener/net/web/50dc6c495c0c9188/f2f7dc8efc522ab2`
-const LISTENER_US_EAST = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
-const RULE_OTHER_ACCOUNT = 'arn:aws:elasticloadbalancing:eu-west-1:210987654321:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee'
-const RULE_OTHER_PARTITION = 'arn:aws-cn:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee'
+const LISTENER_US_EAST =
+  'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
+const RULE_OTHER_ACCOUNT =
+  'arn:aws:elasticloadbalancing:eu-west-1:210987654321:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee'
+const RULE_OTHER_PARTITION =
+  'arn:aws-cn:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee'
 const GREEN_US_EAST = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/fedcba9876543210'
-const CN_LISTENER = 'arn:aws-cn:elasticloadbalancing:cn-north-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
-const GOV_RULE = 'arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee'
+const CN_LISTENER =
+  'arn:aws-cn:elasticloadbalancing:cn-north-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
+const GOV_RULE =
+  'arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:listener-rule/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee'
 const GOV_TG = 'arn:aws-us-gov:elasticloadbalancing:us-gov-west-1:123456789012:targetgroup/web-blue/0123456789abcdef'
 
 const SHA = '0123456789abcdef0123456789abcdef01234567'
@@ -42,7 +54,14 @@ function shownValue(value: string): string {
   return value.length > 120 ? JSON.stringify(value.slice(0, 120)).slice(0, -1) : JSON.stringify(value)
 }
 
-function expectRejected(overrides: RawInputs, input: string, value: string, accepted: RegExp = /accepted: /, env = ENV, base = BASE): InputError {
+function expectRejected(
+  overrides: RawInputs,
+  input: string,
+  value: string,
+  accepted: RegExp = /accepted: /,
+  env = ENV,
+  base = BASE
+): InputError {
   const error = inputError(() => parse(overrides, env, base))
   expect(error.input).toBe(input)
   expect(error.value).toBe(value)
@@ -153,9 +172,17 @@ describe('parseConfig: canary-steps', () => {
     expect(parse({ strategy: 'canary', 'canary-steps': value }).trafficSteps).toEqual(steps)
     expect(parseCanarySteps(value.trim())).toEqual(steps)
   })
-  it.each(['0', '101', '50,10', '10,10', '10.5', 'a', '10,,100', '-10,50', '10;50', '10%,50%', '1e2'])('rejects %p', (value) => {
-    expectRejected({ strategy: 'canary', 'canary-steps': value }, 'canary-steps', value, /accepted: .*integers 1-100 in increasing order/)
-  })
+  it.each(['0', '101', '50,10', '10,10', '10.5', 'a', '10,,100', '-10,50', '10;50', '10%,50%', '1e2'])(
+    'rejects %p',
+    (value) => {
+      expectRejected(
+        { strategy: 'canary', 'canary-steps': value },
+        'canary-steps',
+        value,
+        /accepted: .*integers 1-100 in increasing order/
+      )
+    }
+  )
   it.each(['10', '10,50', '1,100'])('strategy all-at-once yields [100] whatever canary-steps is (%p)', (value) => {
     expect(parse({ strategy: 'all-at-once', 'canary-steps': value }).trafficSteps).toEqual([100])
   })
@@ -184,7 +211,12 @@ describe('parseConfig: SSM rate controls', () => {
 
 describe('parseConfig: durations', () => {
   const DURATION_INPUTS = ['command-timeout', 'step-wait', 'health-timeout', 'timeout'] as const
-  const field = { 'command-timeout': 'commandTimeoutMs', 'step-wait': 'stepWaitMs', 'health-timeout': 'healthTimeoutMs', timeout: 'timeoutMs' } as const
+  const field = {
+    'command-timeout': 'commandTimeoutMs',
+    'step-wait': 'stepWaitMs',
+    'health-timeout': 'healthTimeoutMs',
+    timeout: 'timeoutMs'
+  } as const
 
   it.each(
     DURATION_INPUTS.flatMap((input) =>
@@ -202,12 +234,13 @@ describe('parseConfig: durations', () => {
     expect(parse({ [input]: value })[field[input]]).toBe(ms)
   })
 
-  it.each(DURATION_INPUTS.flatMap((input) => ['5mo', '-5s', 'abc', '5 minutes', '1d', 'm5', '1h 30m'].map((value) => [input, value] as const)))(
-    '%s rejects %p',
-    (input, value) => {
-      expectRejected({ [input]: value }, input, value, /accepted: a duration like 90s, 5m, 1h or plain seconds/)
-    }
-  )
+  it.each(
+    DURATION_INPUTS.flatMap((input) =>
+      ['5mo', '-5s', 'abc', '5 minutes', '1d', 'm5', '1h 30m'].map((value) => [input, value] as const)
+    )
+  )('%s rejects %p', (input, value) => {
+    expectRejected({ [input]: value }, input, value, /accepted: a duration like 90s, 5m, 1h or plain seconds/)
+  })
 
   it('step-wait accepts 0 (no hold)', () => {
     expect(parse({ 'step-wait': '0' }).stepWaitMs).toBe(0)
@@ -275,14 +308,24 @@ describe('parseConfig: ARNs', () => {
   it('accepts a target group pair in the aws-us-gov partition', () => {
     const govGreen = GOV_TG.replace('web-blue/0123456789abcdef', 'web-green/fedcba9876543210')
     const config = parse(
-      { 'listener-arns': '', 'rule-arns': GOV_RULE, 'blue-target-group-arn': GOV_TG, 'green-target-group-arn': govGreen },
+      {
+        'listener-arns': '',
+        'rule-arns': GOV_RULE,
+        'blue-target-group-arn': GOV_TG,
+        'green-target-group-arn': govGreen
+      },
       { region: 'us-gov-west-1', sha: SHA }
     )
     expect(config.pair).toEqual({ blue: GOV_TG, green: govGreen })
   })
 
   it('needs at least one route', () => {
-    expectRejected({ 'listener-arns': '', 'rule-arns': '' }, 'listener-arns', '', /give at least one listener ARN in listener-arns or rule ARN in rule-arns/)
+    expectRejected(
+      { 'listener-arns': '', 'rule-arns': '' },
+      'listener-arns',
+      '',
+      /give at least one listener ARN in listener-arns or rule ARN in rule-arns/
+    )
     expectRejected({ 'listener-arns': ' ,\n, ' }, 'listener-arns', '', /at least one/)
   })
 
@@ -302,7 +345,12 @@ describe('parseConfig: ARNs', () => {
     ['a target group ARN', 'rule-arns', BLUE]
   ])('%s in %s is rejected', (_what, input, value) => {
     const overrides: RawInputs = input === 'rule-arns' ? { 'rule-arns': value } : { 'listener-arns': value }
-    const error = expectRejected(overrides, input, value, /accepted: .*ARNs of an Application Load Balancer like arn:aws:elasticloadbalancing:REGION:ACCOUNT:/)
+    const error = expectRejected(
+      overrides,
+      input,
+      value,
+      /accepted: .*ARNs of an Application Load Balancer like arn:aws:elasticloadbalancing:REGION:ACCOUNT:/
+    )
     expect(error.message).toContain(input === 'rule-arns' ? 'listener-rule/app/' : 'listener/app/')
   })
 
@@ -311,11 +359,26 @@ describe('parseConfig: ARNs', () => {
   })
 
   it.each([
-    ['a listener ARN', 'blue-target-group-arn', { 'blue-target-group-arn': LISTENER, 'green-target-group-arn': GREEN }, LISTENER],
+    [
+      'a listener ARN',
+      'blue-target-group-arn',
+      { 'blue-target-group-arn': LISTENER, 'green-target-group-arn': GREEN },
+      LISTENER
+    ],
     ['a rule ARN', 'green-target-group-arn', { 'blue-target-group-arn': BLUE, 'green-target-group-arn': RULE }, RULE],
-    ['a name', 'green-target-group-arn', { 'blue-target-group-arn': BLUE, 'green-target-group-arn': 'web-green' }, 'web-green']
+    [
+      'a name',
+      'green-target-group-arn',
+      { 'blue-target-group-arn': BLUE, 'green-target-group-arn': 'web-green' },
+      'web-green'
+    ]
   ])('%s in %s is rejected', (_what, input, overrides, value) => {
-    expectRejected(overrides, input, value, /accepted: a target group ARN like arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup\//)
+    expectRejected(
+      overrides,
+      input,
+      value,
+      /accepted: a target group ARN like arn:aws:elasticloadbalancing:REGION:ACCOUNT:targetgroup\//
+    )
   })
 
   it.each([
@@ -341,7 +404,13 @@ describe('parseConfig: ARNs', () => {
   })
 
   it('rejects ARNs outside the region the credentials are for', () => {
-    const error = expectRejected({}, 'listener-arns', LISTENER, /accepted: ARNs in the region the AWS credentials are set up for/, { region: 'us-east-1', sha: SHA })
+    const error = expectRejected(
+      {},
+      'listener-arns',
+      LISTENER,
+      /accepted: ARNs in the region the AWS credentials are set up for/,
+      { region: 'us-east-1', sha: SHA }
+    )
     expect(error.message).toContain('AWS_REGION is us-east-1')
   })
 
@@ -352,30 +421,52 @@ describe('parseConfig: ARNs', () => {
 
 describe('parseConfig: the pair', () => {
   it('accepts blue and green together', () => {
-    expect(parse({ 'blue-target-group-arn': BLUE, 'green-target-group-arn': GREEN }).pair).toEqual({ blue: BLUE, green: GREEN })
+    expect(parse({ 'blue-target-group-arn': BLUE, 'green-target-group-arn': GREEN }).pair).toEqual({
+      blue: BLUE,
+      green: GREEN
+    })
   })
   it.each([
     ['blue without green', { 'blue-target-group-arn': BLUE }, 'green-target-group-arn'],
     ['green without blue', { 'green-target-group-arn': GREEN }, 'blue-target-group-arn']
   ])('rejects %s, naming the missing input', (_what, overrides, missing) => {
-    const error = expectRejected(overrides, missing, '', /give blue-target-group-arn and green-target-group-arn together, or neither/)
+    const error = expectRejected(
+      overrides,
+      missing,
+      '',
+      /give blue-target-group-arn and green-target-group-arn together, or neither/
+    )
     expect(error.message).toContain('""')
   })
   it('rejects blue == green', () => {
-    expectRejected({ 'blue-target-group-arn': BLUE, 'green-target-group-arn': BLUE }, 'green-target-group-arn', BLUE, /accepted: a target group other than blue-target-group-arn/)
+    expectRejected(
+      { 'blue-target-group-arn': BLUE, 'green-target-group-arn': BLUE },
+      'green-target-group-arn',
+      BLUE,
+      /accepted: a target group other than blue-target-group-arn/
+    )
   })
 })
 
 describe('parseConfig: document, commands and document-parameters', () => {
   it('splits commands into lines, dropping blank ones', () => {
-    expect(parse({ commands: 'cd /srv/web\n\n  \n./deploy.sh abc\n' }).documentParameters).toEqual({ commands: ['cd /srv/web', './deploy.sh abc'] })
+    expect(parse({ commands: 'cd /srv/web\n\n  \n./deploy.sh abc\n' }).documentParameters).toEqual({
+      commands: ['cd /srv/web', './deploy.sh abc']
+    })
   })
   it('puts working-directory into the document parameters', () => {
-    expect(parse({ 'working-directory': '/srv/web' }).documentParameters).toEqual({ commands: ['./deploy.sh'], workingDirectory: ['/srv/web'] })
+    expect(parse({ 'working-directory': '/srv/web' }).documentParameters).toEqual({
+      commands: ['./deploy.sh'],
+      workingDirectory: ['/srv/web']
+    })
   })
   it('reads document-parameters strings as one-element lists and merges commands in', () => {
     const config = parse({ 'document-parameters': '{"executionTimeout":"600","extra":["a","b"]}' })
-    expect(config.documentParameters).toEqual({ executionTimeout: ['600'], extra: ['a', 'b'], commands: ['./deploy.sh'] })
+    expect(config.documentParameters).toEqual({
+      executionTimeout: ['600'],
+      extra: ['a', 'b'],
+      commands: ['./deploy.sh']
+    })
   })
   it('accepts commands given only in document-parameters', () => {
     const config = parse({ commands: '', 'document-parameters': '{"commands":["./a.sh","./b.sh"]}' })
@@ -406,7 +497,12 @@ describe('parseConfig: document, commands and document-parameters', () => {
     ['a null value', '{"commands":null}'],
     ['a boolean value', '{"x":true}']
   ])('rejects document-parameters that is %s', (_what, value) => {
-    expectRejected({ 'document-parameters': value }, 'document-parameters', value, /accepted: a JSON object (of parameter names to|whose values are) strings or arrays of strings/)
+    expectRejected(
+      { 'document-parameters': value },
+      'document-parameters',
+      value,
+      /accepted: a JSON object (of parameter names to|whose values are) strings or arrays of strings/
+    )
   })
   it('names the offending key of document-parameters', () => {
     const error = inputError(() => parse({ 'document-parameters': '{"ok":"x","timeout":600}' }))
@@ -418,17 +514,37 @@ describe('parseConfig: document, commands and document-parameters', () => {
   })
 
   it('rejects commands given both in commands and in document-parameters', () => {
-    expectRejected({ commands: './deploy.sh\n./other.sh', 'document-parameters': '{"commands":["x"]}' }, 'commands', './deploy.sh', /either in commands or in document-parameters, not both/)
+    expectRejected(
+      { commands: './deploy.sh\n./other.sh', 'document-parameters': '{"commands":["x"]}' },
+      'commands',
+      './deploy.sh',
+      /either in commands or in document-parameters, not both/
+    )
   })
   it('rejects a deploy without commands or document-parameters', () => {
     expectRejected({ commands: '' }, 'commands', '', /a deploy needs commands .* or document-parameters/)
   })
   it('rejects a deploy with AWS-RunShellScript and parameters but no commands', () => {
-    expectRejected({ commands: '', 'document-parameters': '{"executionTimeout":"600"}' }, 'commands', '', /the AWS-RunShellScript document runs commands: give them in commands/)
-    expectRejected({ commands: '', 'working-directory': '/srv' }, 'commands', '', /AWS-RunShellScript document runs commands/)
+    expectRejected(
+      { commands: '', 'document-parameters': '{"executionTimeout":"600"}' },
+      'commands',
+      '',
+      /the AWS-RunShellScript document runs commands: give them in commands/
+    )
+    expectRejected(
+      { commands: '', 'working-directory': '/srv' },
+      'commands',
+      '',
+      /AWS-RunShellScript document runs commands/
+    )
   })
   it('rejects a deploy with AWS-RunPowerShellScript and no commands', () => {
-    expectRejected({ commands: '', document: 'AWS-RunPowerShellScript', 'document-parameters': '{"x":"y"}' }, 'commands', '', /AWS-RunPowerShellScript document runs commands/)
+    expectRejected(
+      { commands: '', document: 'AWS-RunPowerShellScript', 'document-parameters': '{"x":"y"}' },
+      'commands',
+      '',
+      /AWS-RunPowerShellScript document runs commands/
+    )
   })
   it.each(['status', 'promote', 'rollback'])('operation %s needs no commands', (operation) => {
     const config = parse({ operation, commands: '' })
@@ -439,12 +555,21 @@ describe('parseConfig: document, commands and document-parameters', () => {
 
 describe('parseConfig: alarms and log group', () => {
   it('splits alarms on commas and newlines, trims, drops blanks and duplicates', () => {
-    expect(parse({ alarms: 'web-5xx, web-p99-latency\n\nweb 5xx (eu),web-5xx' }).alarms).toEqual(['web-5xx', 'web-p99-latency', 'web 5xx (eu)'])
+    expect(parse({ alarms: 'web-5xx, web-p99-latency\n\nweb 5xx (eu),web-5xx' }).alarms).toEqual([
+      'web-5xx',
+      'web-p99-latency',
+      'web 5xx (eu)'
+    ])
   })
   it('rejects an alarm name over 255 characters', () => {
     const long = 'a'.repeat(256)
     expect(parse({ alarms: 'a'.repeat(255) }).alarms).toHaveLength(1)
-    expectRejected({ alarms: `ok,${long}` }, 'alarms', long, /accepted: CloudWatch alarm names \(up to 255 characters each\)/)
+    expectRejected(
+      { alarms: `ok,${long}` },
+      'alarms',
+      long,
+      /accepted: CloudWatch alarm names \(up to 255 characters each\)/
+    )
   })
   it('rejects more than 100 alarms', () => {
     const hundred = Array.from({ length: 100 }, (_, i) => `alarm-${i}`)
@@ -456,7 +581,12 @@ describe('parseConfig: alarms and log group', () => {
     expect(parse({ 'cloudwatch-log-group': '/aws/ssm/web-deploy#1' }).cloudWatchLogGroup).toBe('/aws/ssm/web-deploy#1')
   })
   it.each(['bad group', 'group!', 'x'.repeat(513)])('rejects log group %p', (value) => {
-    expectRejected({ 'cloudwatch-log-group': value }, 'cloudwatch-log-group', value, /accepted: a CloudWatch Logs group name/)
+    expectRejected(
+      { 'cloudwatch-log-group': value },
+      'cloudwatch-log-group',
+      value,
+      /accepted: a CloudWatch Logs group name/
+    )
   })
 })
 
@@ -465,10 +595,17 @@ describe('parseConfig: version', () => {
     expect(parse({}, { region: 'eu-west-1', sha: 'abc123' }).version).toBe('abc123')
   })
   it('prefers the version input', () => {
-    expect(parse({ version: 'v1.5.0 build+7 release/2025@main=1:2_3' }).version).toBe('v1.5.0 build+7 release/2025@main=1:2_3')
+    expect(parse({ version: 'v1.5.0 build+7 release/2025@main=1:2_3' }).version).toBe(
+      'v1.5.0 build+7 release/2025@main=1:2_3'
+    )
   })
   it.each(['v1;rm', 'v1$(id)', 'v1|x', 'a"b', 'x'.repeat(257)])('rejects version %p for a deploy', (value) => {
-    expectRejected({ version: value }, 'version', value, /accepted: 1-256 letters, digits, spaces and _ \. : \/ = \+ - @/)
+    expectRejected(
+      { version: value },
+      'version',
+      value,
+      /accepted: 1-256 letters, digits, spaces and _ \. : \/ = \+ - @/
+    )
   })
   it('accepts a 256-character version', () => {
     expect(parse({ version: 'v'.repeat(256) }).version).toHaveLength(256)
@@ -493,9 +630,17 @@ describe('parseArn', () => {
     ['listener', LISTENER, { partition: 'aws', region: 'eu-west-1', account: '123456789012', name: 'web' }],
     ['listener', CN_LISTENER, { partition: 'aws-cn', region: 'cn-north-1', account: '123456789012', name: 'web' }],
     ['listener-rule', RULE, { partition: 'aws', region: 'eu-west-1', account: '123456789012', name: 'web' }],
-    ['listener-rule', GOV_RULE, { partition: 'aws-us-gov', region: 'us-gov-west-1', account: '123456789012', name: 'web' }],
+    [
+      'listener-rule',
+      GOV_RULE,
+      { partition: 'aws-us-gov', region: 'us-gov-west-1', account: '123456789012', name: 'web' }
+    ],
     ['targetgroup', BLUE, { partition: 'aws', region: 'eu-west-1', account: '123456789012', name: 'web-blue' }],
-    ['targetgroup', GOV_TG, { partition: 'aws-us-gov', region: 'us-gov-west-1', account: '123456789012', name: 'web-blue' }]
+    [
+      'targetgroup',
+      GOV_TG,
+      { partition: 'aws-us-gov', region: 'us-gov-west-1', account: '123456789012', name: 'web-blue' }
+    ]
   ] as const)('parses a %s ARN %s', (kind, arn, parts) => {
     expect(parseArn(arn, kind)).toEqual({ arn, kind, ...parts })
   })
@@ -515,7 +660,9 @@ describe('parseArn', () => {
     expect(parseArn(arn, kind)).toBeUndefined()
   })
   it('accepts a 32-character name', () => {
-    expect(parseArn(`${PREFIX}:targetgroup/${'n'.repeat(32)}/0123456789abcdef`, 'targetgroup')?.name).toBe('n'.repeat(32))
+    expect(parseArn(`${PREFIX}:targetgroup/${'n'.repeat(32)}/0123456789abcdef`, 'targetgroup')?.name).toBe(
+      'n'.repeat(32)
+    )
   })
 })
 
@@ -547,9 +694,12 @@ describe('parseDurationMs', () => {
   ])('%p is %p ms', (text, ms) => {
     expect(parseDurationMs(text)).toBe(ms)
   })
-  it.each(['5mo', '-5s', 'abc', '', '1d', '1w', '1y', '5 m', '1h 30m', 'm', '5M', '1.s', '.5s', '1e3'])('%p is invalid', (text) => {
-    expect(parseDurationMs(text)).toBeUndefined()
-  })
+  it.each(['5mo', '-5s', 'abc', '', '1d', '1w', '1y', '5 m', '1h 30m', 'm', '5M', '1.s', '.5s', '1e3'])(
+    '%p is invalid',
+    (text) => {
+      expect(parseDurationMs(text)).toBeUndefined()
+    }
+  )
 })
 
 describe('formatDuration', () => {

@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
-import { parseConfig, type RawInputs } from '../../src/config.js'
-import { deploy } from '../../src/deploy.js'
-import { TAG } from '../../src/records.js'
+import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
+import { deploy } from '../../src/operations/deploy.js'
+import { TAG } from '../../src/records/fleet-records.js'
 import { BLUE, blueLive, context, FakeAws, FakeClock, GREEN, LISTENER, LISTENER_443 } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
@@ -16,7 +16,17 @@ beforeEach(() => {
 afterEach(() => aws.reset())
 
 function config(extra: RawInputs = {}) {
-  return parseConfig({ 'listener-arns': LISTENER, commands: './deploy.sh v2', version: 'v2', 'step-wait': '5m', alarms: 'web-5xx', ...extra }, { region: 'us-east-1' })
+  return parseConfig(
+    {
+      'listener-arns': LISTENER,
+      commands: './deploy.sh v2',
+      version: 'v2',
+      'step-wait': '5m',
+      alarms: 'web-5xx',
+      ...extra
+    },
+    { region: 'us-east-1' }
+  )
 }
 
 describe('deploy', () => {
@@ -30,21 +40,38 @@ describe('deploy', () => {
     expect(aws.ssm.commandCalls(SendCommandCommand)[0].args[0].input.InstanceIds).toEqual(aws.targets.get(GREEN))
     expect(aws.tags.get(GREEN)).toMatchObject({ [TAG.version]: 'v2', [TAG.role]: 'live' })
     expect(aws.tags.get(BLUE)).toMatchObject({ [TAG.version]: 'v1', [TAG.role]: 'previous' })
-    expect(Object.values(aws.tags.get(BLUE) ?? {}).concat(Object.values(aws.tags.get(GREEN) ?? {})).some((v) => v.startsWith('id='))).toBe(false)
+    expect(
+      Object.values(aws.tags.get(BLUE) ?? {})
+        .concat(Object.values(aws.tags.get(GREEN) ?? {}))
+        .some((v) => v.startsWith('id='))
+    ).toBe(false)
     expect(report.timeline).toHaveLength(1)
     expect(report.timeline[0].heldMs).toBeGreaterThanOrEqual(5 * 60_000)
-    expect(report.outputs).toMatchObject({ live: GREEN, idle: BLUE, previous: BLUE, deployed: GREEN, commandId: 'cmd-1' })
+    expect(report.outputs).toMatchObject({
+      live: GREEN,
+      idle: BLUE,
+      previous: BLUE,
+      deployed: GREEN,
+      commandId: 'cmd-1'
+    })
     expect(ctx.saved.at(-1)?.finished).toBe(true)
   })
 
   it('canary: 10, 50, 100 on every route together, each step held with alarms watched', async () => {
     aws.addListener(LISTENER_443, 100, 0)
-    const report = await deploy(config({ 'listener-arns': `${LISTENER}\n${LISTENER_443}`, strategy: 'canary' }), context(clock))
+    const report = await deploy(
+      config({ 'listener-arns': `${LISTENER}\n${LISTENER_443}`, strategy: 'canary' }),
+      context(clock)
+    )
 
     expect(report.result).toBe('succeeded')
     expect(aws.greenHistory(LISTENER)).toEqual([10, 50, 100])
     expect(aws.greenHistory(LISTENER_443)).toEqual([10, 50, 100])
-    expect(report.timeline.map((t) => [t.weight, t.outcome])).toEqual([[10, 'held'], [50, 'held'], [100, 'held']])
+    expect(report.timeline.map((t) => [t.weight, t.outcome])).toEqual([
+      [10, 'held'],
+      [50, 'held'],
+      [100, 'held']
+    ])
     // Several checks during each 5-minute hold, not one at the end.
     expect(aws.cloudwatch.calls().length).toBeGreaterThan(3 * 4)
   })
@@ -58,7 +85,10 @@ describe('deploy', () => {
   })
 
   it('a failing instance: no weight is ever written, output shown, fleet recorded failed', async () => {
-    aws.command = (id) => (id.endsWith('1') ? { status: 'Failed', exitCode: 3, output: 'npm ERR! missing script' } : { status: 'Success', exitCode: 0 })
+    aws.command = (id) =>
+      id.endsWith('1')
+        ? { status: 'Failed', exitCode: 3, output: 'npm ERR! missing script' }
+        : { status: 'Success', exitCode: 0 }
     const report = await deploy(config(), context(clock))
 
     expect(report.result).toBe('failed')
@@ -87,7 +117,10 @@ describe('deploy', () => {
   })
 
   it('an instance that stays unhealthy fails the deploy fast with its reason, before traffic moves', async () => {
-    aws.health = (group, id) => (group === GREEN && id.endsWith('2') ? { state: 'unhealthy', reason: 'Target.ResponseCodeMismatch' } : { state: 'healthy' })
+    aws.health = (group, id) =>
+      group === GREEN && id.endsWith('2')
+        ? { state: 'unhealthy', reason: 'Target.ResponseCodeMismatch' }
+        : { state: 'healthy' }
     const started = clock.now()
     const report = await deploy(config({ 'health-timeout': '30m' }), context(clock))
     expect(report.result).toBe('failed')
@@ -140,7 +173,11 @@ describe('deploy', () => {
       tagWrites++
       // lock, deploying, canary records succeed; the final records fail
       if (tagWrites > 3) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })
-      for (const arn of input.ResourceArns) aws.tags.set(arn, { ...(aws.tags.get(arn) ?? {}), ...Object.fromEntries(input.Tags.map((t: { Key: string; Value: string }) => [t.Key, t.Value])) })
+      for (const arn of input.ResourceArns)
+        aws.tags.set(arn, {
+          ...(aws.tags.get(arn) ?? {}),
+          ...Object.fromEntries(input.Tags.map((t: { Key: string; Value: string }) => [t.Key, t.Value]))
+        })
       return {}
     })
     const report = await deploy(config(), context(clock))
@@ -183,18 +220,38 @@ describe('deploy', () => {
     const auth = {
       Type: 'authenticate-oidc' as const,
       Order: 1,
-      AuthenticateOidcConfig: { Issuer: 'https://idp', AuthorizationEndpoint: 'https://idp/a', TokenEndpoint: 'https://idp/t', UserInfoEndpoint: 'https://idp/u', ClientId: 'c' }
+      AuthenticateOidcConfig: {
+        Issuer: 'https://idp',
+        AuthorizationEndpoint: 'https://idp/a',
+        TokenEndpoint: 'https://idp/t',
+        UserInfoEndpoint: 'https://idp/u',
+        ClientId: 'c'
+      }
     }
     aws.addListener(LISTENER, 100, 0, [auth])
     await deploy(config(), context(clock))
     const written = aws.writes[0].actions
-    expect(written[0]).toEqual({ ...auth, AuthenticateOidcConfig: { ...auth.AuthenticateOidcConfig, UseExistingClientSecret: true } })
-    expect(written[1]).toEqual({ Type: 'forward', Order: 2, ForwardConfig: { TargetGroups: [{ TargetGroupArn: BLUE, Weight: 0 }, { TargetGroupArn: GREEN, Weight: 100 }] } })
+    expect(written[0]).toEqual({
+      ...auth,
+      AuthenticateOidcConfig: { ...auth.AuthenticateOidcConfig, UseExistingClientSecret: true }
+    })
+    expect(written[1]).toEqual({
+      Type: 'forward',
+      Order: 2,
+      ForwardConfig: {
+        TargetGroups: [
+          { TargetGroupArn: BLUE, Weight: 0 },
+          { TargetGroupArn: GREEN, Weight: 100 }
+        ]
+      }
+    })
   })
 
   it('refuses while another run holds the lock, naming it, and changes nothing', async () => {
     const holder = 'https://github.com/o/r/actions/runs/99/attempts/1'
-    aws.tags.set(BLUE, { [TAG.lock]: `id=run-99 expires=${new Date(clock.now() + 600_000).toISOString()} holder=${holder}` })
+    aws.tags.set(BLUE, {
+      [TAG.lock]: `id=run-99 expires=${new Date(clock.now() + 600_000).toISOString()} holder=${holder}`
+    })
     await expect(deploy(config(), context(clock))).rejects.toThrow(/runs\/99/)
     expect(aws.mutatingCalls()).toEqual([])
   })
@@ -238,7 +295,12 @@ describe('deploy', () => {
     const ctx = context(clock)
     const report = await deploy(config({ 'dry-run': 'true', strategy: 'canary', 'canary-steps': '10,50' }), ctx)
     expect(report.result).toBe('unchanged')
-    expect(report.plan).toMatchObject({ newFleet: GREEN, oldFleet: BLUE, pauses: true, steps: [{ weight: 10 }, { weight: 50 }] })
+    expect(report.plan).toMatchObject({
+      newFleet: GREEN,
+      oldFleet: BLUE,
+      pauses: true,
+      steps: [{ weight: 10 }, { weight: 50 }]
+    })
     expect(report.plan?.restore[LISTENER]).toEqual({ [BLUE]: 100, [GREEN]: 0 })
     expect(aws.mutatingCalls()).toEqual([])
     expect(ctx.log.text()).toMatch(/step 2: 50% of traffic on web-green/)

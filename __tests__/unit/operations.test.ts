@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { cleanup } from '../../src/cleanup.js'
-import { parseConfig, type RawInputs } from '../../src/config.js'
-import { deploy } from '../../src/deploy.js'
-import { promote } from '../../src/promote.js'
-import { TAG } from '../../src/records.js'
-import { rollback } from '../../src/rollback.js'
-import { status } from '../../src/status.js'
+import { cleanup } from '../../src/operations/cleanup.js'
+import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
+import { deploy } from '../../src/operations/deploy.js'
+import { promote } from '../../src/operations/promote.js'
+import { TAG } from '../../src/records/fleet-records.js'
+import { rollback } from '../../src/operations/rollback.js'
+import { status } from '../../src/operations/status.js'
 import { BLUE, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog, RULE } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
@@ -21,7 +21,10 @@ beforeEach(() => {
 afterEach(() => aws.reset())
 
 function config(operation: string, extra: RawInputs = {}) {
-  return parseConfig({ operation, 'listener-arns': LISTENER, 'step-wait': '2m', alarms: 'web-5xx', strategy: 'canary', ...extra }, { region: 'us-east-1' })
+  return parseConfig(
+    { operation, 'listener-arns': LISTENER, 'step-wait': '2m', alarms: 'web-5xx', strategy: 'canary', ...extra },
+    { region: 'us-east-1' }
+  )
 }
 
 /** Blue live on v1, green a canary of v2 at `weight` percent, as a paused deploy leaves it. */
@@ -36,12 +39,18 @@ describe('status', () => {
     aws.addListener(LISTENER, 100, 0)
     aws.tags.set(BLUE, { [TAG.version]: 'v1', [TAG.role]: 'live' })
     aws.tags.set(GREEN, { [TAG.version]: 'v0', [TAG.role]: 'previous' })
-    aws.health = (group, id) => (group === GREEN && id.endsWith('1') ? { state: 'unhealthy', reason: 'Target.Timeout' } : { state: 'healthy' })
+    aws.health = (group, id) =>
+      group === GREEN && id.endsWith('1') ? { state: 'unhealthy', reason: 'Target.Timeout' } : { state: 'healthy' }
     const report = await status(config('status'), context(clock))
 
     expect(report.result).toBe('unchanged')
     expect(report.headline).toBe('web-blue is live (version v1); web-green is idle (version v0)')
-    expect(report.outputs).toMatchObject({ live: BLUE, idle: GREEN, previous: GREEN, weights: { [BLUE]: 100, [GREEN]: 0 } })
+    expect(report.outputs).toMatchObject({
+      live: BLUE,
+      idle: GREEN,
+      previous: GREEN,
+      weights: { [BLUE]: 100, [GREEN]: 0 }
+    })
     const green = report.fleets.find((f) => f.targetGroupArn === GREEN)
     expect(green?.instances.map((i) => i.state).sort()).toEqual(['healthy', 'unhealthy'])
     expect(green?.instances.find((i) => i.state === 'unhealthy')?.reason).toBe('Target.Timeout')
@@ -50,7 +59,9 @@ describe('status', () => {
 
   it('reads the single TargetGroupArn form and explains what to add', async () => {
     aws.listeners.set(LISTENER, [{ Type: 'forward', TargetGroupArn: BLUE }])
-    await expect(status(config('status'), context(clock))).rejects.toThrow(/forwards only to web-blue; add the idle target group to its forward action at weight 0/)
+    await expect(status(config('status'), context(clock))).rejects.toThrow(
+      /forwards only to web-blue; add the idle target group to its forward action at weight 0/
+    )
   })
 
   it('refuses groups that are not instance targets', async () => {
@@ -61,7 +72,17 @@ describe('status', () => {
 
   it('reports routes that disagree without failing, pointing at rollback', async () => {
     aws.addListener(LISTENER, 100, 0)
-    aws.rules.set(RULE, [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: BLUE, Weight: 50 }, { TargetGroupArn: GREEN, Weight: 50 }] } }])
+    aws.rules.set(RULE, [
+      {
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: BLUE, Weight: 50 },
+            { TargetGroupArn: GREEN, Weight: 50 }
+          ]
+        }
+      }
+    ])
     const report = await status(config('status', { 'rule-arns': RULE }), context(clock))
     expect(report.headline).toMatch(/Routes disagree.*rollback/)
     expect(aws.mutatingCalls()).toEqual([])
@@ -116,14 +137,19 @@ describe('promote', () => {
 
   it('refuses a split with no record of which fleet is the canary', async () => {
     aws.addListener(LISTENER, 90, 10)
-    await expect(promote(config('promote'), context(clock))).rejects.toThrow(/neither fleet is recorded as the canary; run rollback/)
+    await expect(promote(config('promote'), context(clock))).rejects.toThrow(
+      /neither fleet is recorded as the canary; run rollback/
+    )
     expect(aws.mutatingCalls()).toEqual([])
   })
 
   it('after a deploy that paused, in a later job, reads the new fleet from AWS alone', async () => {
     aws.addListener(LISTENER, 100, 0)
     aws.tags.set(BLUE, { [TAG.version]: 'v1', [TAG.role]: 'live' })
-    const paused = await deploy(config('deploy', { commands: 'true', version: 'v2', 'canary-steps': '10' }), context(clock))
+    const paused = await deploy(
+      config('deploy', { commands: 'true', version: 'v2', 'canary-steps': '10' }),
+      context(clock)
+    )
     expect(paused.result).toBe('paused')
     const promoted = await promote(config('promote'), context(clock))
     expect(promoted.result).toBe('succeeded')
@@ -157,8 +183,11 @@ describe('rollback', () => {
 
   it('refuses when the previous fleet is not healthy, and changes nothing', async () => {
     aws.addListener(LISTENER, 0, 100)
-    aws.health = (group) => (group === BLUE ? { state: 'unhealthy', reason: 'Target.FailedHealthChecks' } : { state: 'healthy' })
-    await expect(rollback(config('rollback'), context(clock))).rejects.toThrow(/previous fleet web-blue is not healthy.*Target\.FailedHealthChecks/)
+    aws.health = (group) =>
+      group === BLUE ? { state: 'unhealthy', reason: 'Target.FailedHealthChecks' } : { state: 'healthy' }
+    await expect(rollback(config('rollback'), context(clock))).rejects.toThrow(
+      /previous fleet web-blue is not healthy.*Target\.FailedHealthChecks/
+    )
     expect(aws.mutatingCalls()).toEqual([])
   })
 
@@ -171,7 +200,17 @@ describe('rollback', () => {
 
   it('mends routes left disagreeing, using the record of the stable fleet', async () => {
     aws.addListener(LISTENER, 50, 50)
-    aws.rules.set(RULE, [{ Type: 'forward', ForwardConfig: { TargetGroups: [{ TargetGroupArn: BLUE, Weight: 100 }, { TargetGroupArn: GREEN, Weight: 0 }] } }])
+    aws.rules.set(RULE, [
+      {
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: BLUE, Weight: 100 },
+            { TargetGroupArn: GREEN, Weight: 0 }
+          ]
+        }
+      }
+    ])
     aws.tags.set(BLUE, { [TAG.role]: 'live' })
     aws.tags.set(GREEN, { [TAG.role]: 'canary' })
     const report = await rollback(config('rollback', { 'rule-arns': RULE }), context(clock))
@@ -190,7 +229,8 @@ describe('post step (cleanup)', () => {
     const ctx = context(clock, cancel.signal)
     // The runner kills main mid-canary: from the moment step 2 is written, main never runs again.
     const sleep = clock.sleep
-    clock.sleep = (ms, signal) => (aws.greenHistory().at(-1) === 50 ? new Promise<void>(() => undefined) : sleep(ms, signal))
+    clock.sleep = (ms, signal) =>
+      aws.greenHistory().at(-1) === 50 ? new Promise<void>(() => undefined) : sleep(ms, signal)
     void deploy(config('deploy', { commands: 'true', version: 'v2' }), ctx)
     for (let i = 0; i < 200 && aws.greenHistory().at(-1) !== 50; i++) await new Promise((r) => setTimeout(r, 5))
     await new Promise((r) => setTimeout(r, 20))
@@ -209,7 +249,17 @@ describe('post step (cleanup)', () => {
   it('does nothing after a finished run', async () => {
     aws.addListener(LISTENER, 100, 0)
     const outcome = await cleanup(
-      { region: 'us-east-1', runId: 'r', pair: [BLUE, GREEN], listenerArns: [LISTENER], ruleArns: [], trafficMoved: true, restore: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 } }, commandIds: ['c'], finished: true },
+      {
+        region: 'us-east-1',
+        runId: 'r',
+        pair: [BLUE, GREEN],
+        listenerArns: [LISTENER],
+        ruleArns: [],
+        trafficMoved: true,
+        restore: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 } },
+        commandIds: ['c'],
+        finished: true
+      },
       context(clock).clients,
       new ListLog(),
       clock
@@ -221,7 +271,18 @@ describe('post step (cleanup)', () => {
   it('cancels in-flight commands when main died during them, and is idempotent', async () => {
     aws.addListener(LISTENER, 100, 0)
     aws.tags.set(BLUE, { [TAG.lock]: `id=r expires=${new Date(clock.now() + 60_000).toISOString()} holder=x` })
-    const progress = { region: 'us-east-1', runId: 'r', pair: [BLUE, GREEN] as [string, string], newFleet: GREEN, listenerArns: [LISTENER], ruleArns: [], trafficMoved: false, commandIds: ['cmd-9'], lockArn: BLUE, finished: false }
+    const progress = {
+      region: 'us-east-1',
+      runId: 'r',
+      pair: [BLUE, GREEN] as [string, string],
+      newFleet: GREEN,
+      listenerArns: [LISTENER],
+      ruleArns: [],
+      trafficMoved: false,
+      commandIds: ['cmd-9'],
+      lockArn: BLUE,
+      finished: false
+    }
     const first = await cleanup(progress, context(clock).clients, new ListLog(), clock)
     const second = await cleanup(progress, context(clock).clients, new ListLog(), clock)
     expect(first).toEqual({ restored: false, cancelledCommands: 1, releasedLock: true })

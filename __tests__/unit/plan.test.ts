@@ -1,7 +1,15 @@
 import { describe, expect, it } from '@jest/globals'
-import type { Route, RouteWeights } from '../../src/forward-action.js'
-import { planDeploy, planRestore, planSteps, splitWeights } from '../../src/plan.js'
-import { decodeLock, encodeLock, type FleetRecord, recordFromTags, TAG, tagsFromRecord } from '../../src/records.js'
+import type { Route } from '../../src/aws/elbv2.js'
+import type { RouteWeights } from '../../src/plan/forward-action.js'
+import { planDeploy, planRestore, planSteps, splitWeights } from '../../src/plan/deploy-plan.js'
+import {
+  decodeLock,
+  encodeLock,
+  type FleetRecord,
+  recordFromTags,
+  TAG,
+  tagsFromRecord
+} from '../../src/records/fleet-records.js'
 
 const PREFIX = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012'
 const LISTENER = `${PREFIX}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2`
@@ -14,7 +22,10 @@ const MIN = 60_000
 const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u
 
 const route = (arn: string): Route => ({ kind: arn.includes('listener-rule') ? 'rule' : 'listener', arn, actions: [] })
-const at = (arn: string, blue: number, green: number): RouteWeights => ({ route: route(arn), weights: { [BLUE]: blue, [GREEN]: green } })
+const at = (arn: string, blue: number, green: number): RouteWeights => ({
+  route: route(arn),
+  weights: { [BLUE]: blue, [GREEN]: green }
+})
 const steps = (...weights: number[]) => weights.map((weight) => ({ weight, holdMs: 5 * MIN }))
 
 describe('planSteps', () => {
@@ -24,7 +35,7 @@ describe('planSteps', () => {
     ['deploy 10 from 0 stops at 10', [10], 0, false, [10]],
     ['all-at-once', [100], 0, false, [100]],
     ['promote from 10 with 10,50,100', [10, 50, 100], 10, true, [50, 100]],
-    ['promote from 10 with 10 (the paused job\'s steps)', [10], 10, true, [100]],
+    ["promote from 10 with 10 (the paused job's steps)", [10], 10, true, [100]],
     ['promote from 50 with 10,50', [10, 50], 50, true, [100]],
     ['promote from 30 with 10,50', [10, 50], 30, true, [50, 100]],
     ['promote from 50 with 10,50,100', [10, 50, 100], 50, true, [100]],
@@ -94,11 +105,12 @@ describe('planDeploy', () => {
     routes: [at(LISTENER, 999, 0), at(RULE, 100, 0)],
     instanceIds: ['i-0aaa', 'i-0bbb'],
     currentWeight: 0,
-    endAtFull: false
+    endAtFull: false,
+    checks: ['alarm web-5xx not in ALARM', 'alarm web-p99 not in ALARM', 'every target of the new fleet healthy']
   }
 
-  it('a full canary does not pause; checks list every alarm and target health', () => {
-    const plan = planDeploy({ ...base, config: { trafficSteps: [10, 50, 100], stepWaitMs: 5 * MIN, alarms: ['web-5xx', 'web-p99'] } })
+  it('a full canary does not pause; the plan lists the hold checks as given', () => {
+    const plan = planDeploy({ ...base, config: { trafficSteps: [10, 50, 100], stepWaitMs: 5 * MIN } })
     expect(plan).toEqual({
       newFleet: GREEN,
       oldFleet: BLUE,
@@ -110,40 +122,66 @@ describe('planDeploy', () => {
     })
   })
   it('a last step under 100 pauses', () => {
-    const plan = planDeploy({ ...base, config: { trafficSteps: [10, 50], stepWaitMs: 5 * MIN, alarms: [] } })
+    const plan = planDeploy({
+      ...base,
+      checks: ['every target of the new fleet healthy'],
+      config: { trafficSteps: [10, 50], stepWaitMs: 5 * MIN }
+    })
     expect(plan.pauses).toBe(true)
     expect(plan.steps).toEqual(steps(10, 50))
     expect(plan.checks).toEqual(['every target of the new fleet healthy'])
   })
   it('all-at-once does not pause', () => {
-    const plan = planDeploy({ ...base, config: { trafficSteps: [100], stepWaitMs: 5 * MIN, alarms: [] } })
+    const plan = planDeploy({ ...base, config: { trafficSteps: [100], stepWaitMs: 5 * MIN } })
     expect(plan.steps).toEqual(steps(100))
     expect(plan.pauses).toBe(false)
   })
   it('a promote ends at 100 and does not pause', () => {
-    const plan = planDeploy({ ...base, currentWeight: 10, endAtFull: true, config: { trafficSteps: [10], stepWaitMs: 5 * MIN, alarms: [] } })
+    const plan = planDeploy({
+      ...base,
+      currentWeight: 10,
+      endAtFull: true,
+      config: { trafficSteps: [10], stepWaitMs: 5 * MIN }
+    })
     expect(plan.steps).toEqual(steps(100))
     expect(plan.pauses).toBe(false)
   })
   it('the old fleet is the other pair member, whichever way round the pair is', () => {
-    const plan = planDeploy({ ...base, pair: [GREEN, BLUE], newFleet: BLUE, routes: [at(LISTENER, 0, 100)], config: { trafficSteps: [100], stepWaitMs: 0, alarms: [] } })
+    const plan = planDeploy({
+      ...base,
+      pair: [GREEN, BLUE],
+      newFleet: BLUE,
+      routes: [at(LISTENER, 0, 100)],
+      config: { trafficSteps: [100], stepWaitMs: 0 }
+    })
     expect(plan.oldFleet).toBe(GREEN)
     expect(plan.restore).toEqual({ [LISTENER]: { [BLUE]: 0, [GREEN]: 100 } })
   })
 })
 
 describe('lock encoding', () => {
-  const lock = { id: '12345-1', holder: 'https://github.com/acme/web/actions/runs/12345/attempts/1', expiresAt: Date.UTC(2025, 4, 1, 12, 30, 0) }
+  const lock = {
+    id: '12345-1',
+    holder: 'https://github.com/acme/web/actions/runs/12345/attempts/1',
+    expiresAt: Date.UTC(2025, 4, 1, 12, 30, 0)
+  }
 
   it('round-trips', () => {
     const value = encodeLock(lock)
-    expect(value).toBe('id=12345-1 expires=2025-05-01T12:30:00.000Z holder=https://github.com/acme/web/actions/runs/12345/attempts/1')
+    expect(value).toBe(
+      'id=12345-1 expires=2025-05-01T12:30:00.000Z holder=https://github.com/acme/web/actions/runs/12345/attempts/1'
+    )
     expect(decodeLock(value)).toEqual(lock)
   })
   it('is a valid tag value: only tag-safe characters', () => {
-    const value = encodeLock({ ...lock, holder: 'https://github.com/acme/web/actions/runs/1?check_suite_focus=true#step:3:7 "quoted" <x> & %20' })
+    const value = encodeLock({
+      ...lock,
+      holder: 'https://github.com/acme/web/actions/runs/1?check_suite_focus=true#step:3:7 "quoted" <x> & %20'
+    })
     expect(value).toMatch(TAG_VALUE)
-    expect(decodeLock(value)?.holder).toBe('https://github.com/acme/web/actions/runs/1-check_suite_focus=true-step:3:7 -quoted- -x- - -20')
+    expect(decodeLock(value)?.holder).toBe(
+      'https://github.com/acme/web/actions/runs/1-check_suite_focus=true-step:3:7 -quoted- -x- - -20'
+    )
   })
   it('fits in 256 characters whatever the holder, and still decodes', () => {
     const value = encodeLock({ ...lock, holder: `https://github.com/${'a'.repeat(400)}` })
@@ -154,11 +192,21 @@ describe('lock encoding', () => {
     expect(decoded?.expiresAt).toBe(lock.expiresAt)
     expect(decoded?.holder.startsWith('https://github.com/aaa')).toBe(true)
   })
-  it.each([undefined, '', 'garbage', 'id=1 expires=not-a-date holder=x', 'id= expires=2025-05-01T12:30:00.000Z holder=x'])('decodes %p as no lock', (value) => {
+  it.each([
+    undefined,
+    '',
+    'garbage',
+    'id=1 expires=not-a-date holder=x',
+    'id= expires=2025-05-01T12:30:00.000Z holder=x'
+  ])('decodes %p as no lock', (value) => {
     expect(decodeLock(value)).toBeUndefined()
   })
   it('decodes an empty holder', () => {
-    expect(decodeLock('id=a expires=2025-05-01T12:30:00.000Z holder=')).toEqual({ id: 'a', expiresAt: lock.expiresAt, holder: '' })
+    expect(decodeLock('id=a expires=2025-05-01T12:30:00.000Z holder=')).toEqual({
+      id: 'a',
+      expiresAt: lock.expiresAt,
+      holder: ''
+    })
   })
 })
 
@@ -167,7 +215,12 @@ describe('fleet records', () => {
     expect(recordFromTags({ [TAG.role]: role }).role).toBe(role)
   })
   it.each(['active', 'LIVE', '', 'blue'])('ignores unknown role %p', (role) => {
-    expect(recordFromTags({ [TAG.role]: role, [TAG.version]: 'v1' })).toEqual({ version: 'v1', role: undefined, deployedAt: undefined, deployedBy: undefined })
+    expect(recordFromTags({ [TAG.role]: role, [TAG.version]: 'v1' })).toEqual({
+      version: 'v1',
+      role: undefined,
+      deployedAt: undefined,
+      deployedBy: undefined
+    })
   })
   it('reads every field and ignores unrelated tags', () => {
     const tags = {
@@ -178,13 +231,28 @@ describe('fleet records', () => {
       [TAG.lock]: 'id=x expires=2025-05-01T12:30:00.000Z holder=y',
       Name: 'web-green'
     }
-    expect(recordFromTags(tags)).toEqual({ version: 'v1.5.0', role: 'live', deployedAt: '2025-05-01T12:00:00.000Z', deployedBy: 'https://github.com/acme/web/actions/runs/42' })
+    expect(recordFromTags(tags)).toEqual({
+      version: 'v1.5.0',
+      role: 'live',
+      deployedAt: '2025-05-01T12:00:00.000Z',
+      deployedBy: 'https://github.com/acme/web/actions/runs/42'
+    })
   })
   it('an untagged group has an empty record', () => {
-    expect(recordFromTags({})).toEqual({ version: undefined, role: undefined, deployedAt: undefined, deployedBy: undefined })
+    expect(recordFromTags({})).toEqual({
+      version: undefined,
+      role: undefined,
+      deployedAt: undefined,
+      deployedBy: undefined
+    })
   })
   it('writes only the fields set, and round-trips', () => {
-    const record: FleetRecord = { version: 'v2', role: 'canary', deployedAt: '2025-05-01T12:00:00.000Z', deployedBy: 'https://github.com/acme/web/actions/runs/42' }
+    const record: FleetRecord = {
+      version: 'v2',
+      role: 'canary',
+      deployedAt: '2025-05-01T12:00:00.000Z',
+      deployedBy: 'https://github.com/acme/web/actions/runs/42'
+    }
     expect(tagsFromRecord(record)).toEqual({
       'bluegreen:version': 'v2',
       'bluegreen:role': 'canary',

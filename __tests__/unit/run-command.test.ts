@@ -16,18 +16,14 @@ import {
   SSMClient
 } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import type { Clock } from '../../src/clock.js'
-import { DeployError } from '../../src/errors.js'
-import type { Log } from '../../src/log.js'
-import {
-  cancelCommands,
-  checkInstancesReady,
-  type CommandRequest,
-  commandComment,
-  consoleUrl,
-  logGroupUrl,
-  runCommand
-} from '../../src/run-command.js'
+import type { Clock } from '../../src/runtime/clock.js'
+import { DeployError } from '../../src/config/errors.js'
+import type { Log } from '../../src/runtime/log.js'
+import { cancelCommands } from '../../src/aws/ssm-commands.js'
+import { checkInstancesReady } from '../../src/fleet/instance-readiness.js'
+import { type CommandRequest, runCommand } from '../../src/fleet/run-commands.js'
+import { commandComment } from '../../src/plan/command-policy.js'
+import { consoleUrl, logGroupUrl } from '../../src/aws/console-links.js'
 
 const ssmMock = mockClient(SSMClient)
 const ssm = new SSMClient({ region: 'eu-west-1' })
@@ -51,7 +47,12 @@ function fakeClock(start = 1_700_000_000_000): Clock & { sleeps: number[] } {
 
 function memoryLog(): Log & { lines: string[] } {
   const lines: string[] = []
-  return { lines, info: (m) => lines.push(m), warning: (m) => lines.push(`warning: ${m}`), error: (m) => lines.push(`error: ${m}`) }
+  return {
+    lines,
+    info: (m) => lines.push(m),
+    warning: (m) => lines.push(`warning: ${m}`),
+    error: (m) => lines.push(`error: ${m}`)
+  }
 }
 
 const ids = (n: number, prefix = 'i-') => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`)
@@ -127,7 +128,9 @@ describe('runCommand', () => {
   it('runs the document on 3 instances and reports each one, with no output fetched for successes', async () => {
     const clock = fakeClock()
     const log = memoryLog()
-    fakeSsm(clock, (_id, round) => (round === 1 ? { Status: 'Pending', StatusDetails: 'Pending' } : round === 2 ? inProgress : success))
+    fakeSsm(clock, (_id, round) =>
+      round === 1 ? { Status: 'Pending', StatusDetails: 'Pending' } : round === 2 ? inProgress : success
+    )
     const sent: string[][] = []
 
     const outcome = await runCommand(ssm, request(['i-a', 'i-b', 'i-c'], { cloudWatchLogGroup: '/deploy/web' }), {
@@ -136,7 +139,13 @@ describe('runCommand', () => {
       onSent: (commandIds) => sent.push(commandIds)
     })
 
-    expect(outcome).toMatchObject({ commandIds: ['cmd-1'], succeeded: 3, failed: 0, withinMaxErrors: true, timedOut: false })
+    expect(outcome).toMatchObject({
+      commandIds: ['cmd-1'],
+      succeeded: 3,
+      failed: 0,
+      withinMaxErrors: true,
+      timedOut: false
+    })
     expect(outcome.results.map((r) => [r.instanceId, r.status])).toEqual([
       ['i-a', 'Success'],
       ['i-b', 'Success'],
@@ -164,11 +173,18 @@ describe('runCommand', () => {
   it("keeps the caller's executionTimeout, adds none to other documents, and gives delivery at least 30 s", async () => {
     const clock = fakeClock()
     fakeSsm(clock, () => success)
-    await runCommand(ssm, request(['i-a'], { parameters: { commands: ['x'], executionTimeout: ['99'] }, executionTimeoutMs: 5_000 }), {
+    await runCommand(
+      ssm,
+      request(['i-a'], { parameters: { commands: ['x'], executionTimeout: ['99'] }, executionTimeoutMs: 5_000 }),
+      {
+        clock,
+        log: memoryLog()
+      }
+    )
+    await runCommand(ssm, request(['i-a'], { document: 'Acme-Deploy', parameters: { version: ['1'] } }), {
       clock,
       log: memoryLog()
     })
-    await runCommand(ssm, request(['i-a'], { document: 'Acme-Deploy', parameters: { version: ['1'] } }), { clock, log: memoryLog() })
 
     const [shell, custom] = ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input)
     expect(shell.Parameters).toEqual({ commands: ['x'], executionTimeout: ['99'] })
@@ -182,10 +198,16 @@ describe('runCommand', () => {
     const fleet = ids(1000)
     // Command k finishes at its (k % 4 + 2)-th listing, so finished commands must drop out of later rounds.
     const finishRound = (k: number) => (k % 4) + 2
-    const { listingRounds } = fakeSsm(clock, (_id, round, k) => (round === 1 ? undefined : round >= finishRound(k) ? success : inProgress))
+    const { listingRounds } = fakeSsm(clock, (_id, round, k) =>
+      round === 1 ? undefined : round >= finishRound(k) ? success : inProgress
+    )
     const sent: number[] = []
 
-    const outcome = await runCommand(ssm, request(fleet), { clock, log: memoryLog(), onSent: (c) => sent.push(c.length) })
+    const outcome = await runCommand(ssm, request(fleet), {
+      clock,
+      log: memoryLog(),
+      onSent: (c) => sent.push(c.length)
+    })
 
     const sends = ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.InstanceIds ?? [])
     expect(sends).toHaveLength(20)
@@ -233,7 +255,11 @@ describe('runCommand', () => {
     const fleet = ids(45)
     fakeSsm(clock, (id) => (id === 'i-0044' ? failed : success), { pageSize: 20 })
     const outcome = await runCommand(ssm, request(fleet, { maxErrors: '1' }), { clock, log: memoryLog() })
-    expect(ssmMock.commandCalls(ListCommandInvocationsCommand).map((c) => c.args[0].input.NextToken)).toEqual([undefined, '20', '40'])
+    expect(ssmMock.commandCalls(ListCommandInvocationsCommand).map((c) => c.args[0].input.NextToken)).toEqual([
+      undefined,
+      '20',
+      '40'
+    ])
     expect(outcome).toMatchObject({ succeeded: 44, failed: 1 })
   })
 
@@ -278,7 +304,9 @@ describe('runCommand', () => {
 
     const outcome = await runCommand(ssm, request(['i-a', 'i-b', 'i-c']), { clock, log: memoryLog() })
 
-    expect(ssmMock.commandCalls(GetCommandInvocationCommand).map((c) => c.args[0].input)).toEqual([{ CommandId: 'cmd-1', InstanceId: 'i-b' }])
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand).map((c) => c.args[0].input)).toEqual([
+      { CommandId: 'cmd-1', InstanceId: 'i-b' }
+    ])
     expect(outcome).toMatchObject({ succeeded: 2, failed: 1, withinMaxErrors: false, timedOut: false })
     const b = outcome.results.find((r) => r.instanceId === 'i-b')
     expect(b).toMatchObject({ status: 'Failed', statusDetails: 'Failed', exitCode: 2, durationMs: 7500 })
@@ -287,7 +315,12 @@ describe('runCommand', () => {
     expect(tail).toContain('step 100')
     expect(tail).not.toContain('step 60\n')
     expect(tail.endsWith('--- stderr ---\ndeploy.sh: migration failed')).toBe(true)
-    expect(outcome.results.find((r) => r.instanceId === 'i-a')).toEqual({ instanceId: 'i-a', status: 'Success', statusDetails: 'Success', exitCode: 0 })
+    expect(outcome.results.find((r) => r.instanceId === 'i-a')).toEqual({
+      instanceId: 'i-a',
+      status: 'Success',
+      statusDetails: 'Success',
+      exitCode: 0
+    })
   })
 
   it('bounds the output fetches for a fleet where everything fails, and the tail to 4 KB', async () => {
@@ -307,15 +340,18 @@ describe('runCommand', () => {
     { maxErrors: '0', fleet: 5, failures: 1, within: false },
     { maxErrors: '10%', fleet: 20, failures: 2, within: true },
     { maxErrors: '10%', fleet: 20, failures: 3, within: false }
-  ])('max-errors $maxErrors on $fleet instances with $failures failures: within = $within', async ({ maxErrors, fleet, failures, within }) => {
-    const clock = fakeClock()
-    const fleetIds = ids(fleet)
-    const failing = new Set(fleetIds.slice(0, failures))
-    fakeSsm(clock, (id) => (failing.has(id) ? failed : success))
-    const outcome = await runCommand(ssm, request(fleetIds, { maxErrors }), { clock, log: memoryLog() })
-    expect(outcome).toMatchObject({ failed: failures, succeeded: fleet - failures, withinMaxErrors: within })
-    expect(ssmMock.commandCalls(SendCommandCommand)[0].args[0].input.MaxErrors).toBe(maxErrors)
-  })
+  ])(
+    'max-errors $maxErrors on $fleet instances with $failures failures: within = $within',
+    async ({ maxErrors, fleet, failures, within }) => {
+      const clock = fakeClock()
+      const fleetIds = ids(fleet)
+      const failing = new Set(fleetIds.slice(0, failures))
+      fakeSsm(clock, (id) => (failing.has(id) ? failed : success))
+      const outcome = await runCommand(ssm, request(fleetIds, { maxErrors }), { clock, log: memoryLog() })
+      expect(outcome).toMatchObject({ failed: failures, succeeded: fleet - failures, withinMaxErrors: within })
+      expect(ssmMock.commandCalls(SendCommandCommand)[0].args[0].input.MaxErrors).toBe(maxErrors)
+    }
+  )
 
   it('judges an absolute max-errors over the whole fleet, not per command', async () => {
     const clock = fakeClock()
@@ -336,9 +372,17 @@ describe('runCommand', () => {
       'i-d': success
     }
     fakeSsm(clock, (id) => statuses[id])
-    const outcome = await runCommand(ssm, request(Object.keys(statuses), { maxErrors: '100%' }), { clock, log: memoryLog() })
+    const outcome = await runCommand(ssm, request(Object.keys(statuses), { maxErrors: '100%' }), {
+      clock,
+      log: memoryLog()
+    })
     expect(outcome).toMatchObject({ succeeded: 1, failed: 3, withinMaxErrors: true, timedOut: false })
-    expect(outcome.results.map((r) => r.statusDetails)).toEqual(['Cancelled', 'DeliveryTimedOut', 'Undeliverable', 'Success'])
+    expect(outcome.results.map((r) => r.statusDetails)).toEqual([
+      'Cancelled',
+      'DeliveryTimedOut',
+      'Undeliverable',
+      'Success'
+    ])
   })
 
   it('cancels unfinished commands at command-timeout and reports them timed out', async () => {
@@ -347,7 +391,10 @@ describe('runCommand', () => {
     fakeSsm(clock, (id) => (id === 'i-a' ? success : inProgress))
     const log = memoryLog()
 
-    const outcome = await runCommand(ssm, request(['i-a', 'i-b'], { executionTimeoutMs: 60_000, maxErrors: '1' }), { clock, log })
+    const outcome = await runCommand(ssm, request(['i-a', 'i-b'], { executionTimeoutMs: 60_000, maxErrors: '1' }), {
+      clock,
+      log
+    })
 
     expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input)).toEqual([{ CommandId: 'cmd-1' }])
     expect(outcome).toMatchObject({ timedOut: true, succeeded: 1, failed: 1, withinMaxErrors: true })
@@ -380,7 +427,12 @@ describe('runCommand', () => {
     const run = runCommand(ssm, request(ids(60)), { clock, log: memoryLog(), signal: controller.signal })
 
     await expect(run).rejects.toBe(reason)
-    expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input.CommandId).sort()).toEqual(['cmd-1', 'cmd-2'])
+    expect(
+      ssmMock
+        .commandCalls(CancelCommandCommand)
+        .map((c) => c.args[0].input.CommandId)
+        .sort()
+    ).toEqual(['cmd-1', 'cmd-2'])
   })
 
   it('does not send at all when the signal has already aborted', async () => {
@@ -388,7 +440,9 @@ describe('runCommand', () => {
     fakeSsm(clock, () => success)
     const controller = new AbortController()
     controller.abort(new Error('cancelled'))
-    await expect(runCommand(ssm, request(['i-a']), { clock, log: memoryLog(), signal: controller.signal })).rejects.toThrow('cancelled')
+    await expect(
+      runCommand(ssm, request(['i-a']), { clock, log: memoryLog(), signal: controller.signal })
+    ).rejects.toThrow('cancelled')
     expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0)
   })
 
@@ -415,7 +469,11 @@ describe('runCommand', () => {
 
     ssmMock.resetHistory()
     await runCommand(ssm, request(ids(120), { maxConcurrency: '25%' }), { clock, log: memoryLog() })
-    expect(ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.MaxConcurrency)).toEqual(['25%', '25%', '25%'])
+    expect(ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.MaxConcurrency)).toEqual([
+      '25%',
+      '25%',
+      '25%'
+    ])
   })
 
   it('gives each command at least one and warns when max-concurrency is below the number of commands', async () => {
@@ -425,7 +483,9 @@ describe('runCommand', () => {
     await runCommand(ssm, request(ids(1000), { maxConcurrency: '5' }), { clock, log })
     const shares = ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.MaxConcurrency)
     expect(new Set(shares)).toEqual(new Set(['1']))
-    expect(log.lines.some((l) => l.startsWith('warning: max-concurrency 5') && l.includes('up to 20 instances'))).toBe(true)
+    expect(log.lines.some((l) => l.startsWith('warning: max-concurrency 5') && l.includes('up to 20 instances'))).toBe(
+      true
+    )
   })
 })
 
@@ -433,7 +493,9 @@ describe('checkInstancesReady', () => {
   function describeFleet(online: Record<string, string>, pageSize = 50) {
     ssmMock.on(DescribeInstanceInformationCommand).callsFake(async (input: DescribeInstanceInformationCommandInput) => {
       const wanted = input.Filters?.[0]?.Values ?? []
-      const known = wanted.filter((id) => id in online).map((id) => ({ InstanceId: id, PingStatus: online[id] as PingStatus }))
+      const known = wanted
+        .filter((id) => id in online)
+        .map((id) => ({ InstanceId: id, PingStatus: online[id] as PingStatus }))
       const from = Number(input.NextToken ?? 0)
       const next = from + pageSize < known.length ? String(from + pageSize) : undefined
       return { InstanceInformationList: known.slice(from, from + pageSize), NextToken: next }
@@ -457,16 +519,18 @@ describe('checkInstancesReady', () => {
     const calls = ssmMock.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input)
     expect(calls.every((c) => c.MaxResults === 50 && c.Filters?.[0]?.Key === 'InstanceIds')).toBe(true)
     // Batches are asked a few at a time, so their pages interleave: compare the sizes in order.
-    expect(calls.map((c) => c.Filters?.[0]?.Values?.length ?? 0).sort((a, b) => a - b)).toEqual([20, 50, 50, 50, 50, 50, 50])
+    expect(calls.map((c) => c.Filters?.[0]?.Values?.length ?? 0).sort((a, b) => a - b)).toEqual([
+      20, 50, 50, 50, 50, 50, 50
+    ])
   })
 
   it('bounds the list of instances in the message', async () => {
     describeFleet({})
     const fleet = ids(30)
-    const error = (await checkInstancesReady(ssm, fleet).then(
+    const error = await checkInstancesReady(ssm, fleet).then(
       () => new Error('resolved'),
       (e: unknown) => e as Error
-    ))
+    )
     expect(error.message).toContain('30 of 30 idle instances')
     expect(error.message).toContain('i-0009 (not managed by SSM) and 20 more')
     expect(error.message).not.toContain('i-0010')
@@ -477,19 +541,27 @@ describe('cancelCommands', () => {
   it('tries every command and names the ones it could not cancel', async () => {
     ssmMock.on(CancelCommandCommand).resolves({})
     ssmMock.on(CancelCommandCommand, { CommandId: 'cmd-2' }).rejects(new Error('throttled'))
-    await expect(cancelCommands(ssm, ['cmd-1', 'cmd-2', 'cmd-3'])).rejects.toThrow(/Could not cancel 1 SSM command\(s\): cmd-2 \(throttled\)/)
+    await expect(cancelCommands(ssm, ['cmd-1', 'cmd-2', 'cmd-3'])).rejects.toThrow(
+      /Could not cancel 1 SSM command\(s\): cmd-2 \(throttled\)/
+    )
     expect(ssmMock.commandCalls(CancelCommandCommand)).toHaveLength(3)
   })
 })
 
 describe('commandComment', () => {
   it('says which deploy and which workflow run', () => {
-    expect(commandComment({ version: 'v1.4.2', repository: 'acme/web', runId: '9876543210' })).toBe('deploy v1.4.2 from acme/web run 9876543210')
+    expect(commandComment({ version: 'v1.4.2', repository: 'acme/web', runId: '9876543210' })).toBe(
+      'deploy v1.4.2 from acme/web run 9876543210'
+    )
     expect(commandComment({ version: 'a'.repeat(40), runId: '7' })).toBe(`deploy ${'a'.repeat(12)} run 7`)
   })
 
   it('stays within 100 characters and keeps the run id when the parts are long', () => {
-    const comment = commandComment({ version: `release-${'x'.repeat(80)}`, repository: `acme/${'y'.repeat(90)}`, runId: '12345678901' })
+    const comment = commandComment({
+      version: `release-${'x'.repeat(80)}`,
+      repository: `acme/${'y'.repeat(90)}`,
+      runId: '12345678901'
+    })
     expect(comment.length).toBeLessThanOrEqual(100)
     expect(comment.endsWith(' run 12345678901')).toBe(true)
     expect(comment.startsWith('deploy release-x')).toBe(true)
@@ -498,7 +570,9 @@ describe('commandComment', () => {
 
 describe('console links', () => {
   it('links the command in the Systems Manager console', () => {
-    expect(consoleUrl('eu-west-1', 'abc-123')).toBe('https://eu-west-1.console.aws.amazon.com/systems-manager/run-command/abc-123?region=eu-west-1')
+    expect(consoleUrl('eu-west-1', 'abc-123')).toBe(
+      'https://eu-west-1.console.aws.amazon.com/systems-manager/run-command/abc-123?region=eu-west-1'
+    )
     expect(consoleUrl('cn-north-1', 'abc')).toMatch(/^https:\/\/cn-north-1\.console\.amazonaws\.cn\//)
   })
 

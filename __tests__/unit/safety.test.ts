@@ -2,12 +2,12 @@
 // silently, a cancel stops traffic moving, locks never strand a rollback, records stay truthful.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { cleanup } from '../../src/cleanup.js'
-import { parseConfig, type RawInputs } from '../../src/config.js'
-import { deploy } from '../../src/deploy.js'
-import { promote } from '../../src/promote.js'
-import { TAG } from '../../src/records.js'
-import { rollback } from '../../src/rollback.js'
+import { cleanup } from '../../src/operations/cleanup.js'
+import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
+import { deploy } from '../../src/operations/deploy.js'
+import { promote } from '../../src/operations/promote.js'
+import { TAG } from '../../src/records/fleet-records.js'
+import { rollback } from '../../src/operations/rollback.js'
 import { BLUE, blueLive, context, FakeAws, FakeClock, GREEN, LISTENER, ListLog } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
@@ -21,7 +21,18 @@ beforeEach(() => {
 afterEach(() => aws.reset())
 
 function config(extra: RawInputs = {}) {
-  return parseConfig({ 'listener-arns': LISTENER, commands: 'true', version: 'v2', 'step-wait': '2m', alarms: 'web-5xx', strategy: 'canary', ...extra }, { region: 'us-east-1' })
+  return parseConfig(
+    {
+      'listener-arns': LISTENER,
+      commands: 'true',
+      version: 'v2',
+      'step-wait': '2m',
+      alarms: 'web-5xx',
+      strategy: 'canary',
+      ...extra
+    },
+    { region: 'us-east-1' }
+  )
 }
 
 function stickyListener(green: number): void {
@@ -29,7 +40,10 @@ function stickyListener(green: number): void {
     {
       Type: 'forward',
       ForwardConfig: {
-        TargetGroups: [{ TargetGroupArn: BLUE, Weight: 100 - green }, { TargetGroupArn: GREEN, Weight: green }],
+        TargetGroups: [
+          { TargetGroupArn: BLUE, Weight: 100 - green },
+          { TargetGroupArn: GREEN, Weight: green }
+        ],
         TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 3600 }
       }
     }
@@ -47,7 +61,10 @@ describe('restores release sticky clients', () => {
     expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
     expect(report.warnings.join('\n')).toMatch(/stickiness was turned off/)
     // The shift itself kept the listener's stickiness as it was (stickiness: keep).
-    expect(aws.writes[0].actions[0].ForwardConfig?.TargetGroupStickinessConfig).toEqual({ Enabled: true, DurationSeconds: 3600 })
+    expect(aws.writes[0].actions[0].ForwardConfig?.TargetGroupStickinessConfig).toEqual({
+      Enabled: true,
+      DurationSeconds: 3600
+    })
   })
 })
 
@@ -88,8 +105,17 @@ describe('locks never strand a rollback', () => {
     aws.addListener(LISTENER, 50, 50)
     aws.ignoreWrites = 100
     const progress = {
-      region: 'us-east-1', runId: 'r', pair: [BLUE, GREEN] as [string, string], newFleet: GREEN, listenerArns: [LISTENER], ruleArns: [],
-      trafficMoved: true, restore: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 } }, commandIds: [], lockArn: BLUE, finished: false
+      region: 'us-east-1',
+      runId: 'r',
+      pair: [BLUE, GREEN] as [string, string],
+      newFleet: GREEN,
+      listenerArns: [LISTENER],
+      ruleArns: [],
+      trafficMoved: true,
+      restore: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 } },
+      commandIds: [],
+      lockArn: BLUE,
+      finished: false
     }
     const log = new ListLog()
     await expect(cleanup(progress, context(clock).clients, log, clock)).rejects.toThrow(/did not stick/)
@@ -105,7 +131,10 @@ describe('locks never strand a rollback', () => {
     clock.onTick = () => {
       if (!rolledBack && aws.greenHistory().at(-1) === 10) {
         rolledBack = true
-        void rollback(config({ operation: 'rollback' }), { ...context(clock), run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1' } })
+        void rollback(config({ operation: 'rollback' }), {
+          ...context(clock),
+          run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1' }
+        })
       }
     }
     const report = await deploy(config(), ctx)
@@ -146,12 +175,16 @@ describe('records stay truthful', () => {
     aws.tags.set(BLUE, { [TAG.version]: 'v1', [TAG.role]: 'previous' })
     await rollback(config({ operation: 'rollback' }), context(clock))
     expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('failed')
-    await expect(rollback(config({ operation: 'rollback' }), context(clock))).rejects.toThrow(/holds a failed deploy of v2/)
+    await expect(rollback(config({ operation: 'rollback' }), context(clock))).rejects.toThrow(
+      /holds a failed deploy of v2/
+    )
   })
 
   it('an AWS error before traffic moves keeps the report (commands shown) and names the next step', async () => {
     aws.health = () => {
-      throw Object.assign(new Error('User is not authorized to perform: elasticloadbalancing:DescribeTargetHealth'), { name: 'AccessDenied' })
+      throw Object.assign(new Error('User is not authorized to perform: elasticloadbalancing:DescribeTargetHealth'), {
+        name: 'AccessDenied'
+      })
     }
     aws.fleet(GREEN, 2, 'a')
     // Discovery reads health too; fail only once the commands ran.
@@ -173,7 +206,10 @@ describe('promote follows canary-steps', () => {
   it('without strategy: canary, still walks 50 then 100', async () => {
     aws.addListener(LISTENER, 90, 10)
     aws.tags.set(GREEN, { [TAG.role]: 'canary' })
-    const report = await promote(parseConfig({ operation: 'promote', 'listener-arns': LISTENER, 'step-wait': '1m' }, { region: 'us-east-1' }), context(clock))
+    const report = await promote(
+      parseConfig({ operation: 'promote', 'listener-arns': LISTENER, 'step-wait': '1m' }, { region: 'us-east-1' }),
+      context(clock)
+    )
     expect(report.result).toBe('succeeded')
     expect(aws.greenHistory()).toEqual([50, 100])
   })

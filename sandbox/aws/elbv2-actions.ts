@@ -1,7 +1,7 @@
 // Listener/rule actions: decoding from Query params, the checks ELBv2 applies on
 // ModifyListener/ModifyRule, and the shape DescribeListeners/DescribeRules return them in.
 
-import type { ElbAction, RuleCondition, World } from '../world.js'
+import type { ElbAction, World } from '../world.js'
 import { ApiError } from './errors.js'
 import type { QueryValue } from './query-protocol.js'
 import { intRange } from './validate.js'
@@ -90,18 +90,6 @@ export function decodeActions(raw: QueryValue | undefined): ElbAction[] {
   })
 }
 
-export function decodeConditions(raw: QueryValue | undefined): RuleCondition[] {
-  return asList(raw).map((item) => {
-    const c = asObj(item) ?? {}
-    const fieldName = asStr(c.Field)
-    if (!fieldName) throw new ApiError(V, 'A condition field must be specified')
-    const out = plain(c) as Record<string, unknown>
-    // Lists arrive as arrays except when empty (bare `Values=`); normalise that one case.
-    for (const [k, v] of Object.entries(out)) if (v === '' && k !== 'Field') out[k] = []
-    return out as unknown as RuleCondition
-  })
-}
-
 /** The checks ELBv2 runs on an action list before accepting it. */
 export function validateActions(world: World, actions: ElbAction[]): void {
   if (actions.length === 0) throw new ApiError(V, 'At least one action must be specified')
@@ -165,11 +153,9 @@ function validateForward(world: World, action: ElbAction): void {
   const stickiness = action.ForwardConfig?.TargetGroupStickinessConfig
   if (stickiness) {
     const d = stickiness.DurationSeconds
-    if (stickiness.Enabled && d === undefined) {
-      throw new ApiError(V, 'You must specify a stickiness duration when enabling target group stickiness')
-    }
-    if (d !== undefined && (d < 1 || d > 604800)) {
-      throw new ApiError(V, 'The target group stickiness duration must be between 1 and 604800 seconds')
+    // AWS's wording, also when the duration is missing (users report it for that case).
+    if ((stickiness.Enabled && d === undefined) || (d !== undefined && (d < 1 || d > 604800))) {
+      throw new ApiError(V, 'Target group stickiness duration must be between 1 and 604800 seconds')
     }
   }
   const arns = action.TargetGroupArn ? [action.TargetGroupArn, ...seen] : [...seen]

@@ -1,28 +1,30 @@
 // ELBv2 operations the action calls, over the shared world.
 
 import { forwardWeights, type ElbAction, type Listener, type Rule, type TargetGroup, type World } from '../world.js'
-import { defaultRuleArn, elbResourceKind, listenerOfRule, loadBalancerOfListener } from './arns.js'
+import { loadBalancerOfListener, ruleArn } from './arns.js'
 import type { Handler, ServiceContext } from './context.js'
+import { asInt, asList, asObj, asStr, decodeActions, describeAction, forwardTargets, validateActions } from './elbv2-actions.js'
+import { decodeConditions, validateConditions } from './elbv2-conditions.js'
 import {
-  asInt,
-  asList,
-  asObj,
-  asStr,
-  decodeActions,
-  decodeConditions,
-  describeAction,
-  forwardTargets,
-  validateActions
-} from './elbv2-actions.js'
+  findRule,
+  listenerOrThrow,
+  loadBalancerArns,
+  loadBalancerExists,
+  reassociate,
+  rulesOf,
+  targetGroupOrThrow,
+  type RuleView
+} from './elbv2-resources.js'
+import { readTags, tagOperations } from './elbv2-tags.js'
 import { ApiError } from './errors.js'
 import { paginate } from './pagination.js'
 import type { QueryParams, QueryValue } from './query-protocol.js'
-import { intRange, lengthRange, required } from './validate.js'
+import { intRange, required } from './validate.js'
 
 export const ELBV2_XMLNS = 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/'
 const V = 'ValidationError'
 const MAX_PAGE = 400
-const MAX_TAGS_PER_RESOURCE = 50
+const MAX_RULES_PER_LOAD_BALANCER = 100
 
 const strings = (value: QueryValue | undefined): string[] => asList(value).filter((v): v is string => typeof v === 'string')
 const invalidMarker = (): ApiError => new ApiError(V, 'Invalid value for parameter Marker')
@@ -48,7 +50,7 @@ const listenerShape = (l: Listener) => ({
   DefaultActions: l.defaultActions.map(describeAction)
 })
 
-const ruleShape = (r: Pick<Rule, 'arn' | 'priority' | 'conditions' | 'actions'>) => ({
+const ruleShape = (r: RuleView) => ({
   RuleArn: r.arn,
   Priority: r.priority,
   Conditions: r.conditions,
@@ -98,65 +100,37 @@ export function targetGroupAttributes(tg: TargetGroup): Record<string, string> {
   }
 }
 
-// ---- lookups --------------------------------------------------------------------------------
-
-function listenerOrThrow(world: World, arn: string): Listener {
-  const l = world.listeners.get(arn)
-  if (!l) throw new ApiError('ListenerNotFound', `Listener '${arn}' not found`)
-  return l
+/** Route 53 zone of ALBs per region (AWS publishes these); us-east-1's when the region is unlisted. */
+const ALB_HOSTED_ZONES: Record<string, string> = {
+  'us-east-1': 'Z35SXDOTRQ7X7K',
+  'us-east-2': 'Z3AADJGX6KTTL2',
+  'us-west-2': 'Z1H1FL5HABSF5',
+  'eu-west-1': 'Z32O12XQLNTSW2',
+  'eu-central-1': 'Z215JYRZR1TBD5'
 }
 
-function targetGroupOrThrow(world: World, arn: string): TargetGroup {
-  const tg = world.targetGroups.get(arn)
-  if (!tg) throw new ApiError('TargetGroupNotFound', `Target groups '${arn}' not found`)
-  return tg
-}
+/** When the sandbox first saw each load balancer: its CreatedTime. */
+const firstSeen = new WeakMap<World, Map<string, number>>()
 
-function loadBalancerExists(world: World, arn: string): boolean {
-  for (const l of world.listeners.values()) if (l.loadBalancerArn === arn) return true
-  for (const tg of world.targetGroups.values()) if (tg.loadBalancerArns.includes(arn)) return true
-  return false
-}
-
-function defaultRule(l: Listener) {
-  return { arn: defaultRuleArn(l.arn), priority: 'default', conditions: [], actions: l.defaultActions }
-}
-
-/** Rules of a listener in the order AWS lists them: by priority, the default rule last. */
-function rulesOf(world: World, l: Listener) {
-  const rules = [...world.rules.values()]
-    .filter((r) => r.listenerArn === l.arn && r.priority !== 'default')
-    .sort((a, b) => Number(a.priority) - Number(b.priority))
-  return [...rules, defaultRule(l)]
-}
-
-function findRule(world: World, arn: string) {
-  const stored = world.rules.get(arn)
-  if (stored) return stored
-  const listener = world.listeners.get(listenerOfRule(arn))
-  if (listener && defaultRuleArn(listener.arn) === arn) return defaultRule(listener)
-  throw new ApiError('RuleNotFound', `One or more rules not found`)
-}
-
-/**
- * A target group is associated with a load balancer while any of its routes forwards to it;
- * AWS keeps `LoadBalancerArns` in step with the routes, and the health checker relies on that.
- */
-function reassociate(world: World, lbArn: string, touched: string[]): void {
-  const used = new Set<string>()
-  for (const l of world.listeners.values()) {
-    if (l.loadBalancerArn !== lbArn) continue
-    for (const arn of forwardTargets(l.defaultActions)) used.add(arn)
-    for (const r of world.rules.values()) {
-      if (r.listenerArn === l.arn) for (const arn of forwardTargets(r.actions)) used.add(arn)
-    }
-  }
-  for (const arn of touched) {
-    const tg = world.targetGroups.get(arn)
-    if (!tg) continue
-    const has = tg.loadBalancerArns.includes(lbArn)
-    if (used.has(arn) && !has) tg.loadBalancerArns.push(lbArn)
-    if (!used.has(arn) && has) tg.loadBalancerArns = tg.loadBalancerArns.filter((a) => a !== lbArn)
+function loadBalancerShape(world: World, arn: string, now: number) {
+  const [, name = 'lb', id = '0'] = /:loadbalancer\/app\/([^/]+)\/([0-9a-f]+)$/.exec(arn) ?? []
+  let seen = firstSeen.get(world)
+  if (!seen) firstSeen.set(world, (seen = new Map()))
+  if (!seen.has(arn)) seen.set(arn, now)
+  const vpcId = [...world.targetGroups.values()].find((tg) => tg.loadBalancerArns.includes(arn))?.vpcId ?? 'vpc-0a1b2c3d4e5f67890'
+  return {
+    LoadBalancerArn: arn,
+    DNSName: `${name}-${parseInt(id.slice(0, 8), 16)}.${world.region}.elb.amazonaws.com`,
+    CanonicalHostedZoneId: ALB_HOSTED_ZONES[world.region] ?? ALB_HOSTED_ZONES['us-east-1'],
+    CreatedTime: new Date(seen.get(arn)!),
+    LoadBalancerName: name,
+    Scheme: 'internet-facing',
+    VpcId: vpcId,
+    State: { Code: 'active' },
+    Type: 'application',
+    AvailabilityZones: ['a', 'b'].map((az, i) => ({ ZoneName: `${world.region}${az}`, SubnetId: `subnet-0${id.slice(i, i + 16).padEnd(16, '0')}` })),
+    SecurityGroups: [`sg-0${id.slice(0, 16)}`],
+    IpAddressType: 'ipv4'
   }
 }
 
@@ -164,42 +138,21 @@ function recordWeights(ctx: ServiceContext, routeArn: string, actions: ElbAction
   ctx.world.weightChanges.push({ at: ctx.now(), routeArn, weights: forwardWeights(actions) })
 }
 
-// ---- tags -----------------------------------------------------------------------------------
-
-function tagsOf(ctx: ServiceContext, arn: string): Map<string, string> {
-  const { world } = ctx
-  const kind = elbResourceKind(arn)
-  const stored =
-    kind === 'listener'
-      ? world.listeners.get(arn)?.tags
-      : kind === 'listener-rule'
-        ? world.rules.get(arn)?.tags
-        : kind === 'targetgroup'
-          ? world.targetGroups.get(arn)?.tags
-          : undefined
-  if (stored) return stored
-  const exists =
-    (kind === 'loadbalancer' && loadBalancerExists(world, arn)) ||
-    (kind === 'listener-rule' && world.listeners.get(listenerOfRule(arn)) !== undefined && defaultRuleArn(listenerOfRule(arn)) === arn)
-  if (!exists) {
-    const code =
-      kind === 'listener'
-        ? 'ListenerNotFound'
-        : kind === 'listener-rule'
-          ? 'RuleNotFound'
-          : kind === 'targetgroup'
-            ? 'TargetGroupNotFound'
-            : kind === 'loadbalancer'
-              ? 'LoadBalancerNotFound'
-              : V
-    throw new ApiError(code, kind === 'unknown' ? `'${arn}' is not a valid resource ARN` : `Resource '${arn}' not found`)
-  }
-  let extra = ctx.extraTags.get(arn)
-  if (!extra) ctx.extraTags.set(arn, (extra = new Map()))
-  return extra
-}
-
 // ---- operations -----------------------------------------------------------------------------
+
+const describeLoadBalancers: Handler<QueryParams> = (params, ctx) => {
+  const { world } = ctx
+  const arns = strings(params.LoadBalancerArns)
+  const names = strings(params.Names)
+  if (arns.length > 0 && names.length > 0) throw new ApiError(V, 'Load balancer ARNs and names cannot be specified at the same time')
+  const known = loadBalancerArns(world)
+  const nameOf = (arn: string): string => /:loadbalancer\/app\/([^/]+)\//.exec(arn)?.[1] ?? ''
+  const missing = arns.length > 0 ? arns.some((a) => !known.includes(a)) : names.some((n) => !known.some((a) => nameOf(a) === n))
+  if (missing) throw new ApiError('LoadBalancerNotFound', 'One or more load balancers not found')
+  const selected = arns.length > 0 ? [...new Set(arns)] : names.length > 0 ? known.filter((a) => names.includes(nameOf(a))) : known
+  const p = page('DescribeLoadBalancers', params, selected)
+  return { LoadBalancers: p.items.map((arn) => loadBalancerShape(world, arn, ctx.now())), NextMarker: p.NextMarker }
+}
 
 const describeListeners: Handler<QueryParams> = (params, { world }) => {
   const arns = strings(params.ListenerArns)
@@ -244,14 +197,13 @@ const modifyRule: Handler<QueryParams> = (params, ctx) => {
   const { world } = ctx
   const arn = required(V, asStr(params.RuleArn), 'RuleArn')
   const found = findRule(world, arn)
-  if (found.priority === 'default') {
-    throw new ApiError('OperationNotPermitted', 'The default rule cannot be modified; use ModifyListener to change its actions')
-  }
+  // A listener's default rule changes only through ModifyListener.
+  if (found.priority === 'default') throw new ApiError('OperationNotPermitted', `Default rule '${arn}' cannot be modified`)
   const rule = found as Rule
   const actions = params.Actions !== undefined ? decodeActions(params.Actions) : undefined
   const conditions = params.Conditions !== undefined ? decodeConditions(params.Conditions) : undefined
   if (actions) validateActions(world, actions)
-  if (conditions && conditions.length === 0) throw new ApiError(V, 'A rule must have at least one condition')
+  if (conditions) validateConditions(conditions)
   if (actions) {
     const touched = [...forwardTargets(rule.actions), ...forwardTargets(actions)]
     rule.actions = actions
@@ -260,6 +212,52 @@ const modifyRule: Handler<QueryParams> = (params, ctx) => {
   if (conditions) rule.conditions = conditions
   recordWeights(ctx, arn, rule.actions)
   return { Rules: [ruleShape(rule)] }
+}
+
+const createRule: Handler<QueryParams> = (params, ctx) => {
+  const { world } = ctx
+  const listener = listenerOrThrow(world, required(V, asStr(params.ListenerArn), 'ListenerArn'))
+  const priority = required(V, asInt(params.Priority, 'Priority'), 'Priority')
+  intRange(V, priority, 'Priority', 1, 50000)
+  if (params.Conditions === undefined) required(V, undefined, 'Conditions')
+  if (params.Actions === undefined) required(V, undefined, 'Actions')
+  const conditions = decodeConditions(params.Conditions)
+  const actions = decodeActions(params.Actions)
+  const tags = params.Tags !== undefined ? readTags(params.Tags) : []
+  if (params.Tags !== undefined && tags.length === 0) required(V, undefined, 'Tags')
+  validateConditions(conditions)
+  validateActions(world, actions)
+  const siblings = [...world.rules.values()].filter((r) => r.listenerArn === listener.arn)
+  if (siblings.some((r) => r.priority === String(priority))) {
+    throw new ApiError('PriorityInUse', `Priority '${priority}' is currently in use`)
+  }
+  const onLoadBalancer = [...world.rules.values()].filter(
+    (r) => world.listeners.get(r.listenerArn)?.loadBalancerArn === listener.loadBalancerArn
+  )
+  if (onLoadBalancer.length >= MAX_RULES_PER_LOAD_BALANCER) {
+    throw new ApiError('TooManyRules', `The maximum number of rules (${MAX_RULES_PER_LOAD_BALANCER}) for load balancer '${listener.loadBalancerArn}' has been reached`)
+  }
+  const rule: Rule = {
+    arn: ruleArn(listener.arn),
+    listenerArn: listener.arn,
+    priority: String(priority),
+    conditions,
+    actions,
+    tags: new Map(tags)
+  }
+  world.rules.set(rule.arn, rule)
+  reassociate(world, listener.loadBalancerArn, forwardTargets(actions))
+  recordWeights(ctx, rule.arn, rule.actions)
+  return { Rules: [ruleShape(rule)] }
+}
+
+const deleteRule: Handler<QueryParams> = (params, { world }) => {
+  const arn = required(V, asStr(params.RuleArn), 'RuleArn')
+  const found = findRule(world, arn)
+  if (found.priority === 'default') throw new ApiError('OperationNotPermitted', `Default rule '${arn}' cannot be deleted`)
+  world.rules.delete(arn)
+  reassociate(world, loadBalancerOfListener(found.listenerArn), forwardTargets(found.actions))
+  return {}
 }
 
 const describeTargetGroups: Handler<QueryParams> = (params, { world }) => {
@@ -322,66 +320,16 @@ const describeTargetHealth: Handler<QueryParams> = (params, { world }) => {
   }
 }
 
-const describeTags: Handler<QueryParams> = (params, ctx) => {
-  const arns = strings(params.ResourceArns)
-  required(V, arns.length > 0 ? arns : undefined, 'ResourceArns')
-  lengthRange(V, arns, 'ResourceArns', 1, 20)
-  return {
-    TagDescriptions: arns.map((arn) => ({
-      ResourceArn: arn,
-      Tags: [...tagsOf(ctx, arn)].map(([Key, Value]) => ({ Key, Value }))
-    }))
-  }
-}
-
-const addTags: Handler<QueryParams> = (params, ctx) => {
-  const arns = strings(params.ResourceArns)
-  required(V, arns.length > 0 ? arns : undefined, 'ResourceArns')
-  const tags = asList(params.Tags).map((t) => {
-    const o = asObj(t) ?? {}
-    const key = required(V, asStr(o.Key), 'Key')
-    const value = asStr(o.Value) ?? ''
-    lengthRange(V, key, 'Key', 1, 128)
-    lengthRange(V, value, 'Value', 0, 256)
-    return [key, value] as const
-  })
-  required(V, tags.length > 0 ? tags : undefined, 'Tags')
-  const keys = new Set<string>()
-  for (const [key] of tags) {
-    if (keys.has(key)) throw new ApiError('DuplicateTagKeys', `Tag key '${key}' is duplicated`)
-    keys.add(key)
-  }
-  const targets = arns.map((arn) => tagsOf(ctx, arn))
-  // All-or-nothing, like AWS: check every resource before changing any.
-  targets.forEach((existing, i) => {
-    const total = new Set([...existing.keys(), ...keys]).size
-    if (total > MAX_TAGS_PER_RESOURCE) {
-      throw new ApiError('TooManyTags', `Resource '${arns[i]}' cannot have more than ${MAX_TAGS_PER_RESOURCE} tags`)
-    }
-  })
-  for (const existing of targets) for (const [k, v] of tags) existing.set(k, v)
-  return {}
-}
-
-const removeTags: Handler<QueryParams> = (params, ctx) => {
-  const arns = strings(params.ResourceArns)
-  required(V, arns.length > 0 ? arns : undefined, 'ResourceArns')
-  const keys = strings(params.TagKeys)
-  required(V, keys.length > 0 ? keys : undefined, 'TagKeys')
-  const targets = arns.map((arn) => tagsOf(ctx, arn))
-  for (const existing of targets) for (const k of keys) existing.delete(k)
-  return {}
-}
-
 export const elbv2Operations: Record<string, Handler<QueryParams>> = {
+  DescribeLoadBalancers: describeLoadBalancers,
   DescribeListeners: describeListeners,
   DescribeRules: describeRules,
   ModifyListener: modifyListener,
+  CreateRule: createRule,
   ModifyRule: modifyRule,
+  DeleteRule: deleteRule,
   DescribeTargetGroups: describeTargetGroups,
   DescribeTargetGroupAttributes: describeTargetGroupAttributes,
   DescribeTargetHealth: describeTargetHealth,
-  DescribeTags: describeTags,
-  AddTags: addTags,
-  RemoveTags: removeTags
+  ...tagOperations
 }

@@ -1,5 +1,5 @@
 // SSM Run Command operations the action calls, over the shared world; execution itself is the
-// CommandExecutor's job.
+// CommandExecutor's job. Parameter Store lives in ssm-parameters.ts and is served from here too.
 
 import { randomUUID } from 'node:crypto'
 import type { Command, Instance, Invocation, InvocationStatus } from '../world.js'
@@ -16,6 +16,7 @@ import {
   type JsonObject
 } from './json-input.js'
 import { paginate } from './pagination.js'
+import { parameterOperations } from './ssm-parameters.js'
 import { summarize } from './ssm-status.js'
 import { intRange, lengthRange, oneOf, pattern, required } from './validate.js'
 
@@ -504,5 +505,6 @@ export const ssmOperations: Record<string, Handler<JsonObject>> = {
   GetCommandInvocation: getCommandInvocation,
   CancelCommand: cancelCommand,
   ListCommands: listCommands,
-  DescribeInstanceInformation: describeInstanceInformation
+  DescribeInstanceInformation: describeInstanceInformation,
+  ...parameterOperations
 }

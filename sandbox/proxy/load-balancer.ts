@@ -1,6 +1,6 @@
 // The ALB stand-in: a real reverse proxy per listener (127.0.0.1:listener.port). Every request
 // reads the live world, so a weight change applies to the very next request:
-//   rules (by priority; path-pattern / host-header conditions) -> else the default actions;
+//   rules (by priority; every condition type, see rule-conditions.ts) -> else the default actions;
 //   forward: pick a target group by weight (or by the AWSALBTG stickiness cookie while that group
 //   still has weight), then round-robin over its healthy targets (all targets when none is
 //   healthy: ALB fails open; 503 when the group has none); fixed-response and redirect answered
@@ -13,8 +13,9 @@
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { ElbAction, Listener, Rule, RuleCondition, TargetGroup, World } from '../world.js'
+import type { ElbAction, Listener, Rule, TargetGroup, World } from '../world.js'
 import { closeServer } from '../fleet/instances.js'
+import { requestFacts, ruleMatches, wildcardMatches } from './rule-conditions.js'
 
 export interface ProxyRecord {
   at: number
@@ -94,36 +95,16 @@ export class TargetGroupStats {
 
 /** ALB path-pattern: case-sensitive, `*` any characters, `?` one character. */
 export function pathMatches(pattern: string, path: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$')
-  return re.test(path)
-}
-
-function hostMatches(pattern: string, host: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i')
-  return re.test(host.replace(/:\d+$/, ''))
-}
-
-function conditionMatches(c: RuleCondition, req: http.IncomingMessage, path: string): boolean {
-  switch (c.Field) {
-    case 'path-pattern': {
-      const values = c.PathPatternConfig?.Values ?? c.Values ?? []
-      return values.some((v) => pathMatches(v, path))
-    }
-    case 'host-header': {
-      const values = c.HostHeaderConfig?.Values ?? c.Values ?? []
-      return values.some((v) => hostMatches(v, req.headers.host ?? ''))
-    }
-    default:
-      return false // conditions the sandbox does not evaluate never match
-  }
+  return wildcardMatches(pattern, path, false)
 }
 
 /** The rule (by priority) whose conditions all match, else undefined (default actions apply). */
-export function matchRule(world: World, listenerArn: string, req: http.IncomingMessage, path: string): Rule | undefined {
+export function matchRule(world: World, listenerArn: string, req: http.IncomingMessage): Rule | undefined {
+  const facts = requestFacts(req)
   const rules = [...world.rules.values()]
     .filter((r) => r.listenerArn === listenerArn && r.priority !== 'default')
     .sort((a, b) => Number(a.priority) - Number(b.priority))
-  return rules.find((r) => r.conditions.length > 0 && r.conditions.every((c) => conditionMatches(c, req, path)))
+  return rules.find((r) => ruleMatches(r.conditions, facts))
 }
 
 function terminalAction(actions: ElbAction[]): ElbAction | undefined {
@@ -235,7 +216,7 @@ export class LoadBalancer {
     const listener = this.world.listeners.get(listenerArn)
     if (!listener) return reply(503, '503 Service Temporarily Unavailable\n', 'listener deleted')
     const path = (req.url ?? '/').split('?')[0]
-    const rule = matchRule(this.world, listenerArn, req, path)
+    const rule = matchRule(this.world, listenerArn, req)
     rec.ruleArn = rule?.arn
     const action = terminalAction(rule ? rule.actions : listener.defaultActions)
     if (!action) return reply(503, '503 Service Temporarily Unavailable\n', 'no action')

@@ -1,0 +1,231 @@
+import { targetGroupName } from '../config/arn.js'
+import type { Config } from '../config/inputs.js'
+import { type CommandReport, runDeployCommands } from '../fleet/deploy-commands.js'
+import { waitHealthy } from '../fleet/health-wait.js'
+import { checkInstancesReady } from '../fleet/instance-readiness.js'
+import { type PlanReport, planDeploy } from '../plan/deploy-plan.js'
+import { chooseIdleFleet } from '../plan/idle-fleet.js'
+import { describeWeights } from '../plan/traffic-state.js'
+import { recordAfterTraffic, DeployRecord } from '../records/write-records.js'
+import type { RunReport } from '../report/report.js'
+import type { RunContext } from '../runtime/context.js'
+import { DeployError } from '../config/errors.js'
+import type { HoldCheck } from '../traffic/checks/check.js'
+import { describeChecks, firstFailingGate, holdChecks } from '../traffic/checks/hold-checks.js'
+import { runTrafficSteps } from '../traffic/steps.js'
+import { type Discovery, discover } from './discover.js'
+import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFleets, withThePair } from './lifecycle.js'
+
+/**
+ * `operation: deploy`: new code on the idle fleet, checked, then traffic moved to it in steps.
+ * Nothing reaches the new fleet until its commands succeeded and its targets are healthy.
+ */
+export async function deploy(config: Config, ctx: RunContext): Promise<RunReport> {
+  const run = new OperationRun(config, ctx)
+  const checks = holdChecks(config, ctx.clients)
+  // The gates are read alongside the routes: a misspelt alarm name fails a dry run too.
+  const [found, failingGate] = await Promise.all([
+    discover(config, ctx.clients.elb, ctx.routesAtStart),
+    firstFailingGate(checks)
+  ])
+  const { newFleet, stableFleet } = chooseIdleFleet(found.traffic)
+  const instanceIds = registeredInstances(found, newFleet)
+  const plan = planDeploy({
+    config,
+    pair: found.traffic.pair,
+    newFleet,
+    routes: found.traffic.routes,
+    instanceIds,
+    currentWeight: 0,
+    endAtFull: false,
+    checks: describeChecks(checks)
+  })
+  run.report.plan = plan
+  Object.assign(run.report.outputs, { live: stableFleet, idle: newFleet, instanceIds })
+  logPlan(ctx, plan, config)
+  if (config.dryRun) {
+    const steps = `${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''}`
+    return run.dryRun(
+      found,
+      `Dry run: would deploy ${config.version} to ${targetGroupName(newFleet)} (${instanceIds.length} instances) and move traffic in ${steps}; nothing was changed`
+    )
+  }
+  // An alarm already firing would fail the first hold anyway; stopping now spares the users the canary.
+  if (failingGate) {
+    run.report.failure = { what: failingGate.line, at: ctx.clock.now(), step: 0, weight: 0 }
+    return run.end(
+      found,
+      { routes: found.routes },
+      'failed',
+      `${capitalise(failingGate.line)} before the deploy; nothing was changed: fix what it reports, then deploy again`
+    )
+  }
+
+  // Read-only, so it runs while the lock is taken; its answer is awaited before anything is sent.
+  const instancesReady = checkInstancesReady(ctx.clients.ssm, instanceIds)
+  instancesReady.catch(() => undefined)
+  return withThePair(
+    run,
+    found,
+    { operation: 'deploy', newFleet, stableFleet, restore: plan.restore, trafficMoved: false },
+    async (pair) => {
+      const fleets: ShiftedFleets = {
+        newFleet,
+        stableFleet,
+        records: {
+          [stableFleet]: { ...found.fleets[stableFleet].record, role: 'live' },
+          [newFleet]: {
+            version: config.version,
+            role: 'deploying',
+            deployedAt: new Date(ctx.clock.now()).toISOString(),
+            deployedBy: ctx.run.url
+          }
+        }
+      }
+      const record = new DeployRecord(ctx, newFleet, found.fleets[newFleet].record, fleets.records[newFleet])
+      try {
+        await instancesReady
+        // Recorded as the commands go out: a deploy that stops before that leaves the fleet as it was.
+        record.markDeploying()
+        await runDeployCommands(config, ctx, instanceIds, {
+          onSent: pair.commandsSent,
+          onReport: (commands) => reportCommands(run, commands)
+        })
+        await record.settled()
+        found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds)
+        await gateBeforeTraffic(checks)
+        await record.mark('canary')
+      } catch (error) {
+        // Before traffic moved every failure ends the same way: nothing reached the new fleet.
+        fleets.records[newFleet] = await record.endBeforeTraffic(pair.hasSentCommands)
+        return endBeforeTraffic(run, found, fleets, error)
+      }
+      fleets.records[newFleet] = record.current
+
+      const outcome = await runTrafficSteps(
+        config,
+        ctx,
+        {
+          routes: found.routes,
+          pair: found.traffic.pair,
+          newFleet,
+          stableFleet,
+          steps: plan.steps,
+          checks,
+          restore: plan.restore,
+          instanceIds,
+          deadline: run.deadline,
+          firstStepNumber: 1,
+          stillHoldsLock: pair.stillHoldsLock,
+          onTrafficMoved: pair.trafficMoved
+        },
+        run.report
+      )
+      if (outcome.kind === 'failed')
+        return endAfterFailedSteps(run, pair, found, fleets, outcome, `Deploy of ${config.version}`)
+      run.report.outputs.deployed = newFleet
+      if (plan.pauses) {
+        await recordAfterTraffic(ctx, run.report.warnings, stableFleet, fleets.records[stableFleet])
+        const last = plan.steps[plan.steps.length - 1].weight
+        return run.end(
+          found,
+          { routes: outcome.routes, records: fleets.records },
+          'paused',
+          `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}; run promote to continue, or rollback`
+        )
+      }
+      return endWithNewFleetLive(
+        run,
+        found,
+        fleets,
+        outcome.routes,
+        `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`
+      )
+    }
+  )
+}
+
+function registeredInstances(found: Discovery, newFleet: string): string[] {
+  const instanceIds = found.fleets[newFleet].instances.map((t) => t.id)
+  if (instanceIds.length === 0) {
+    throw new DeployError(
+      `Target group ${targetGroupName(newFleet)} (the idle fleet) has no registered instances; register the idle fleet's instances in it, then deploy`
+    )
+  }
+  return instanceIds
+}
+
+function reportCommands(run: OperationRun, commands: CommandReport): void {
+  run.report.commands = commands
+  run.report.outputs.commandId = commands.commandIds[0]
+}
+
+/** Every target of the new fleet healthy on the new code, within health-timeout and the deadline. */
+async function waitForNewFleetHealth(run: OperationRun, found: Discovery, newFleet: string, instanceIds: string[]) {
+  const { config, ctx } = run
+  const untilDeadlineMs = run.deadline - ctx.clock.now()
+  if (untilDeadlineMs <= 0) {
+    throw new DeployError(
+      `The operation's timeout (${Math.round(config.timeoutMs / 60_000)}m) was reached before the health check; no traffic was moved: raise timeout`
+    )
+  }
+  ctx.log.info(`Waiting for every target of ${targetGroupName(newFleet)} to be healthy`)
+  return waitHealthy(ctx.clients.elb, newFleet, {
+    instanceIds,
+    cadence: found.fleets[newFleet].cadence,
+    timeoutMs: Math.min(config.healthTimeoutMs, untilDeadlineMs),
+    clock: ctx.clock,
+    log: ctx.log,
+    signal: ctx.signal
+  })
+}
+
+/** The checks' gates once more, just before the first shift: the world may have changed meanwhile. */
+async function gateBeforeTraffic(checks: HoldCheck[]): Promise<void> {
+  const failing = await firstFailingGate(checks)
+  if (failing) {
+    throw new DeployError(
+      `${capitalise(failing.line)} before traffic moved; no traffic was moved: fix what it reports, then deploy again`
+    )
+  }
+}
+
+function endBeforeTraffic(run: OperationRun, found: Discovery, fleets: ShiftedFleets, error: unknown): RunReport {
+  const message = run.ctx.signal.aborted
+    ? 'The run was cancelled before traffic moved; no traffic was moved'
+    : failureMessage(error)
+  run.report.failure ??= { what: message, at: run.ctx.clock.now(), step: 0, weight: 0 }
+  return run.end(found, { routes: found.routes, records: fleets.records }, 'failed', message)
+}
+
+/** An error before traffic moved, in words that say what to do; AWS's own errors get a hint. */
+function failureMessage(error: unknown): string {
+  if (error instanceof DeployError) return error.message
+  const name = (error as Error)?.name ?? 'Error'
+  const message = (error as Error)?.message ?? String(error)
+  const hint = /AccessDenied|Unauthorized|not authorized/i.test(`${name} ${message}`)
+    ? 'grant the permission named (see the IAM policy in the README)'
+    : /Throttl|Rate exceeded|TooManyRequests/i.test(`${name} ${message}`)
+      ? 'AWS throttled the calls beyond the retries; run the deploy again'
+      : 'run the deploy again, and report it if it repeats'
+  return `${name}: ${message}; no traffic was moved: ${hint}`
+}
+
+function logPlan(ctx: RunContext, plan: PlanReport, config: Config): void {
+  const ids = plan.instanceIds
+  ctx.log.info(
+    `Plan: deploy ${config.version} to ${targetGroupName(plan.newFleet)} (${ids.length} instances: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`
+  )
+  plan.steps.forEach((step, i) =>
+    ctx.log.info(
+      `  step ${i + 1}: ${step.weight}% of traffic on ${targetGroupName(plan.newFleet)}, held ${Math.round(step.holdMs / 1000)}s`
+    )
+  )
+  if (plan.pauses) ctx.log.info('  then pause for a promote')
+  ctx.log.info(`  on failure: restore ${Object.values(plan.restore).map(describeWeights).join('; ')}`)
+  ctx.log.info(`  checks during each hold: ${plan.checks.join(', ')}`)
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}

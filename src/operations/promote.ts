@@ -1,0 +1,124 @@
+import { targetGroupName } from '../config/arn.js'
+import type { Config } from '../config/inputs.js'
+import { planDeploy } from '../plan/deploy-plan.js'
+import { describeWeights } from '../plan/traffic-state.js'
+import type { RunReport } from '../report/report.js'
+import type { RunContext } from '../runtime/context.js'
+import { DeployError } from '../config/errors.js'
+import { describeChecks, holdChecks } from '../traffic/checks/hold-checks.js'
+import { runTrafficSteps } from '../traffic/steps.js'
+import { discover } from './discover.js'
+import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFleets, withThePair } from './lifecycle.js'
+
+/**
+ * `operation: promote`: continues a paused canary through the steps above its weight to 100%.
+ * Which fleet is new is read from the records on AWS, so an approved job needs nothing passed
+ * from the job that deployed.
+ */
+export async function promote(config: Config, ctx: RunContext): Promise<RunReport> {
+  const run = new OperationRun(config, ctx)
+  const found = await discover(config, ctx.clients.elb, ctx.routesAtStart)
+  const { traffic, fleets } = found
+  if (!traffic.percent) {
+    throw new DeployError(
+      `The routes disagree (${traffic.routes.map((r) => describeWeights(r.weights)).join(' vs ')}); run rollback to put traffic back on the stable fleet`
+    )
+  }
+  if (!traffic.mixed) {
+    Object.assign(run.report.outputs, { live: traffic.live, idle: traffic.idle })
+    return run.end(
+      found,
+      { routes: found.routes },
+      'unchanged',
+      `No canary in progress (${describeWeights(traffic.percent)}); nothing to promote`
+    )
+  }
+  const newFleet = traffic.pair.find((arn) => fleets[arn].record.role === 'canary')
+  if (!newFleet) {
+    throw new DeployError(
+      `Traffic is split (${describeWeights(traffic.percent)}) but neither fleet is recorded as the canary; run rollback to put all traffic on one fleet`
+    )
+  }
+  const stableFleet = traffic.pair.find((arn) => arn !== newFleet) as string
+  const instanceIds = fleets[newFleet].instances.map((t) => t.id)
+  const currentWeight = traffic.percent[newFleet]
+  const checks = holdChecks(config, ctx.clients)
+  const plan = planDeploy({
+    config,
+    pair: traffic.pair,
+    newFleet,
+    routes: traffic.routes,
+    instanceIds,
+    currentWeight,
+    endAtFull: true,
+    checks: describeChecks(checks)
+  })
+  const stepsText = plan.steps.map((s) => `${s.weight}%`).join(', ')
+  run.report.plan = plan
+  run.report.version = fleets[newFleet].record.version
+  Object.assign(run.report.outputs, { live: stableFleet, idle: newFleet, instanceIds })
+  ctx.log.info(`Promoting ${targetGroupName(newFleet)} from ${currentWeight}%: steps ${stepsText}`)
+  if (config.dryRun) {
+    return run.dryRun(
+      found,
+      `Dry run: would promote ${targetGroupName(newFleet)} from ${currentWeight}% through ${stepsText}; nothing was changed`
+    )
+  }
+
+  // A cancelled promote goes back to the paused canary the reviewers approved, not further back:
+  // nothing failed, so the canary stays in place for another promote or a rollback. Should this
+  // run die, its post step puts the canary back there too.
+  const pausedWeights = Object.fromEntries(traffic.routes.map(({ route, weights }) => [route.arn, { ...weights }]))
+  return withThePair(
+    run,
+    found,
+    { operation: 'promote', newFleet, stableFleet, restore: pausedWeights, trafficMoved: true },
+    async (pair) => {
+      const shifted: ShiftedFleets = {
+        newFleet,
+        stableFleet,
+        records: { [newFleet]: fleets[newFleet].record, [stableFleet]: fleets[stableFleet].record }
+      }
+      const outcome = await runTrafficSteps(
+        config,
+        ctx,
+        {
+          routes: found.routes,
+          pair: traffic.pair,
+          newFleet,
+          stableFleet,
+          steps: plan.steps,
+          checks,
+          restore: plan.restore,
+          cancelRestore: pausedWeights,
+          instanceIds,
+          deadline: run.deadline,
+          firstStepNumber: config.trafficSteps.filter((w) => w <= currentWeight).length + 1,
+          // Look at the canary where it stands before giving it more traffic.
+          lookFirstAt: currentWeight,
+          stillHoldsLock: pair.stillHoldsLock,
+          onTrafficMoved: pair.trafficMoved
+        },
+        run.report
+      )
+      if (outcome.kind === 'failed' && outcome.cancelled && outcome.restored) {
+        return run.end(
+          found,
+          { routes: outcome.routes, records: shifted.records },
+          'paused',
+          `Promote of ${targetGroupName(newFleet)} was cancelled; the canary is back at ${currentWeight}%: promote or rollback later`
+        )
+      }
+      if (outcome.kind === 'failed')
+        return endAfterFailedSteps(run, pair, found, shifted, outcome, `Promote of ${targetGroupName(newFleet)}`)
+      const version = fleets[newFleet].record.version ? ` (${fleets[newFleet].record.version})` : ''
+      return endWithNewFleetLive(
+        run,
+        found,
+        shifted,
+        outcome.routes,
+        `Promoted ${targetGroupName(newFleet)}${version} to all traffic; ${targetGroupName(stableFleet)} keeps running for a rollback`
+      )
+    }
+  )
+}

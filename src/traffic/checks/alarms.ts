@@ -1,0 +1,19 @@
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
+import { type AlarmState, readAlarms } from '../../aws/cloudwatch.js'
+import type { CheckLook, HoldCheck } from './check.js'
+
+/** The user's CloudWatch alarms: any of them in ALARM fails the step. */
+export function alarmsCheck(cloudwatch: CloudWatchClient, names: string[]): HoldCheck {
+  if (names.length === 0) {
+    return { name: 'alarms', describe: [], look: async () => ({ ok: true, line: 'no alarms watched' }) }
+  }
+  const look = async (): Promise<CheckLook> => judgeAlarms(names, await readAlarms(cloudwatch, names))
+  return { name: 'alarms', describe: names.map((name) => `alarm ${name} not in ALARM`), gate: look, look }
+}
+
+export function judgeAlarms(names: string[], alarms: AlarmState[]): CheckLook {
+  const fired = alarms.filter((a) => a.state === 'ALARM')
+  if (fired.length === 0) return { ok: true, line: `alarms ${names.join(', ')} OK` }
+  const reason = fired[0].reason?.replace(/[.\s]+$/, '')
+  return { ok: false, line: `alarm ${fired.map((a) => a.name).join(', ')} in ALARM${reason ? `: ${reason}` : ''}` }
+}
