@@ -8,7 +8,14 @@ function parse(raw: Record<string, string> = {}) {
 
 describe('parseCanaryAnalysis', () => {
   it('defaults: on, +1 point of 5xx, +25% latency, 100 requests, 3 minutes of delay, inconclusive passes', () => {
-    expect(parse()).toEqual({ enabled: true, maxErrorRateIncrease: 0.01, maxLatencyIncrease: 0.25, minRequests: 100, metricsDelayMs: 180_000, inconclusive: 'pass' })
+    expect(parse()).toEqual({
+      enabled: true,
+      maxErrorRateIncrease: 0.01,
+      maxLatencyIncrease: 0.25,
+      minRequests: 100,
+      metricsDelayMs: 180_000,
+      inconclusive: 'pass'
+    })
   })
 
   it.each([

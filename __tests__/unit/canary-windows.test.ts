@@ -7,7 +7,7 @@ const T0 = Date.UTC(2025, 10, 27, 12, 0, 0)
 const s = (x: number) => T0 + x * 1000
 
 describe('analysisWindows', () => {
-  it('a canary step: both fleets over the same minutes, from the step\'s first to the one now is in', () => {
+  it("a canary step: both fleets over the same minutes, from the step's first to the one now is in", () => {
     const w = analysisWindows({ startedAt: s(70), weight: 10 }, s(70), s(200))
     expect(w.newFleet).toEqual({ start: s(60), end: s(240) })
     expect(w.stable).toEqual(w.newFleet)
@@ -36,7 +36,7 @@ describe('dataDueAt and holdCovered', () => {
     expect(dataDueAt(holdEnd, delay)).toBe(due)
   })
 
-  it('covered once the minute holding the hold\'s last moment has arrived', () => {
+  it("covered once the minute holding the hold's last moment has arrived", () => {
     expect(holdCovered([s(240)], s(310))).toBe(false)
     expect(holdCovered([s(240), s(300)], s(310))).toBe(true)
     expect(holdCovered([s(240)], s(300))).toBe(true) // ends on the boundary: 12:04 is its last minute
@@ -46,14 +46,26 @@ describe('dataDueAt and holdCovered', () => {
 
 describe('checkTimingWarnings', () => {
   it('an alarm that cannot have evaluated a step is named, with what it needs', () => {
-    const w = checkTimingWarnings({ stepWaitMs: 60_000, metricsDelayMs: 180_000, analysis: true, alarms: [{ name: 'web-5xx', periodS: 60, evaluationPeriods: 3 }] })
+    const w = checkTimingWarnings({
+      stepWaitMs: 60_000,
+      metricsDelayMs: 180_000,
+      analysis: true,
+      alarms: [{ name: 'web-5xx', periodS: 60, evaluationPeriods: 3 }]
+    })
     expect(w).toEqual([
       'alarm web-5xx needs about 6m (period 1m x 3 evaluation periods + metrics-delay 3m) to see a bad answer, longer than step-wait 1m: it cannot have judged a step before the next one starts; raise step-wait to 6m or more'
     ])
   })
 
   it('a step long enough for every alarm, or a composite alarm (timed by its children), gives no warning', () => {
-    expect(checkTimingWarnings({ stepWaitMs: 600_000, metricsDelayMs: 180_000, analysis: true, alarms: [{ name: 'a', periodS: 60, evaluationPeriods: 2 }, { name: 'any' }] })).toEqual([])
+    expect(
+      checkTimingWarnings({
+        stepWaitMs: 600_000,
+        metricsDelayMs: 180_000,
+        analysis: true,
+        alarms: [{ name: 'a', periodS: 60, evaluationPeriods: 2 }, { name: 'any' }]
+      })
+    ).toEqual([])
     expect(alarmSeesAfterMs({ name: 'any' }, 180_000)).toBeUndefined()
   })
 

@@ -1,5 +1,5 @@
 import { type CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch'
-import { DeployError } from '../errors.js'
+import { DeployError } from '../config/errors.js'
 import type { MetricSeries } from '../plan/canary-metrics.js'
 
 export interface MetricRead {
@@ -14,7 +14,12 @@ export interface MetricRead {
  * treats the look as "no verdict yet" rather than as zero. A missing permission is an error the
  * user must fix, named with the action to grant.
  */
-export async function readMetricData(cloudwatch: CloudWatchClient, queries: MetricDataQuery[], start: number, end: number): Promise<MetricRead> {
+export async function readMetricData(
+  cloudwatch: CloudWatchClient,
+  queries: MetricDataQuery[],
+  start: number,
+  end: number
+): Promise<MetricRead> {
   const series = new Map<string, Array<{ at: number; value: number }>>()
   let incomplete = false
   let NextToken: string | undefined
@@ -22,12 +27,20 @@ export async function readMetricData(cloudwatch: CloudWatchClient, queries: Metr
     let page
     try {
       page = await cloudwatch.send(
-        new GetMetricDataCommand({ MetricDataQueries: queries, StartTime: new Date(start), EndTime: new Date(end), ScanBy: 'TimestampAscending', NextToken })
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: new Date(start),
+          EndTime: new Date(end),
+          ScanBy: 'TimestampAscending',
+          NextToken
+        })
       )
     } catch (error) {
       const name = (error as Error).name
       if (name === 'AccessDenied' || name === 'AccessDeniedException') {
-        throw new DeployError(`Reading the load balancer metrics was denied (${(error as Error).message}); grant cloudwatch:GetMetricData on "*" to the deploy role, or set canary-analysis: false`)
+        throw new DeployError(
+          `Reading the load balancer metrics was denied (${(error as Error).message}); grant cloudwatch:GetMetricData on "*" to the deploy role, or set canary-analysis: false`
+        )
       }
       throw error
     }

@@ -1,5 +1,5 @@
-import { parseDurationMs } from '../duration.js'
-import { InputError } from '../errors.js'
+import { parseDurationMs } from './duration.js'
+import { InputError } from './errors.js'
 
 /** How the canary judge works, validated from its inputs. */
 export interface CanaryAnalysisConfig {
@@ -38,8 +38,18 @@ const MAX_METRICS_DELAY_MS = 30 * 60_000
 export function parseCanaryAnalysis(input: (name: string) => string): CanaryAnalysisConfig {
   return {
     enabled: bool(input, 'canary-analysis'),
-    maxErrorRateIncrease: percent(input, 'max-error-rate-increase', 100, 'points of 5xx rate the new fleet may add over the stable one, e.g. 1% or 0.5%'),
-    maxLatencyIncrease: percent(input, 'max-latency-increase', 1000, 'how much slower than the stable fleet the new one may answer, e.g. 25%'),
+    maxErrorRateIncrease: percent(
+      input,
+      'max-error-rate-increase',
+      100,
+      'points of 5xx rate the new fleet may add over the stable one, e.g. 1% or 0.5%'
+    ),
+    maxLatencyIncrease: percent(
+      input,
+      'max-latency-increase',
+      1000,
+      'how much slower than the stable fleet the new one may answer, e.g. 25%'
+    ),
     minRequests: count(input, 'analysis-min-requests'),
     metricsDelayMs: delay(input, 'metrics-delay'),
     inconclusive: inconclusive(input, 'analysis-inconclusive')
@@ -66,7 +76,11 @@ function count(input: (name: string) => string, name: string): number {
   const value = input(name)
   const n = Number(value)
   if (!/^\d+$/.test(value) || n < 1 || n > 10_000_000) {
-    throw new InputError(name, value, 'accepted: a whole number of requests from 1, the fewest on the new fleet in a step to judge it, e.g. 100')
+    throw new InputError(
+      name,
+      value,
+      'accepted: a whole number of requests from 1, the fewest on the new fleet in a step to judge it, e.g. 100'
+    )
   }
   return n
 }
@@ -75,7 +89,11 @@ function delay(input: (name: string) => string, name: string): number {
   const value = input(name)
   const ms = parseDurationMs(value)
   if (ms === undefined || ms > MAX_METRICS_DELAY_MS) {
-    throw new InputError(name, value, 'accepted: a duration from 0 to 30m like 3m, 90s or plain seconds: how long CloudWatch may take to publish a minute of load balancer data')
+    throw new InputError(
+      name,
+      value,
+      'accepted: a duration from 0 to 30m like 3m, 90s or plain seconds: how long CloudWatch may take to publish a minute of load balancer data'
+    )
   }
   return ms
 }

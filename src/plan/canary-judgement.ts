@@ -72,10 +72,18 @@ export interface Comparison {
  */
 export function judgeCanary(newFleet: FleetSample, stable: FleetSample, policy: JudgePolicy, look: Look): Judgement {
   if (newFleet.requests === 0) {
-    return { verdict: 'inconclusive', metric: 'requests', reason: 'no requests reached the new fleet in the window (or CloudWatch has not published them yet)' }
+    return {
+      verdict: 'inconclusive',
+      metric: 'requests',
+      reason: 'no requests reached the new fleet in the window (or CloudWatch has not published them yet)'
+    }
   }
   if (stable.requests === 0) {
-    return { verdict: 'inconclusive', metric: 'requests', reason: 'no requests reached the stable fleet in the window: nothing to compare with' }
+    return {
+      verdict: 'inconclusive',
+      metric: 'requests',
+      reason: 'no requests reached the stable fleet in the window: nothing to compare with'
+    }
   }
   const alpha = SIGNIFICANCE[look]
   const rateNew = newFleet.errors / newFleet.requests
@@ -120,8 +128,13 @@ export function judgeCanary(newFleet: FleetSample, stable: FleetSample, policy: 
       errorRate
     }
   }
-  const why = errorRate.increase > policy.maxErrorRateIncrease ? `not significant (p=${formatP(pValue)})` : `within +${points(policy.maxErrorRateIncrease)}`
-  const lat = latency?.avg ? `; latency avg ${ms(latency.avg.newMs)} vs ${ms(latency.avg.stableMs)}${latency.p99 ? `, p99 ${ms(latency.p99.newMs)} vs ${ms(latency.p99.stableMs)}` : ''}, within +${Math.round(policy.maxLatencyIncrease * 100)}%` : ''
+  const why =
+    errorRate.increase > policy.maxErrorRateIncrease
+      ? `not significant (p=${formatP(pValue)})`
+      : `within +${points(policy.maxErrorRateIncrease)}`
+  const lat = latency?.avg
+    ? `; latency avg ${ms(latency.avg.newMs)} vs ${ms(latency.avg.stableMs)}${latency.p99 ? `, p99 ${ms(latency.p99.newMs)} vs ${ms(latency.p99.stableMs)}` : ''}, within +${Math.round(policy.maxLatencyIncrease * 100)}%`
+    : ''
   return { verdict: 'pass', reason: `${rates}, ${why}${lat}`, errorRate, latency }
 }
 

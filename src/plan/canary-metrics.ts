@@ -53,7 +53,12 @@ const id = (fleet: string, lb: number, what: string): string => `${fleet}${lb}_$
  * over the whole window in one datapoint (a period as long as the window), so that the average
  * and the p99 are CloudWatch's own over every request, not an average of per-minute figures.
  */
-export function fleetQueries(fleet: string, loadBalancers: string[], targetGroup: string, window: MetricWindow): MetricDataQuery[] {
+export function fleetQueries(
+  fleet: string,
+  loadBalancers: string[],
+  targetGroup: string,
+  window: MetricWindow
+): MetricDataQuery[] {
   const wholeWindow = (window.end - window.start) / 1000
   return loadBalancers.flatMap((lb, i) => {
     const metric = (MetricName: string) => ({
@@ -69,8 +74,14 @@ export function fleetQueries(fleet: string, loadBalancers: string[], targetGroup
         Id: id(fleet, i, what),
         MetricStat: { Metric: metric(name), Period: 60, Stat: 'Sum' }
       })),
-      { Id: id(fleet, i, 'avg'), MetricStat: { Metric: metric('TargetResponseTime'), Period: wholeWindow, Stat: 'Average' } },
-      { Id: id(fleet, i, 'p99'), MetricStat: { Metric: metric('TargetResponseTime'), Period: wholeWindow, Stat: 'p99' } }
+      {
+        Id: id(fleet, i, 'avg'),
+        MetricStat: { Metric: metric('TargetResponseTime'), Period: wholeWindow, Stat: 'Average' }
+      },
+      {
+        Id: id(fleet, i, 'p99'),
+        MetricStat: { Metric: metric('TargetResponseTime'), Period: wholeWindow, Stat: 'p99' }
+      }
     ]
   })
 }

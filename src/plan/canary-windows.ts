@@ -25,10 +25,18 @@ export interface AnalysisWindows {
  * while it has weight; at 100% on the new fleet, on its traffic from BASELINE_LOOKBACK_MS before
  * the first shift up to this step.
  */
-export function analysisWindows(step: { startedAt: number; weight: number }, firstShiftAt: number, now: number): AnalysisWindows {
+export function analysisWindows(
+  step: { startedAt: number; weight: number },
+  firstShiftAt: number,
+  now: number
+): AnalysisWindows {
   const newFleet = metricWindow(step.startedAt, now)
   if (step.weight < 100) return { newFleet, stable: newFleet, stableFromBaseline: false }
-  return { newFleet, stable: metricWindow(firstShiftAt - BASELINE_LOOKBACK_MS, step.startedAt), stableFromBaseline: true }
+  return {
+    newFleet,
+    stable: metricWindow(firstShiftAt - BASELINE_LOOKBACK_MS, step.startedAt),
+    stableFromBaseline: true
+  }
 }
 
 /**

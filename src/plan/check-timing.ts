@@ -1,4 +1,4 @@
-import { formatDuration } from '../duration.js'
+import { formatDuration } from '../config/duration.js'
 
 // Whether a step held `step-wait` can be seen at all by the checks that watch it. An alarm on
 // one-minute data decides only after period x evaluation periods, and CloudWatch publishes that
@@ -38,7 +38,9 @@ export function checkTimingWarnings(t: CheckTiming): string[] {
     )
   }
   if (!t.analysis && t.alarms.length === 0) {
-    warnings.push('nothing watches the new fleet\'s answers during the steps (canary-analysis is off and no alarms are given): only target health can stop a bad release')
+    warnings.push(
+      "nothing watches the new fleet's answers during the steps (canary-analysis is off and no alarms are given): only target health can stop a bad release"
+    )
   }
   return warnings
 }
