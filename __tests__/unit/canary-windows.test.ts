@@ -53,7 +53,7 @@ describe('checkTimingWarnings', () => {
       alarms: [{ name: 'web-5xx', periodS: 60, evaluationPeriods: 3 }]
     })
     expect(w).toEqual([
-      'alarm web-5xx needs about 6m (period 1m x 3 evaluation periods + metrics-delay 3m) to see a bad answer, longer than step-wait 1m: it cannot have judged a step before the next one starts; raise step-wait to 6m or more'
+      'alarm web-5xx needs about 6m (period 1m x 3 evaluation periods + metrics-delay 3m) to see a bad answer, longer than step-wait 1m: a step can end before this alarm has seen it; raise step-wait to 6m or more'
     ])
   })
 

@@ -1,4 +1,5 @@
 import { ARN_EXAMPLE, type ArnKind, parseArn, type ParsedArn } from './arn.js'
+import { CANARY_ANALYSIS_DEFAULTS, type CanaryAnalysisConfig, parseCanaryAnalysis } from './canary-analysis.js'
 import { parseDurationMs } from './duration.js'
 import { InputError } from './errors.js'
 
@@ -27,6 +28,8 @@ export interface Config {
   stepWaitMs: number
   healthTimeoutMs: number
   alarms: string[]
+  /** The canary judge: the new fleet against the stable one on the load balancer's metrics. */
+  canaryAnalysis: CanaryAnalysisConfig
   stickiness: Stickiness
   autoRollback: boolean
   dryRun: boolean
@@ -60,7 +63,8 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'auto-rollback': 'true',
   'dry-run': 'false',
   timeout: '60m',
-  version: ''
+  version: '',
+  ...CANARY_ANALYSIS_DEFAULTS
 }
 
 // SSM's own patterns for the rate controls (SendCommand API reference).
@@ -160,6 +164,7 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
     stepWaitMs: duration(input, 'step-wait', 0, 24 * 3600_000),
     healthTimeoutMs: duration(input, 'health-timeout', 1000, 24 * 3600_000),
     alarms: parseAlarms(input('alarms')),
+    canaryAnalysis: parseCanaryAnalysis(input),
     stickiness: parseStickiness(input('stickiness')),
     autoRollback: bool(input, 'auto-rollback'),
     dryRun: bool(input, 'dry-run'),

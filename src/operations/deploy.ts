@@ -11,7 +11,7 @@ import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import { DeployError } from '../config/errors.js'
 import type { HoldCheck } from '../traffic/checks/check.js'
-import { describeChecks, firstFailingGate, holdChecks } from '../traffic/checks/hold-checks.js'
+import { describeChecks, firstFailingGate, holdChecks, planWarnings } from '../traffic/checks/hold-checks.js'
 import { runTrafficSteps } from '../traffic/steps.js'
 import { type Discovery, discover } from './discover.js'
 import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFleets, withThePair } from './lifecycle.js'
@@ -22,7 +22,7 @@ import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFle
  */
 export async function deploy(config: Config, ctx: RunContext): Promise<RunReport> {
   const run = new OperationRun(config, ctx)
-  const checks = holdChecks(config, ctx.clients)
+  const checks = holdChecks(config, ctx, run.report)
   // The gates are read alongside the routes: a misspelt alarm name fails a dry run too.
   const [found, failingGate] = await Promise.all([
     discover(config, ctx.clients.elb, ctx.routesAtStart),
@@ -43,6 +43,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   run.report.plan = plan
   Object.assign(run.report.outputs, { live: stableFleet, idle: newFleet, instanceIds })
   logPlan(ctx, plan, config)
+  run.warnAboutPlan(planWarnings(checks, config))
   if (config.dryRun) {
     const steps = `${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''}`
     return run.dryRun(

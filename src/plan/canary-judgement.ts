@@ -168,7 +168,8 @@ export function pct(x: number): string {
   return x === 0 ? '0%' : `${(x * 100).toFixed(x < 0.01 ? 2 : 1)}%`
 }
 
-function points(x: number): string {
+/** A rise of a rate in percentage points: `1 point`, `0.5 points`. */
+export function points(x: number): string {
   const n = (x * 100).toFixed(2).replace(/\.?0+$/, '')
   return `${n} point${n === '1' ? '' : 's'}`
 }
@@ -179,4 +180,25 @@ function ms(x: number): string {
 
 function formatP(p: number): string {
   return p < 1e-6 ? '<1e-6' : p < 0.001 ? p.toExponential(1) : p.toFixed(3)
+}
+
+/** The judge's word on one traffic step, with the numbers behind it: what the summary shows. */
+export interface StepAnalysis {
+  /** 1-based step number; 0 for the look at a paused canary before a promote widens it. */
+  step: number
+  /** Percent of traffic on the new fleet. */
+  weight: number
+  /** When the verdict was given. */
+  at: number
+  verdict: Verdict
+  metric?: Judgement['metric']
+  reason: string
+  newFleet: FleetSample
+  stable: FleetSample
+  /** At 100% the stable fleet is judged on its traffic from before the first shift. */
+  stableFromBaseline: boolean
+  /** The hold was extended once for want of requests. */
+  extended: boolean
+  /** Given mid-hold on overwhelming evidence, before the step's time was up. */
+  early: boolean
 }

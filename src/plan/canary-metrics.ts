@@ -86,6 +86,22 @@ export function fleetQueries(
   })
 }
 
+/** The load balancer's own request count: a query that only proves the metrics can be read. */
+export function loadBalancerRequests(loadBalancer: string, i: number): MetricDataQuery {
+  return {
+    Id: `lb${i}_req`,
+    MetricStat: {
+      Metric: {
+        Namespace: NAMESPACE,
+        MetricName: 'RequestCount',
+        Dimensions: [{ Name: 'LoadBalancer', Value: loadBalancer }]
+      },
+      Period: 60,
+      Stat: 'Sum'
+    }
+  }
+}
+
 /** Datapoints by query id, oldest first; a query with no data may be absent. */
 export type MetricSeries = ReadonlyMap<string, ReadonlyArray<{ at: number; value: number }>>
 

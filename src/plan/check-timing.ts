@@ -34,7 +34,7 @@ export function checkTimingWarnings(t: CheckTiming): string[] {
     .filter((x): x is { a: AlarmTiming; after: number } => x.after !== undefined && x.after > t.stepWaitMs)
   for (const { a, after } of late) {
     warnings.push(
-      `alarm ${a.name} needs about ${formatDuration(after)} (period ${formatDuration((a.periodS ?? 0) * 1000)} x ${a.evaluationPeriods ?? 1} evaluation period${(a.evaluationPeriods ?? 1) > 1 ? 's' : ''} + metrics-delay ${formatDuration(t.metricsDelayMs)}) to see a bad answer, longer than step-wait ${formatDuration(t.stepWaitMs)}: it cannot have judged a step before the next one starts; raise step-wait to ${formatDuration(after)} or more`
+      `alarm ${a.name} needs about ${formatDuration(after)} (period ${formatDuration((a.periodS ?? 0) * 1000)} x ${a.evaluationPeriods ?? 1} evaluation period${(a.evaluationPeriods ?? 1) > 1 ? 's' : ''} + metrics-delay ${formatDuration(t.metricsDelayMs)}) to see a bad answer, longer than step-wait ${formatDuration(t.stepWaitMs)}: a step can end before this alarm has seen it; raise step-wait to ${formatDuration(after)} or more`
     )
   }
   if (!t.analysis && t.alarms.length === 0) {

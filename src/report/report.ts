@@ -1,6 +1,7 @@
 import type { InstanceHealth } from '../aws/elbv2.js'
 import type { Operation } from '../config/inputs.js'
 import type { CommandReport } from '../fleet/deploy-commands.js'
+import type { StepAnalysis } from '../plan/canary-judgement.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
 
@@ -23,6 +24,8 @@ export interface RunReport {
   routes: RouteReport[]
   plan?: PlanReport
   timeline: TimelineEntry[]
+  /** The canary judge's verdict on each step it judged, with the numbers. */
+  analysis?: StepAnalysis[]
   commands?: CommandReport
   failure?: FailureReport
   warnings: string[]
@@ -103,6 +106,7 @@ export function newReport(
     fleets: [],
     routes: [],
     timeline: [],
+    analysis: [],
     warnings: [],
     outputs: {}
   }
