@@ -1,7 +1,7 @@
 // When the judge looks and at what, and whether a step is long enough for the checks to see it.
 import { describe, expect, it } from '@jest/globals'
 import { analysisWindows, BASELINE_LOOKBACK_MS, dataDueAt, holdCovered } from '../../src/plan/canary-windows.js'
-import { alarmSeesAfterMs, analysisHoldNote, checkTimingWarnings } from '../../src/plan/check-timing.js'
+import { alarmSeesAfterMs, checkTimingWarnings } from '../../src/plan/check-timing.js'
 
 const T0 = Date.UTC(2025, 10, 27, 12, 0, 0)
 const s = (x: number) => T0 + x * 1000
@@ -29,9 +29,8 @@ describe('analysisWindows', () => {
 
 describe('dataDueAt and holdCovered', () => {
   it.each([
-    ['a hold ending mid-minute waits for that minute to close, then the delay', s(310), 180_000, s(360) + 180_000],
-    ['a hold ending on a boundary: its last minute has just closed', s(300), 180_000, s(300) + 180_000],
-    ['no delay: just the minute', s(301), 0, s(360)]
+    ['metrics-delay after the hold ends', s(310), 180_000, s(310) + 180_000],
+    ['no delay: at once', s(301), 0, s(301)]
   ])('%s', (_name, holdEnd, delay, due) => {
     expect(dataDueAt(holdEnd, delay)).toBe(due)
   })
@@ -73,11 +72,5 @@ describe('checkTimingWarnings', () => {
     expect(checkTimingWarnings({ stepWaitMs: 60_000, metricsDelayMs: 180_000, analysis: false, alarms: [] })).toEqual([
       "nothing watches the new fleet's answers during the steps (canary-analysis is off and no alarms are given): only target health can stop a bad release"
     ])
-  })
-
-  it('the plan says how long the judge makes a step', () => {
-    expect(analysisHoldNote({ stepWaitMs: 300_000, metricsDelayMs: 180_000 })).toBe(
-      'canary analysis: each step is held step-wait (5m), then until its last minute of load balancer data has arrived (at most the rest of that minute + metrics-delay 3m)'
-    )
   })
 })

@@ -40,12 +40,13 @@ export function analysisWindows(
 }
 
 /**
- * When the data of a hold that ended at `holdEnd` is due: its last minute closes, then CloudWatch
- * takes up to `metricsDelayMs` to publish it. The judge gives its verdict once that minute has
- * arrived, or at this time with whatever has.
+ * How long the judge waits for the data of a hold that ended at `holdEnd`: metrics-delay more.
+ * It gives its verdict as soon as the step's last minute has arrived, or at this time with
+ * whatever has: the step's last seconds may then be missing, which a verdict on the minutes
+ * before can afford better than a step held for ever.
  */
 export function dataDueAt(holdEnd: number, metricsDelayMs: number): number {
-  return Math.ceil(holdEnd / MINUTE) * MINUTE + metricsDelayMs
+  return holdEnd + metricsDelayMs
 }
 
 /** Whether the minute holding the hold's last moment has arrived for the new fleet. */

@@ -44,8 +44,3 @@ export function checkTimingWarnings(t: CheckTiming): string[] {
   }
   return warnings
 }
-
-/** What the judge adds to each step's length, for the plan. */
-export function analysisHoldNote(t: Pick<CheckTiming, 'stepWaitMs' | 'metricsDelayMs'>): string {
-  return `canary analysis: each step is held step-wait (${formatDuration(t.stepWaitMs)}), then until its last minute of load balancer data has arrived (at most the rest of that minute + metrics-delay ${formatDuration(t.metricsDelayMs)})`
-}

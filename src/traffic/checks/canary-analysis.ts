@@ -139,7 +139,7 @@ export function canaryAnalysisCheck(deps: CanaryAnalysisDeps): HoldCheck {
   return {
     name: 'canary analysis',
     describe: [
-      `canary analysis: the new fleet's 5xx rate at most +${points(config.maxErrorRateIncrease)} over the stable fleet's (unless chance explains it, one-sided Fisher test at 95%), its response time at most ${Math.round(config.maxLatencyIncrease * 100)}% slower, on at least ${config.minRequests} requests per step; each step is held until its load balancer metrics have arrived (up to the rest of its last minute + metrics-delay ${formatDuration(config.metricsDelayMs)})`
+      `canary analysis: the new fleet's 5xx rate at most +${points(config.maxErrorRateIncrease)} over the stable fleet's (unless chance explains it, one-sided Fisher test at 95%), its response time at most ${Math.round(config.maxLatencyIncrease * 100)}% slower, on at least ${config.minRequests} requests per step; each step is held until its load balancer metrics have arrived (at most metrics-delay ${formatDuration(config.metricsDelayMs)} more)`
     ],
     // Before any traffic moves: the metrics can be read (permission, region), so that a judge
     // that cannot see is found out while nothing has changed.
