@@ -1,6 +1,6 @@
 // The whole local sandbox in one call: a world with two target groups (web-blue, web-green) of N
 // real instances each, one listener forwarding blue 100 / green 0 (ForwardConfig form), a 5xx
-// alarm per group; the instances, health checker, reverse proxy, alarm evaluator and the emulated
+// alarm per group and one on the whole load balancer; the instances, health checker, reverse proxy, alarm evaluator and the emulated
 // AWS endpoint running on loopback. `stop()` stops every server, timer and shell it started.
 // The load balancer's CloudWatch metrics are published in compressed time by default (a report a
 // second, published 2 s later: see sandbox/metrics/alb-metrics.ts); the 5xx alarms evaluate the
@@ -128,6 +128,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const alarm = { threshold: 0.2, windowMs: 10_000, minRequests: 5, ...opts.alarm }
     addAlarm(world, { name: 'web-blue-5xx', watch: { targetGroupArn: blueArn, ...alarm } })
     addAlarm(world, { name: 'web-green-5xx', watch: { targetGroupArn: greenArn, ...alarm } })
+    // The alarm most teams have: on the whole load balancer, where a canary's errors are diluted.
+    addAlarm(world, { name: 'web-5xx', watch: { loadBalancerArn: lbArn, ...alarm } })
 
     const executor = new LocalCommandExecutor(world, { maxShells: opts.maxShells, env: { SANDBOX_CONTROL_URL: fleet.controlUrl } })
     stops.push(() => executor.stop())

@@ -152,8 +152,11 @@ export interface Alarm {
   state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'
   reason: string
   updatedAt: number
-  /** For metric alarms the sandbox evaluates: 5xx share of responses from this target group. */
-  watch?: { targetGroupArn: string; threshold: number; windowMs: number; minRequests: number }
+  /**
+   * For metric alarms the sandbox evaluates: 5xx share of the responses from this target group,
+   * or of all the responses of this load balancer (an alarm on the whole load balancer).
+   */
+  watch?: { targetGroupArn?: string; loadBalancerArn?: string; threshold: number; windowMs: number; minRequests: number }
   /** For composite alarms: ALARM when any named alarm is in ALARM. */
   anyOf?: string[]
 }

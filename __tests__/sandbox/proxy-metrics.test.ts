@@ -111,3 +111,30 @@ describe('the proxy publishes what it served', () => {
     expect(h.world.alarms.get('g')!.state).toBe('ALARM')
   })
 })
+
+describe('an alarm on the whole load balancer', () => {
+  it('dilutes a 10% canary answering only 5xx: 10% of the answers stay under a 20% threshold', async () => {
+    const h = await startFleet()
+    const lb = new LoadBalancer(h.world)
+    try {
+      h.world.metrics.publication = { mode: 'progressive', flushMs: 1000, delayMs: 0 }
+      const blue = await h.add([{ version: 'v1' }])
+      const green = await h.add([{ version: 'v2', behaviour: 'errors' }])
+      const p = addPair(h.world, blue.map((i) => i.id), green.map((i) => i.id), [90, 10])
+      for (const arn of [p.blueArn, p.greenArn]) for (const id of h.world.targetGroups.get(arn)!.targets.keys()) h.world.targetGroups.get(arn)!.targets.set(id, { state: 'healthy' })
+      await lb.start()
+      const lbArn = h.world.listeners.get(p.listenerArn)!.loadBalancerArn
+      const watch = { threshold: 0.2, windowMs: 60_000, minRequests: 5 }
+      h.world.alarms.set('lb', { name: 'lb', arn: 'arn:lb', type: 'MetricAlarm', state: 'OK', reason: '', updatedAt: 0, watch: { loadBalancerArn: lbArn, ...watch } })
+      h.world.alarms.set('green', { name: 'green', arn: 'arn:g', type: 'MetricAlarm', state: 'OK', reason: '', updatedAt: 0, watch: { targetGroupArn: p.greenArn, ...watch } })
+      const statuses = await many(lb.url(p.listenerArn), 200)
+      expect(statuses.filter((s) => s === 500).length).toBeGreaterThan(5)
+      new AlarmEvaluator(h.world, h.world.metrics, { now: () => Date.now() + 2000 }).evaluate()
+      expect(h.world.alarms.get('green')!.state).toBe('ALARM')
+      expect(h.world.alarms.get('lb')!.state).toBe('OK')
+    } finally {
+      await lb.stop()
+      await h.close()
+    }
+  })
+})

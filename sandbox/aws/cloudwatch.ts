@@ -45,7 +45,11 @@ function metricAlarmShape(a: Alarm, world: World) {
     MetricName: 'HTTPCode_Target_5XX_Count',
     Namespace: 'AWS/ApplicationELB',
     Statistic: 'Sum',
-    Dimensions: a.watch ? alarmDimensions(a.watch.targetGroupArn, world) : [],
+    Dimensions: a.watch?.targetGroupArn
+      ? alarmDimensions(a.watch.targetGroupArn, world)
+      : a.watch?.loadBalancerArn
+        ? [{ Name: 'LoadBalancer', Value: dimensionValue(a.watch.loadBalancerArn) }]
+        : [],
     Period: a.watch ? Math.max(10, Math.round(a.watch.windowMs / 1000)) : 60,
     EvaluationPeriods: 1,
     DatapointsToAlarm: 1,

@@ -53,8 +53,10 @@ export class AlarmEvaluator {
     const now = this.now()
     for (const alarm of this.world.alarms.values()) {
       if (alarm.type !== 'MetricAlarm' || !alarm.watch) continue
-      const { targetGroupArn, threshold, windowMs, minRequests } = alarm.watch
-      const { total, errors } = this.stats.window(targetGroupArn, windowMs, now)
+      const { targetGroupArn, loadBalancerArn, threshold, windowMs, minRequests } = alarm.watch
+      const watched = targetGroupArn ?? loadBalancerArn
+      if (!watched) continue
+      const { total, errors } = this.stats.window(watched, windowMs, now)
       const share = total > 0 ? errors / total : 0
       const breaching = total >= minRequests && total > 0 && share >= threshold
       const datapoint = `1 datapoint [${round(share)} (${stamp(now)})]`

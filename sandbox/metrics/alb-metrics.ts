@@ -200,19 +200,20 @@ export class AlbMetrics {
   }
 
   /**
-   * Requests routed to the group, and how many got a 5xx (from the target or the load balancer),
-   * in the `windowMs` of published data that ends at the publication horizon: what an alarm on
-   * the group's 5xx share evaluates. Like a CloudWatch alarm, it sees the newest published data,
-   * not the last seconds.
+   * Requests routed to the group (or served by the load balancer, given its ARN), and how many got
+   * a 5xx (from the target or the load balancer), in the `windowMs` of published data that ends at
+   * the publication horizon: what an alarm on their 5xx share evaluates. Like a CloudWatch alarm,
+   * it sees the newest published data, not the last seconds.
    */
-  window(tgArn: string, windowMs: number, now = Date.now()): { total: number; errors: number } {
+  window(arn: string, windowMs: number, now = Date.now()): { total: number; errors: number } {
+    const wholeLoadBalancer = arn.includes(':loadbalancer/')
     const to = this.publishedBefore(now)
     const from = to - windowMs
     const out = { total: 0, errors: 0 }
     for (const [minute, requests] of this.byMinute) {
       if (minute + MINUTE <= from || minute >= to) continue
       for (const r of requests) {
-        if (r.targetGroupArn !== tgArn || r.at < from || r.at >= to) continue
+        if ((wholeLoadBalancer ? r.loadBalancerArn : r.targetGroupArn) !== arn || r.at < from || r.at >= to) continue
         out.total++
         if (inClass(r.targetStatus, 500) || inClass(r.elbStatus, 500)) out.errors++
       }
