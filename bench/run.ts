@@ -294,7 +294,7 @@ const DEFINITIONS = (o: Options) => `Definitions (all times from the sandbox's o
 - wall time: the controller process's spawn to its exit, as the runner would time the step.
 - unavoidable = (last invocation finished − first SendCommand arrived) + health detection, where health detection =
   HealthCheckIntervalSeconds × UnhealthyThresholdCount as DescribeTargetGroups reports them (here ${Math.max(1, Math.ceil(o.healthIntervalMs / 1000))} s × ${o.unhealthyThreshold}).
-  The action's health wait (src/target-health.ts) deliberately lasts that long after the commands so that the load balancer has
+  The action's health wait (src/fleet/health-wait.ts) deliberately lasts that long after the commands so that the load balancer has
   checked the restarted app before traffic moves. Shell start-up of every invocation is inside the command span, so it counts as
   unavoidable, not as overhead. The baseline's waiter does not wait for that (it takes targets still healthy from before the deploy),
   so its "overhead" can be below ours while it is not doing the same job.
@@ -378,7 +378,7 @@ function goals(results: SizeResult[], coldStarts: number[], bundleBytes: number,
     check(
       ours.detectMedianMs <= 1500,
       `median detection latency at ${n}: ${ms(ours.detectMedianMs)} per invocation, ${ms(ours.detectLastMs)} for the last (goal ≤ 1500 ms)`,
-      'the poll interval (src/run-command.ts) bounds it'
+      'the poll interval (src/plan/command-policy.ts) bounds it'
     )
   }
   const big = results.find((r) => r.n === 1000)

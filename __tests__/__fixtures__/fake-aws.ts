@@ -9,15 +9,23 @@ import {
 import {
   AddTagsCommand,
   type Action,
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeLoadBalancersCommand,
+  PriorityInUseException,
+  type RuleCondition,
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
   DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
+  ListenerNotFoundException,
   ModifyListenerCommand,
   ModifyRuleCommand,
-  RemoveTagsCommand
+  RemoveTagsCommand,
+  RuleNotFoundException,
+  TargetGroupNotFoundException
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {
   CancelCommandCommand,
@@ -79,6 +87,12 @@ export class FakeAws {
   readonly cloudwatch = mockClient(CloudWatchClient)
   readonly listeners = new Map<string, Action[]>()
   readonly rules = new Map<string, Action[]>()
+  /** A rule's listener, priority and conditions (rules the action creates, or a test sets). */
+  readonly ruleMeta = new Map<string, { listenerArn: string; priority: string; conditions: RuleCondition[] }>()
+  /** Protocol and port of a listener; HTTP on 80 unless a test says otherwise. */
+  readonly listenerPorts = new Map<string, { protocol: string; port: number }>()
+  /** What changed, in order: `send <instances>`, `write <route> <green weight>`, `create-rule`, `delete-rule`. */
+  readonly events: string[] = []
   readonly tags = new Map<string, Record<string, string>>()
   readonly targets = new Map<string, string[]>()
   readonly targetType = new Map<string, string>()
@@ -115,25 +129,102 @@ export class FakeAws {
   readonly writes: Array<{ at: number; arn: string; actions: Action[] }> = []
   /** Writes that the fake accepts but does not apply (to test read-back verification). */
   ignoreWrites = 0
+  /**
+   * Called after each route write lands, with what was written: a test acts at that moment (a
+   * cancel, a person's console edit) without re-implementing the write.
+   */
+  onWrite: (write: { arn: string; actions: Action[] }) => void = () => undefined
   private nextCommand = 1
+  private nextRule = 1
 
   constructor(readonly clock: FakeClock) {
+    // Unknown ARNs fail the whole call, as AWS does, with the SDK's own NotFound errors.
     this.elb.on(DescribeListenersCommand).callsFake(async (input) => ({
-      Listeners: (input.ListenerArns as string[])
-        .filter((a) => this.listeners.has(a))
-        .map((a) => ({ ListenerArn: a, DefaultActions: clone(this.listeners.get(a)) }))
+      Listeners: this.known(this.listeners, input.ListenerArns as string[], notFound.listener).map((a) => ({
+        ListenerArn: a,
+        LoadBalancerArn: loadBalancerOf(a),
+        Protocol: this.listenerPorts.get(a)?.protocol ?? 'HTTP',
+        Port: this.listenerPorts.get(a)?.port ?? 80,
+        DefaultActions: clone(this.listeners.get(a))
+      }))
     }))
-    this.elb.on(DescribeRulesCommand).callsFake(async (input) => ({
-      Rules: (input.RuleArns as string[])
-        .filter((a) => this.rules.has(a))
-        .map((a) => ({ RuleArn: a, Actions: clone(this.rules.get(a)) }))
+    this.elb.on(DescribeRulesCommand).callsFake(async (input) => {
+      if (input.ListenerArn) {
+        const listener = this.known(this.listeners, [input.ListenerArn], notFound.listener)[0]
+        const rules = [...this.ruleMeta.entries()]
+          .filter(([arn, m]) => m.listenerArn === listener && this.rules.has(arn))
+          .sort(([, a], [, b]) => Number(a.priority) - Number(b.priority))
+          .map(([arn, m]) => ({
+            RuleArn: arn,
+            Priority: m.priority,
+            Conditions: clone(m.conditions),
+            Actions: clone(this.rules.get(arn)),
+            IsDefault: false
+          }))
+        const defaultRule = {
+          RuleArn: `${listener.replace(':listener/', ':listener-rule/')}/ffffffffffffffff`,
+          Priority: 'default',
+          Conditions: [],
+          Actions: clone(this.listeners.get(listener)),
+          IsDefault: true
+        }
+        return { Rules: [...rules, defaultRule] }
+      }
+      return {
+        Rules: this.known(this.rules, input.RuleArns as string[], notFound.rule).map((a) => ({
+          RuleArn: a,
+          Priority: this.ruleMeta.get(a)?.priority,
+          Conditions: clone(this.ruleMeta.get(a)?.conditions ?? []),
+          Actions: clone(this.rules.get(a))
+        }))
+      }
+    })
+    this.elb.on(CreateRuleCommand).callsFake(async (input) => {
+      const listener = this.known(this.listeners, [input.ListenerArn], notFound.listener)[0]
+      const taken = [...this.ruleMeta.values()].some(
+        (m) => m.listenerArn === listener && m.priority === String(input.Priority)
+      )
+      if (taken) {
+        throw new PriorityInUseException({ message: `Priority '${input.Priority}' is currently in use`, $metadata: {} })
+      }
+      const arn = `${listener.replace(':listener/', ':listener-rule/')}/${(this.nextRule++).toString(16).padStart(16, '0')}`
+      this.rules.set(arn, clone(input.Actions))
+      this.ruleMeta.set(arn, {
+        listenerArn: listener,
+        priority: String(input.Priority),
+        conditions: clone(input.Conditions)
+      })
+      this.tags.set(
+        arn,
+        Object.fromEntries((input.Tags ?? []).map((t: { Key: string; Value: string }) => [t.Key, t.Value]))
+      )
+      this.events.push(`create-rule ${input.Priority}`)
+      return { Rules: [{ RuleArn: arn, Priority: String(input.Priority) }] }
+    })
+    this.elb.on(DeleteRuleCommand).callsFake(async (input) => {
+      this.known(this.rules, [input.RuleArn], notFound.rule)
+      this.rules.delete(input.RuleArn)
+      this.ruleMeta.delete(input.RuleArn)
+      this.tags.delete(input.RuleArn)
+      this.events.push('delete-rule')
+      return {}
+    })
+    this.elb.on(DescribeLoadBalancersCommand).callsFake(async (input) => ({
+      LoadBalancers: (input.LoadBalancerArns ?? []).map((arn: string) => ({
+        LoadBalancerArn: arn,
+        DNSName: `${/loadbalancer\/app\/([^/]+)/.exec(arn)?.[1]}-1234567890.us-east-1.elb.amazonaws.com`
+      }))
     }))
     this.elb
       .on(ModifyListenerCommand)
-      .callsFake(async (input) => this.write(this.listeners, input.ListenerArn, input.DefaultActions))
-    this.elb.on(ModifyRuleCommand).callsFake(async (input) => this.write(this.rules, input.RuleArn, input.Actions))
+      .callsFake(async (input) =>
+        this.write(this.listeners, input.ListenerArn, input.DefaultActions, notFound.listener)
+      )
+    this.elb
+      .on(ModifyRuleCommand)
+      .callsFake(async (input) => this.write(this.rules, input.RuleArn, input.Actions, notFound.rule))
     this.elb.on(DescribeTargetGroupsCommand).callsFake(async (input) => ({
-      TargetGroups: (input.TargetGroupArns as string[]).map((arn) => ({
+      TargetGroups: this.known(this.targets, input.TargetGroupArns as string[], notFound.targetGroup).map((arn) => ({
         TargetGroupArn: arn,
         TargetGroupName: /targetgroup\/([^/]+)/.exec(arn)?.[1],
         TargetType: this.targetType.get(arn) ?? 'instance',
@@ -143,7 +234,9 @@ export class FakeAws {
       }))
     }))
     this.elb.on(DescribeTargetHealthCommand).callsFake(async (input) => ({
-      TargetHealthDescriptions: (this.targets.get(input.TargetGroupArn) ?? []).map((id) => {
+      TargetHealthDescriptions: (
+        this.targets.get(this.known(this.targets, [input.TargetGroupArn], notFound.targetGroup)[0]) ?? []
+      ).map((id) => {
         const h = this.health(input.TargetGroupArn, id, this.clock.now())
         return { Target: { Id: id, Port: 80 }, TargetHealth: { State: h.state, Reason: h.reason } }
       })
@@ -180,6 +273,7 @@ export class FakeAws {
     })
     this.ssm.on(SendCommandCommand).callsFake(async (input) => {
       const id = `cmd-${this.nextCommand++}`
+      this.events.push(`send ${(input.InstanceIds as string[]).join(',')}`)
       this.commands.set(
         id,
         (input.InstanceIds as string[]).map((instanceId) => ({
@@ -363,7 +457,9 @@ export class FakeAws {
       ...this.elb.calls().map((c) => c.args[0].constructor.name),
       ...this.ssm.calls().map((c) => c.args[0].constructor.name)
     ]
-    return names.filter((n) => /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister)/.test(n))
+    return names.filter((n) =>
+      /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister|CreateRule|DeleteRule)/.test(n)
+    )
   }
 
   reset(): void {
@@ -379,7 +475,13 @@ export class FakeAws {
     return inv.behaviour.status
   }
 
-  private write(store: Map<string, Action[]>, arn: string, actions: Action[]): object {
+  private write(
+    store: Map<string, Action[]>,
+    arn: string,
+    actions: Action[],
+    missing: (arns: string[]) => Error
+  ): object {
+    this.known(store, [arn], missing)
     this.writes.push({ at: this.clock.now(), arn, actions: clone(actions) })
     if (this.ignoreWrites > 0) {
       this.ignoreWrites--
@@ -387,8 +489,28 @@ export class FakeAws {
     }
     store.set(arn, clone(actions))
     this.weightHistory.push({ at: this.clock.now(), arn, weights: this.weights(arn) })
+    this.events.push(`write ${arn === LISTENER ? 'listener' : arn} ${this.weights(arn)[GREEN] ?? 0}`)
+    this.onWrite({ arn, actions: clone(actions) })
     return {}
   }
+
+  private known<T>(store: Map<string, T>, arns: string[], missing: (arns: string[]) => Error): string[] {
+    const unknown = arns.filter((arn) => !store.has(arn))
+    if (unknown.length > 0) throw missing(unknown)
+    return arns
+  }
+}
+
+const notFound = {
+  listener: (arns: string[]) =>
+    new ListenerNotFoundException({ message: `One or more listeners not found: ${arns.join(', ')}`, $metadata: {} }),
+  rule: (arns: string[]) =>
+    new RuleNotFoundException({ message: `One or more rules not found: ${arns.join(', ')}`, $metadata: {} }),
+  targetGroup: (arns: string[]) =>
+    new TargetGroupNotFoundException({
+      message: `One or more target groups not found: ${arns.join(', ')}`,
+      $metadata: {}
+    })
 }
 
 /** The usual start: blue live on v1 (100/0), both fleets registered, alarm web-5xx known and OK. */
@@ -429,6 +551,10 @@ export function context(
     saved,
     saveProgress: (p) => void saved.push(structuredClone(p))
   }
+}
+
+function loadBalancerOf(listenerArn: string): string {
+  return listenerArn.replace(':listener/', ':loadbalancer/').replace(/\/[^/]+$/, '')
 }
 
 function clone<T>(value: T): T {

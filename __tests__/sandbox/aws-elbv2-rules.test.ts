@@ -12,7 +12,14 @@ import {
   type CreateRuleCommandInput,
   type RuleCondition
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { addListener, addRule, addTargetGroup, defaultRuleArn, forwardAction, newLoadBalancerArn } from '../../sandbox/aws/fixtures.js'
+import {
+  addListener,
+  addRule,
+  addTargetGroup,
+  defaultRuleArn,
+  forwardAction,
+  newLoadBalancerArn
+} from '../../sandbox/aws/fixtures.js'
 import { rejection, startHarness, type Harness } from './aws-helpers.js'
 
 let h: Harness
@@ -26,7 +33,11 @@ beforeEach(async () => {
   blue = addTargetGroup(h.world, { name: 'web-blue' })
   green = addTargetGroup(h.world, { name: 'web-green' })
   lb = newLoadBalancerArn(h.world, 'web')
-  listener = addListener(h.world, { loadBalancerArn: lb, port: 80, defaultActions: [forwardAction({ [blue]: 100, [green]: 0 })] })
+  listener = addListener(h.world, {
+    loadBalancerArn: lb,
+    port: 80,
+    defaultActions: [forwardAction({ [blue]: 100, [green]: 0 })]
+  })
 })
 
 afterEach(async () => {
@@ -39,13 +50,15 @@ const header = (name: string, ...values: string[]): RuleCondition => ({
 })
 const forwardTo = (arn: string) => [{ Type: 'forward' as const, TargetGroupArn: arn }]
 const create = (input: Partial<CreateRuleCommandInput>) =>
-  h.elb.send(new CreateRuleCommand({
-    ListenerArn: listener,
-    Priority: 10,
-    Conditions: [header('X-Preview', 'v2')],
-    Actions: forwardTo(green),
-    ...input
-  }))
+  h.elb.send(
+    new CreateRuleCommand({
+      ListenerArn: listener,
+      Priority: 10,
+      Conditions: [header('X-Preview', 'v2')],
+      Actions: forwardTo(green),
+      ...input
+    })
+  )
 
 describe('ELBv2 listing: load balancers, listeners, rules (paged)', () => {
   test('DescribeLoadBalancers by ARN, by name and all, with the shape AWS returns', async () => {
@@ -69,9 +82,13 @@ describe('ELBv2 listing: load balancers, listeners, rules (paged)', () => {
     const all = (await h.elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers!
     expect(all.map((l) => l.LoadBalancerName).sort()).toEqual(['api', 'web'])
     const pages: string[][] = []
-    for await (const p of paginateDescribeLoadBalancers({ client: h.elb }, { PageSize: 1 })) pages.push(p.LoadBalancers!.map((l) => l.LoadBalancerName!))
+    for await (const p of paginateDescribeLoadBalancers({ client: h.elb }, { PageSize: 1 }))
+      pages.push(p.LoadBalancers!.map((l) => l.LoadBalancerName!))
     expect(pages).toHaveLength(2)
-    for (const input of [{ Names: ['nope'] }, { LoadBalancerArns: [lb.replace(/[0-9a-f]{16}$/, '0000000000000000')] }]) {
+    for (const input of [
+      { Names: ['nope'] },
+      { LoadBalancerArns: [lb.replace(/[0-9a-f]{16}$/, '0000000000000000')] }
+    ]) {
       const err = await rejection(h.elb.send(new DescribeLoadBalancersCommand(input)))
       expect(err.name).toBe('LoadBalancerNotFoundException')
       expect(err.$metadata?.httpStatusCode).toBe(400)
@@ -79,19 +96,28 @@ describe('ELBv2 listing: load balancers, listeners, rules (paged)', () => {
   })
 
   test('DescribeListeners by load balancer pages with PageSize and Marker', async () => {
-    const more = [8081, 8082].map((port) => addListener(h.world, { loadBalancerArn: lb, port, defaultActions: [forwardAction({ [blue]: 1 })] }))
+    const more = [8081, 8082].map((port) =>
+      addListener(h.world, { loadBalancerArn: lb, port, defaultActions: [forwardAction({ [blue]: 1 })] })
+    )
     const first = await h.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb, PageSize: 2 }))
     expect(first.Listeners!.map((l) => l.ListenerArn)).toEqual([listener, more[0]])
     expect(first.NextMarker).toBeDefined()
-    const second = await h.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb, PageSize: 2, Marker: first.NextMarker }))
+    const second = await h.elb.send(
+      new DescribeListenersCommand({ LoadBalancerArn: lb, PageSize: 2, Marker: first.NextMarker })
+    )
     expect(second.Listeners!.map((l) => l.ListenerArn)).toEqual([more[1]])
     expect(second.NextMarker).toBeUndefined()
     // The SDK's paginators carry PageSize through the input (ELBv2 models no page-size token).
     const seen: string[] = []
-    for await (const p of paginateDescribeListeners({ client: h.elb }, { LoadBalancerArn: lb, PageSize: 1 })) seen.push(...p.Listeners!.map((l) => l.ListenerArn!))
+    for await (const p of paginateDescribeListeners({ client: h.elb }, { LoadBalancerArn: lb, PageSize: 1 }))
+      seen.push(...p.Listeners!.map((l) => l.ListenerArn!))
     expect(seen).toEqual([listener, ...more])
-    expect((await rejection(h.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb, Marker: 'bogus' })))).name).toBe('ValidationError')
-    expect((await rejection(h.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb, PageSize: 401 })))).name).toBe('ValidationError')
+    expect(
+      (await rejection(h.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb, Marker: 'bogus' })))).name
+    ).toBe('ValidationError')
+    expect(
+      (await rejection(h.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb, PageSize: 401 })))).name
+    ).toBe('ValidationError')
   })
 
   test('DescribeRules by listener pages in priority order and ends with the default rule', async () => {
@@ -107,7 +133,9 @@ describe('ELBv2 listing: load balancers, listeners, rules (paged)', () => {
       { arn: r20, priority: '20', isDefault: false },
       { arn: defaultRuleArn(listener), priority: 'default', isDefault: true }
     ])
-    const missing = await rejection(h.elb.send(new DescribeRulesCommand({ ListenerArn: listener.replace(/[0-9a-f]{16}$/, '0000000000000000') })))
+    const missing = await rejection(
+      h.elb.send(new DescribeRulesCommand({ ListenerArn: listener.replace(/[0-9a-f]{16}$/, '0000000000000000') }))
+    )
     expect(missing.name).toBe('ListenerNotFoundException')
   })
 })
@@ -116,9 +144,13 @@ describe('ELBv2 rule writes: CreateRule, DeleteRule, ModifyRule', () => {
   test('CreateRule with an http-header condition returns the rule; DescribeRules and the tags show it', async () => {
     const out = await create({ Priority: 7, Tags: [{ Key: 'bluegreen:preview', Value: 'v2' }] })
     const rule = out.Rules![0]
-    expect(rule.RuleArn).toMatch(/^arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule\/app\/web\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/)
+    expect(rule.RuleArn).toMatch(
+      /^arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule\/app\/web\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/
+    )
     expect(rule).toMatchObject({ Priority: '7', IsDefault: false })
-    expect(rule.Conditions).toEqual([{ Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Preview', Values: ['v2'] } }])
+    expect(rule.Conditions).toEqual([
+      { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Preview', Values: ['v2'] } }
+    ])
     expect(rule.Actions![0]).toMatchObject({ Type: 'forward', TargetGroupArn: green })
     const listed = (await h.elb.send(new DescribeRulesCommand({ ListenerArn: listener }))).Rules!
     expect(listed.map((r) => r.Priority)).toEqual(['7', 'default'])
@@ -147,7 +179,11 @@ describe('ELBv2 rule writes: CreateRule, DeleteRule, ModifyRule', () => {
     expect(err.name).toBe('PriorityInUseException')
     expect(err.message).toBe("Priority '10' is currently in use")
     expect(err.$metadata?.httpStatusCode).toBe(400)
-    const other = addListener(h.world, { loadBalancerArn: lb, port: 443, defaultActions: [forwardAction({ [blue]: 1 })] })
+    const other = addListener(h.world, {
+      loadBalancerArn: lb,
+      port: 443,
+      defaultActions: [forwardAction({ [blue]: 1 })]
+    })
     await create({ ListenerArn: other, Priority: 10 })
     await create({ Priority: 50000 })
     for (const bad of [0, 50001]) expect((await rejection(create({ Priority: bad }))).name).toBe('ValidationError')
@@ -158,8 +194,17 @@ describe('ELBv2 rule writes: CreateRule, DeleteRule, ModifyRule', () => {
     const cases: Array<[RuleCondition[], RegExp]> = [
       [[header('X-A', 'a', 'b', 'c', 'd')], /only have '3' values/],
       [[header('X-A', 'a', 'b', 'c'), header('X-B', 'd', 'e', 'f')], /only have '5' condition values/],
-      [[header('X-A', '*a*', '*b*'), { Field: 'path-pattern', PathPatternConfig: { Values: ['/x/*', '/y/*'] } }], /only have '5' wildcards/],
-      [[{ Field: 'path-pattern', Values: ['/a'] }, { Field: 'path-pattern', Values: ['/b'] }], /only have one 'path-pattern'/],
+      [
+        [header('X-A', '*a*', '*b*'), { Field: 'path-pattern', PathPatternConfig: { Values: ['/x/*', '/y/*'] } }],
+        /only have '5' wildcards/
+      ],
+      [
+        [
+          { Field: 'path-pattern', Values: ['/a'] },
+          { Field: 'path-pattern', Values: ['/b'] }
+        ],
+        /only have one 'path-pattern'/
+      ],
       [[header('Host', 'example.com')], /host header/],
       [[header('X-*', 'a')], /wildcards are not supported/],
       [[header('X-' + 'a'.repeat(39), 'a')], /40 characters/],
@@ -170,7 +215,10 @@ describe('ELBv2 rule writes: CreateRule, DeleteRule, ModifyRule', () => {
       [[{ Field: 'http-request-method', HttpRequestMethodConfig: { Values: ['get'] } }], /A-Z/],
       [[{ Field: 'source-ip', SourceIpConfig: { Values: ['10.0.0.1'] } }], /CIDR/],
       [[{ Field: 'cookie' as never, Values: ['x'] }], /must be one of/],
-      [[{ Field: 'path-pattern', HttpHeaderConfig: { HttpHeaderName: 'X-A', Values: ['a'] } }], /'HttpHeaderConfig' can only be specified with the 'http-header' field/],
+      [
+        [{ Field: 'path-pattern', HttpHeaderConfig: { HttpHeaderName: 'X-A', Values: ['a'] } }],
+        /'HttpHeaderConfig' can only be specified with the 'http-header' field/
+      ],
       [[], /at least one condition/]
     ]
     for (const [Conditions, message] of cases) {
@@ -195,6 +243,19 @@ describe('ELBv2 rule writes: CreateRule, DeleteRule, ModifyRule', () => {
       ]
     })
     expect(h.world.rules.size).toBe(2)
+  })
+
+  test('transforms, which the proxy does not apply, are refused loudly rather than ignored', async () => {
+    const err = await rejection(
+      create({
+        Transforms: [{ Type: 'url-rewrite', UrlRewriteConfig: { Rewrites: [{ Regex: '^/a', Replace: '/b' }] } }]
+      })
+    )
+    expect([err.name, err.message]).toEqual([
+      'ValidationError',
+      expect.stringMatching(/does not model rule transforms/)
+    ])
+    expect(h.world.rules.size).toBe(0)
   })
 
   test('CreateRule names missing listeners and target groups with their exceptions', async () => {
@@ -227,12 +288,16 @@ describe('ELBv2 rule writes: CreateRule, DeleteRule, ModifyRule', () => {
   })
 
   test('ModifyRule cannot change a default rule (OperationNotPermitted) and validates new conditions', async () => {
-    const dflt = await rejection(h.elb.send(new ModifyRuleCommand({ RuleArn: defaultRuleArn(listener), Actions: forwardTo(green) })))
+    const dflt = await rejection(
+      h.elb.send(new ModifyRuleCommand({ RuleArn: defaultRuleArn(listener), Actions: forwardTo(green) }))
+    )
     expect(dflt.name).toBe('OperationNotPermittedException')
     expect(dflt.message).toBe(`Default rule '${defaultRuleArn(listener)}' cannot be modified`)
     expect(h.world.listeners.get(listener)!.defaultActions[0].ForwardConfig!.TargetGroups![1].Weight).toBe(0)
     const arn = (await create({})).Rules![0].RuleArn!
-    const bad = await rejection(h.elb.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: [header('X-Preview', 'a', 'b', 'c', 'd')] })))
+    const bad = await rejection(
+      h.elb.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: [header('X-Preview', 'a', 'b', 'c', 'd')] }))
+    )
     expect(bad.name).toBe('ValidationError')
     const ok = await h.elb.send(new ModifyRuleCommand({ RuleArn: arn, Conditions: [header('x-preview', 'v3')] }))
     expect(ok.Rules![0].Conditions![0].HttpHeaderConfig).toEqual({ HttpHeaderName: 'x-preview', Values: ['v3'] })

@@ -54,7 +54,9 @@ describe('Parameter Store: PutParameter and GetParameter', () => {
     await put({ Name: '/lock', Value: 'run-1' })
     const err = await rejection(put({ Name: '/lock', Value: 'run-2' }))
     expect(err.name).toBe('ParameterAlreadyExists')
-    expect(err.message).toBe('The parameter already exists. To overwrite this value, set the overwrite option in the request to true.')
+    expect(err.message).toBe(
+      'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.'
+    )
     expect(err.$metadata?.httpStatusCode).toBe(400)
     const p = (await get('/lock')).Parameter!
     expect([p.Value, p.Version]).toEqual(['run-1', 1])
@@ -122,7 +124,10 @@ describe('Parameter Store: PutParameter and GetParameter', () => {
 
   test('name rules: characters, fully qualified paths, reserved prefixes, 15 levels, spaces trimmed', async () => {
     const notQualified = await rejection(put({ Name: 'web/version' }))
-    expect([notQualified.name, notQualified.message]).toEqual(['ValidationException', 'Parameter name must be a fully qualified name.'])
+    expect([notQualified.name, notQualified.message]).toEqual([
+      'ValidationException',
+      'Parameter name must be a fully qualified name.'
+    ])
     for (const bad of ['/web/ver sion', '/web/v@1', '/web//v', '/web/']) {
       const err = await rejection(put({ Name: bad }))
       expect(err.name).toBe('ValidationException')
@@ -148,7 +153,9 @@ describe('Parameter Store: PutParameter and GetParameter', () => {
     expect(big.name).toBe('ValidationException')
     expect(big.message).toMatch(/^Standard tier parameters support a maximum parameter value of 4096 characters/)
     expect((await put({ Name: '/a', Value: 'x'.repeat(8192), Tier: 'Advanced' })).Tier).toBe('Advanced')
-    expect((await rejection(put({ Name: '/a2', Value: 'x'.repeat(8193), Tier: 'Advanced' }))).name).toBe('ValidationException')
+    expect((await rejection(put({ Name: '/a2', Value: 'x'.repeat(8193), Tier: 'Advanced' }))).name).toBe(
+      'ValidationException'
+    )
     expect((await put({ Name: '/i', Value: 'x'.repeat(5000), Tier: 'Intelligent-Tiering' })).Tier).toBe('Advanced')
     expect((await put({ Name: '/i2', Value: 'x', Tier: 'Intelligent-Tiering' })).Tier).toBe('Standard')
     const down = await rejection(put({ Name: '/a', Value: 'y', Tier: 'Standard', Overwrite: true }))
@@ -173,7 +180,9 @@ describe('Parameter Store: PutParameter and GetParameter', () => {
     expect(err.name).toBe('ParameterPatternMismatchException')
     await put({ Name: '/n', Value: '42', AllowedPattern: '^\\d+$' })
     // The pattern stays with the parameter for later overwrites.
-    expect((await rejection(put({ Name: '/n', Value: 'x', Overwrite: true }))).name).toBe('ParameterPatternMismatchException')
+    expect((await rejection(put({ Name: '/n', Value: 'x', Overwrite: true }))).name).toBe(
+      'ParameterPatternMismatchException'
+    )
     expect((await rejection(put({ Name: '/m', Value: '{{ssm:/other}}' }))).name).toBe('ValidationException')
   })
 })
@@ -183,7 +192,10 @@ describe('Parameter Store: batch reads, deletes and paths', () => {
     await put({ Name: '/a', Value: '1' })
     await put({ Name: '/b', Value: '2' })
     const out = await h.ssm.send(new GetParametersCommand({ Names: ['/a', '/nope', '/b'] }))
-    expect(out.Parameters!.map((p) => [p.Name, p.Value]).sort()).toEqual([['/a', '1'], ['/b', '2']])
+    expect(out.Parameters!.map((p) => [p.Name, p.Value]).sort()).toEqual([
+      ['/a', '1'],
+      ['/b', '2']
+    ])
     expect(out.InvalidParameters).toEqual(['/nope'])
     const many = Array.from({ length: 11 }, (_, i) => `/p${i}`)
     const err = await rejection(h.ssm.send(new GetParametersCommand({ Names: many })))
@@ -205,7 +217,8 @@ describe('Parameter Store: batch reads, deletes and paths', () => {
   })
 
   test('GetParametersByPath: one level or recursive, at most 10 a page, NextToken to continue', async () => {
-    for (const n of ['/app/a', '/app/b', '/app/deep/c', '/app/deep/er/d', '/apple', '/other/x']) await put({ Name: n, Value: n })
+    for (const n of ['/app/a', '/app/b', '/app/deep/c', '/app/deep/er/d', '/apple', '/other/x'])
+      await put({ Name: n, Value: n })
     const one = await h.ssm.send(new GetParametersByPathCommand({ Path: '/app' }))
     expect(one.Parameters!.map((p) => p.Name)).toEqual(['/app/a', '/app/b'])
     const rec = await h.ssm.send(new GetParametersByPathCommand({ Path: '/app/', Recursive: true }))
@@ -215,20 +228,32 @@ describe('Parameter Store: batch reads, deletes and paths', () => {
     expect(first.Parameters).toHaveLength(2)
     expect(first.NextToken).toBeDefined()
     const names: string[] = []
-    for await (const page of paginateGetParametersByPath({ client: h.ssm, pageSize: 2 }, { Path: '/', Recursive: true })) {
+    for await (const page of paginateGetParametersByPath(
+      { client: h.ssm, pageSize: 2 },
+      { Path: '/', Recursive: true }
+    )) {
       names.push(...page.Parameters!.map((p) => p.Name!))
     }
     expect(names).toEqual(['/app/a', '/app/b', '/app/deep/c', '/app/deep/er/d', '/apple', '/other/x'])
 
-    expect((await rejection(h.ssm.send(new GetParametersByPathCommand({ Path: '/', MaxResults: 11 })))).name).toBe('ValidationException')
-    expect((await rejection(h.ssm.send(new GetParametersByPathCommand({ Path: '/', NextToken: 'bogus' })))).name).toBe('InvalidNextToken')
+    expect((await rejection(h.ssm.send(new GetParametersByPathCommand({ Path: '/', MaxResults: 11 })))).name).toBe(
+      'ValidationException'
+    )
+    expect((await rejection(h.ssm.send(new GetParametersByPathCommand({ Path: '/', NextToken: 'bogus' })))).name).toBe(
+      'InvalidNextToken'
+    )
     const noSlash = await rejection(h.ssm.send(new GetParametersByPathCommand({ Path: 'app' })))
     expect(noSlash.message).toMatch(/must begin with a forward slash/)
-    const typed = await h.ssm.send(new GetParametersByPathCommand({
-      Path: '/app', ParameterFilters: [{ Key: 'Type', Option: 'Equals', Values: ['StringList'] }]
-    }))
+    const typed = await h.ssm.send(
+      new GetParametersByPathCommand({
+        Path: '/app',
+        ParameterFilters: [{ Key: 'Type', Option: 'Equals', Values: ['StringList'] }]
+      })
+    )
     expect(typed.Parameters).toEqual([])
-    const badKey = await rejection(h.ssm.send(new GetParametersByPathCommand({ Path: '/app', ParameterFilters: [{ Key: 'Name', Values: ['x'] }] })))
+    const badKey = await rejection(
+      h.ssm.send(new GetParametersByPathCommand({ Path: '/app', ParameterFilters: [{ Key: 'Name', Values: ['x'] }] }))
+    )
     expect(badKey.name).toBe('InvalidFilterKey')
   })
 
@@ -243,11 +268,15 @@ describe('Parameter Store: batch reads, deletes and paths', () => {
     ])
     expect(all[0]).toMatchObject({ Description: 'blue fleet version', Type: 'String', DataType: 'text' })
     expect(all[0]).not.toHaveProperty('Value')
-    const green = await h.ssm.send(new DescribeParametersCommand({
-      ParameterFilters: [{ Key: 'Name', Option: 'BeginsWith', Values: ['/web/green'] }]
-    }))
+    const green = await h.ssm.send(
+      new DescribeParametersCommand({
+        ParameterFilters: [{ Key: 'Name', Option: 'BeginsWith', Values: ['/web/green'] }]
+      })
+    )
     expect(green.Parameters!.map((p) => p.Name)).toEqual(['/web/green/version'])
-    const path = await h.ssm.send(new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: ['/web'] }] }))
+    const path = await h.ssm.send(
+      new DescribeParametersCommand({ ParameterFilters: [{ Key: 'Path', Option: 'Recursive', Values: ['/web'] }] })
+    )
     expect(path.Parameters).toHaveLength(2)
   })
 

@@ -65,11 +65,13 @@ describe('LocalCommandExecutor', () => {
 
   it('times out at executionTimeout and kills the shell and its children', async () => {
     const [a] = await h.add([{ version: 'v1' }])
-    const cmd = newCommand([a.id], ['echo $$ > pid', 'sleep 30 & echo $! > child', 'wait'], {}, { executionTimeout: ['0.3'] })
+    // A second is long enough for the shell to start its child even on a loaded machine.
+    const cmd = newCommand([a.id], ['echo $$ > pid', 'sleep 30 & echo $! > child', 'wait'], {}, { executionTimeout: ['1'] })
     const t0 = Date.now()
     executor.start(cmd)
     await executor.idle()
-    expect(Date.now() - t0).toBeLessThan(3000)
+    // Far below the 30 s the child would sleep: the timeout, not the child, ended the command.
+    expect(Date.now() - t0).toBeLessThan(15_000)
     expect(cmd.invocations.get(a.id)).toMatchObject({ status: 'TimedOut', statusDetails: 'ExecutionTimedOut' })
     const child = Number(await readFile(path.join(a.dir, 'child'), 'utf8'))
     await until(() => !isAlive(child), 2000, 'the backgrounded sleep to be killed')

@@ -1,6 +1,6 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { formatTrafficReport, startLoad, summarize, trafficReport, type LoadSample } from '../../sandbox/load/load-generator.js'
+import { formatTrafficReport, startLoad, summarize, trafficReport, versionsByClient, type LoadSample } from '../../sandbox/load/load-generator.js'
 import type { WeightChange } from '../../sandbox/world.js'
 
 const GREEN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/0123456789abcdef'
@@ -89,5 +89,47 @@ describe('LoadGenerator', () => {
     const d = summarize(dead.samples)
     expect(d.failed).toBe(d.sent)
     expect(Object.keys(d.errors)).toEqual(['ECONNREFUSED'])
+  })
+})
+
+describe('LoadGenerator clients', () => {
+  let server: http.Server
+  let url: string
+  let issued = 0
+  beforeAll(async () => {
+    // Gives every cookieless request a new id and echoes the id a request brings back.
+    server = http.createServer((req, res) => {
+      const seen = /(?:^|; )id=(\d+)/.exec(req.headers.cookie ?? '')?.[1]
+      const id = seen ?? String(++issued)
+      res.writeHead(200, { 'x-app-version': `id-${id}`, ...(seen ? {} : { 'set-cookie': `id=${id}; Max-Age=3600; Path=/` }) })
+      res.end('ok')
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((r) => server.close(() => r())))
+
+  it('each simulated client keeps its own cookies and sends them back', async () => {
+    const load = startLoad({ url, rps: 100, durationMs: 400, clients: 4 })
+    await load.done
+    const byClient = versionsByClient(load.samples)
+    expect(byClient).toHaveLength(4)
+    // One id per client (the one it was given first), and four different ids.
+    for (const versions of byClient) expect(Object.keys(versions)).toHaveLength(1)
+    expect(new Set(byClient.map((v) => Object.keys(v)[0])).size).toBe(4)
+    expect(load.samples.every((s) => s.client !== undefined && s.client >= 0 && s.client < 4)).toBe(true)
+    // A client never has two requests out at once.
+    for (let c = 0; c < 4; c++) {
+      const mine = load.samples.filter((s) => s.client === c).sort((a, b) => a.at - b.at)
+      for (let i = 1; i < mine.length; i++) expect(mine[i].at).toBeGreaterThanOrEqual(mine[i - 1].doneAt)
+    }
+  })
+
+  it('without clients every request arrives without cookies', async () => {
+    const before = issued
+    const load = startLoad({ url, rps: 100, durationMs: 200 })
+    await load.done
+    expect(issued - before).toBe(load.samples.length)
+    expect(load.samples.every((s) => s.client === undefined)).toBe(true)
   })
 })

@@ -110,7 +110,7 @@ describe('LoadBalancer', () => {
     expect(lb.records.at(-1)).toMatchObject({ status: 502, targetGroupArn: p.blueArn })
   })
 
-  it('keeps a client on its group with the AWSALBTG cookie while that group has weight', async () => {
+  it('keeps a client on its group with the AWSALBTG cookie, also once that group is at weight 0', async () => {
     const p = await pair([50, 50], 3600)
     const first = await get(p.url)
     const cookie = first.setCookie?.find((c) => c.startsWith(`${STICKY_COOKIE}=`))
@@ -121,10 +121,15 @@ describe('LoadBalancer', () => {
     // Without the cookie, both groups answer.
     const anon = await many(p.url, 60)
     expect(new Set(anon.map((a) => a.version))).toEqual(new Set(['v1', 'v2']))
-    // Once the sticky group's weight is 0 the cookie is not honoured any more.
+    // At weight 0 the group is still in the forward action: the cookie still decides (as on ALB).
     const stuckArn = first.version === 'v1' ? p.blueArn : p.greenArn
     const otherArn = stuckArn === p.blueArn ? p.greenArn : p.blueArn
     h.world.listeners.get(p.listenerArn)!.defaultActions = [forwardAction({ [stuckArn]: 0, [otherArn]: 100 }, 3600)]
+    const stuck = await many(p.url, 10, { cookie: pair0 })
+    expect(stuck.every((a) => a.version === first.version)).toBe(true)
+    expect(lb.records.slice(-10).every((r) => r.sticky === true && r.targetGroupArn === stuckArn)).toBe(true)
+    // Stickiness turned off on the route releases the client.
+    h.world.listeners.get(p.listenerArn)!.defaultActions = [forwardAction({ [stuckArn]: 0, [otherArn]: 100 })]
     const moved = await many(p.url, 10, { cookie: pair0 })
     expect(moved.every((a) => a.version !== first.version)).toBe(true)
   })

@@ -22,6 +22,7 @@ fs.appendFileSync(process.env.GITHUB_STEP_SUMMARY, '## Deploy\\n| a | b |\\n|---
 console.log('log line')
 if (process.env['INPUT_WAIT-FOR-SIGNAL'] === 'true') {
   process.on('SIGINT', () => { console.log('got SIGINT'); put('GITHUB_STATE', 'cancelled', 'yes'); process.exit(1) })
+  console.log('waiting for a signal')
   setInterval(() => {}, 1000)
 } else process.exit(Number(process.env.INPUT_EXIT || 0))
 `
@@ -84,13 +85,18 @@ describe('runAction', () => {
 
   it('cancels like the runner (SIGINT first) and runPost gets the state as STATE_ variables', async () => {
     let started = false
+    let waiting = false
     const r = await runAction({
       entry: main,
       actionYml: null,
       inputs: { 'wait-for-signal': 'true' },
       node: process.execPath,
-      onStart: () => (started = true),
-      abortAfterMs: 300
+      onStart: (child) => {
+        started = true
+        // Cancel once the handler is in place, however slowly a loaded machine starts the process.
+        child.stdout?.on('data', (chunk: Buffer) => (waiting ||= chunk.toString().includes('waiting for a signal')))
+      },
+      abortWhen: () => waiting
     })
     expect(started).toBe(true)
     expect(r.cancelled).toBe(true)

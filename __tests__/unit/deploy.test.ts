@@ -166,25 +166,6 @@ describe('deploy', () => {
     expect(aws.tags.get(BLUE)?.[TAG.lock]).toMatch(/^id=run-1 /)
   })
 
-  it('a record that cannot be written after a good deploy is a warning, not a failure', async () => {
-    let tagWrites = 0
-    const { AddTagsCommand } = await import('@aws-sdk/client-elastic-load-balancing-v2')
-    aws.elb.on(AddTagsCommand).callsFake(async (input) => {
-      tagWrites++
-      // lock, deploying, canary records succeed; the final records fail
-      if (tagWrites > 3) throw Object.assign(new Error('Rate exceeded'), { name: 'Throttling' })
-      for (const arn of input.ResourceArns)
-        aws.tags.set(arn, {
-          ...(aws.tags.get(arn) ?? {}),
-          ...Object.fromEntries(input.Tags.map((t: { Key: string; Value: string }) => [t.Key, t.Value]))
-        })
-      return {}
-    })
-    const report = await deploy(config(), context(clock))
-    expect(report.result).toBe('succeeded')
-    expect(report.warnings.join('\n')).toMatch(/Could not record web-green as live/)
-  })
-
   it('an alarm already in ALARM stops the deploy before anything changes', async () => {
     aws.alarm = () => 'ALARM'
     const report = await deploy(config(), context(clock))
@@ -197,15 +178,6 @@ describe('deploy', () => {
     expect(report.result).toBe('rolled-back')
     expect(report.failure?.what).toMatch(/timeout/)
     expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
-  })
-
-  it('a read-back that differs is written again', async () => {
-    aws.ignoreWrites = 1
-    const ctx = context(clock)
-    const report = await deploy(config(), ctx)
-    expect(report.result).toBe('succeeded')
-    expect(aws.greenHistory()).toEqual([100, 100])
-    expect(ctx.log.text()).toMatch(/Read-back differs/)
   })
 
   it('weights that never stick fail the step and restore', async () => {
@@ -245,23 +217,6 @@ describe('deploy', () => {
         ]
       }
     })
-  })
-
-  it('refuses while another run holds the lock, naming it, and changes nothing', async () => {
-    const holder = 'https://github.com/o/r/actions/runs/99/attempts/1'
-    aws.tags.set(BLUE, {
-      [TAG.lock]: `id=run-99 expires=${new Date(clock.now() + 600_000).toISOString()} holder=${holder}`
-    })
-    await expect(deploy(config(), context(clock))).rejects.toThrow(/runs\/99/)
-    expect(aws.mutatingCalls()).toEqual([])
-  })
-
-  it('takes over an expired lock with a warning', async () => {
-    aws.tags.set(BLUE, { [TAG.lock]: `id=run-99 expires=${new Date(clock.now() - 1000).toISOString()} holder=old` })
-    const ctx = context(clock)
-    const report = await deploy(config(), ctx)
-    expect(report.result).toBe('succeeded')
-    expect(ctx.log.text()).toMatch(/warning: Taking over an expired deploy lock/)
   })
 
   it('refuses a deploy while a canary is in progress', async () => {

@@ -22,7 +22,6 @@ import type { Log } from '../../src/runtime/log.js'
 import { cancelCommands } from '../../src/aws/ssm-commands.js'
 import { checkInstancesReady } from '../../src/fleet/instance-readiness.js'
 import { type CommandRequest, runCommand } from '../../src/fleet/run-commands.js'
-import { commandComment } from '../../src/plan/command-policy.js'
 import { consoleUrl, logGroupUrl } from '../../src/aws/console-links.js'
 
 const ssmMock = mockClient(SSMClient)
@@ -545,26 +544,6 @@ describe('cancelCommands', () => {
       /Could not cancel 1 SSM command\(s\): cmd-2 \(throttled\)/
     )
     expect(ssmMock.commandCalls(CancelCommandCommand)).toHaveLength(3)
-  })
-})
-
-describe('commandComment', () => {
-  it('says which deploy and which workflow run', () => {
-    expect(commandComment({ version: 'v1.4.2', repository: 'acme/web', runId: '9876543210' })).toBe(
-      'deploy v1.4.2 from acme/web run 9876543210'
-    )
-    expect(commandComment({ version: 'a'.repeat(40), runId: '7' })).toBe(`deploy ${'a'.repeat(12)} run 7`)
-  })
-
-  it('stays within 100 characters and keeps the run id when the parts are long', () => {
-    const comment = commandComment({
-      version: `release-${'x'.repeat(80)}`,
-      repository: `acme/${'y'.repeat(90)}`,
-      runId: '12345678901'
-    })
-    expect(comment.length).toBeLessThanOrEqual(100)
-    expect(comment.endsWith(' run 12345678901')).toBe(true)
-    expect(comment.startsWith('deploy release-x')).toBe(true)
   })
 })
 

@@ -1,7 +1,6 @@
 // The rules a release engineer trusts this action with: traffic never stays on a failed fleet
 // silently, a cancel stops traffic moving, locks never strand a rollback, records stay truthful.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { cleanup } from '../../src/operations/cleanup.js'
 import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
 import { deploy } from '../../src/operations/deploy.js'
@@ -71,12 +70,7 @@ describe('restores release sticky clients', () => {
 describe('cancellation stops traffic from moving', () => {
   it('with step-wait 0 a cancel during the first write stops before the next step and restores', async () => {
     const cancel = new AbortController()
-    aws.elb.on(ModifyListenerCommand).callsFake(async (input) => {
-      aws.writes.push({ at: clock.now(), arn: input.ListenerArn, actions: structuredClone(input.DefaultActions) })
-      aws.listeners.set(input.ListenerArn, structuredClone(input.DefaultActions))
-      cancel.abort(new Error('SIGINT'))
-      return {}
-    })
+    aws.onWrite = () => cancel.abort(new Error('SIGINT'))
     const report = await deploy(config({ 'step-wait': '0' }), context(clock, cancel.signal))
     expect(aws.greenHistory()).toEqual([10, 0])
     expect(report.result).toBe('rolled-back')

@@ -12,7 +12,14 @@ import { ApiError } from './errors.js'
 import type { QueryValue } from './query-protocol.js'
 
 const V = 'ValidationError'
-export const CONDITION_FIELDS = ['http-header', 'http-request-method', 'host-header', 'path-pattern', 'query-string', 'source-ip'] as const
+export const CONDITION_FIELDS = [
+  'http-header',
+  'http-request-method',
+  'host-header',
+  'path-pattern',
+  'query-string',
+  'source-ip'
+] as const
 const ONCE_PER_RULE = new Set(['host-header', 'http-request-method', 'path-pattern', 'source-ip'])
 const MAX_VALUES_PER_CONDITION = 3
 const MAX_VALUES_PER_RULE = 5
@@ -42,7 +49,8 @@ function decodeOne(item: QueryValue): RuleCondition {
   const f = field as RuleCondition['Field']
   const own = CONFIG_OF[f]
   for (const key of Object.values(CONFIG_OF)) {
-    if (key !== own && c[key] !== undefined) throw new ApiError(V, `'${key}' can only be specified with the '${fieldOf(key)}' field`)
+    if (key !== own && c[key] !== undefined)
+      throw new ApiError(V, `'${key}' can only be specified with the '${fieldOf(key)}' field`)
   }
   const config = asObj(c[own])
   if (c.RegexValues !== undefined || (config && config.RegexValues !== undefined)) {
@@ -65,7 +73,10 @@ function decodeOne(item: QueryValue): RuleCondition {
         : { Field: f, Values: values, PathPatternConfig: { Values: values } }
     }
     case 'http-header':
-      return { Field: f, HttpHeaderConfig: { HttpHeaderName: asStr(config?.HttpHeaderName) ?? '', Values: strings(config?.Values) } }
+      return {
+        Field: f,
+        HttpHeaderConfig: { HttpHeaderName: asStr(config?.HttpHeaderName) ?? '', Values: strings(config?.Values) }
+      }
     case 'http-request-method':
       return { Field: f, HttpRequestMethodConfig: { Values: strings(config?.Values) } }
     case 'source-ip':
@@ -111,14 +122,16 @@ export function conditionValues(c: RuleCondition): string[] {
 const wildcards = (s: string): number => (s.match(/[*?]/g) ?? []).length
 
 function checkValue(c: RuleCondition, value: string): void {
-  const bad = (what: string): ApiError => new ApiError(V, `Condition value '${value}' is not valid for '${c.Field}': ${what}`)
+  const bad = (what: string): ApiError =>
+    new ApiError(V, `Condition value '${value}' is not valid for '${c.Field}': ${what}`)
   switch (c.Field) {
     case 'host-header': {
       if (value.length > 128) throw bad('at most 128 characters')
       if (!HOST.test(value)) throw bad('allowed characters are A-Z, a-z, 0-9, - . * ?')
       const last = value.lastIndexOf('.')
       if (last < 0) throw bad('a host name must include at least one "." character')
-      if (!/^[A-Za-z]+$/.test(value.slice(last + 1))) throw bad('only alphabetical characters are allowed after the final "."')
+      if (!/^[A-Za-z]+$/.test(value.slice(last + 1)))
+        throw bad('only alphabetical characters are allowed after the final "."')
       return
     }
     case 'path-pattern':
@@ -162,9 +175,13 @@ export function validateConditions(conditions: RuleCondition[]): void {
       const name = c.HttpHeaderConfig?.HttpHeaderName ?? ''
       if (name === '') throw new ApiError(V, 'An HTTP header name must be specified for an http-header condition')
       if (name.length > 40) throw new ApiError(V, `HTTP header name '${name}' must be at most 40 characters`)
-      if (!HEADER_NAME.test(name)) throw new ApiError(V, `HTTP header name '${name}' is not valid; wildcards are not supported`)
+      if (!HEADER_NAME.test(name))
+        throw new ApiError(V, `HTTP header name '${name}' is not valid; wildcards are not supported`)
       if (name.toLowerCase() === 'host') {
-        throw new ApiError(V, "You can't use an HTTP header condition to specify the host header; use a host-header condition")
+        throw new ApiError(
+          V,
+          "You can't use an HTTP header condition to specify the host header; use a host-header condition"
+        )
       }
     }
     if (c.Field === 'query-string') {
@@ -189,6 +206,7 @@ export function validateConditions(conditions: RuleCondition[]): void {
     }
     total += values.length
   }
-  if (total > MAX_VALUES_PER_RULE) throw new ApiError(V, `A rule can only have '${MAX_VALUES_PER_RULE}' condition values`)
+  if (total > MAX_VALUES_PER_RULE)
+    throw new ApiError(V, `A rule can only have '${MAX_VALUES_PER_RULE}' condition values`)
   if (wild > MAX_WILDCARDS_PER_RULE) throw new ApiError(V, `A rule can only have '${MAX_WILDCARDS_PER_RULE}' wildcards`)
 }

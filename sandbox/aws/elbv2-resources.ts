@@ -35,7 +35,13 @@ export function loadBalancerExists(world: World, arn: string): boolean {
 }
 
 export function defaultRule(l: Listener): RuleView {
-  return { arn: defaultRuleArn(l.arn), listenerArn: l.arn, priority: 'default', conditions: [], actions: l.defaultActions }
+  return {
+    arn: defaultRuleArn(l.arn),
+    listenerArn: l.arn,
+    priority: 'default',
+    conditions: [],
+    actions: l.defaultActions
+  }
 }
 
 /** Rules of a listener in the order AWS lists them: by priority, the default rule last. */

@@ -12,7 +12,8 @@ import { lengthRange, required } from './validate.js'
 const V = 'ValidationError'
 export const MAX_TAGS_PER_RESOURCE = 50
 
-const strings = (value: QueryValue | undefined): string[] => asList(value).filter((v): v is string => typeof v === 'string')
+const strings = (value: QueryValue | undefined): string[] =>
+  asList(value).filter((v): v is string => typeof v === 'string')
 
 export function tagsOf(ctx: ServiceContext, arn: string): Map<string, string> {
   const { world } = ctx
@@ -28,7 +29,9 @@ export function tagsOf(ctx: ServiceContext, arn: string): Map<string, string> {
   if (stored) return stored
   const exists =
     (kind === 'loadbalancer' && loadBalancerExists(world, arn)) ||
-    (kind === 'listener-rule' && world.listeners.get(listenerOfRule(arn)) !== undefined && defaultRuleArn(listenerOfRule(arn)) === arn)
+    (kind === 'listener-rule' &&
+      world.listeners.get(listenerOfRule(arn)) !== undefined &&
+      defaultRuleArn(listenerOfRule(arn)) === arn)
   if (!exists) {
     const code =
       kind === 'listener'
@@ -40,7 +43,10 @@ export function tagsOf(ctx: ServiceContext, arn: string): Map<string, string> {
             : kind === 'loadbalancer'
               ? 'LoadBalancerNotFound'
               : V
-    throw new ApiError(code, kind === 'unknown' ? `'${arn}' is not a valid resource ARN` : `Resource '${arn}' not found`)
+    throw new ApiError(
+      code,
+      kind === 'unknown' ? `'${arn}' is not a valid resource ARN` : `Resource '${arn}' not found`
+    )
   }
   let extra = ctx.extraTags.get(arn)
   if (!extra) ctx.extraTags.set(arn, (extra = new Map()))

@@ -4,6 +4,7 @@ import { forwardWeights, type ElbAction, type Listener, type Rule, type TargetGr
 import { loadBalancerOfListener, ruleArn } from './arns.js'
 import type { Handler, ServiceContext } from './context.js'
 import { asInt, asList, asObj, asStr, decodeActions, describeAction, forwardTargets, validateActions } from './elbv2-actions.js'
+import { attributeOperations, checkGroupStickiness } from './elbv2-attributes.js'
 import { decodeConditions, validateConditions } from './elbv2-conditions.js'
 import {
   findRule,
@@ -80,25 +81,6 @@ const targetGroupShape = (tg: TargetGroup) => ({
   ProtocolVersion: 'HTTP1',
   IpAddressType: 'ipv4'
 })
-
-/** Attributes of an HTTP instance target group with AWS's defaults, overridable per group. */
-export function targetGroupAttributes(tg: TargetGroup): Record<string, string> {
-  return {
-    'stickiness.enabled': 'false',
-    'deregistration_delay.timeout_seconds': '300',
-    'stickiness.type': 'lb_cookie',
-    'stickiness.lb_cookie.duration_seconds': '86400',
-    'stickiness.app_cookie.cookie_name': '',
-    'stickiness.app_cookie.duration_seconds': '86400',
-    'slow_start.duration_seconds': '0',
-    'load_balancing.algorithm.type': 'round_robin',
-    'load_balancing.algorithm.anomaly_mitigation': 'off',
-    'load_balancing.cross_zone.enabled': 'use_load_balancer_configuration',
-    'target_group_health.dns_failover.minimum_healthy_targets.count': '1',
-    'target_group_health.unhealthy_state_routing.minimum_healthy_targets.count': '1',
-    ...(tg.attributes ?? {})
-  }
-}
 
 /** Route 53 zone of ALBs per region (AWS publishes these); us-east-1's when the region is unlisted. */
 const ALB_HOSTED_ZONES: Record<string, string> = {
@@ -185,6 +167,7 @@ const modifyListener: Handler<QueryParams> = (params, ctx) => {
   if (params.DefaultActions !== undefined) {
     const actions = decodeActions(params.DefaultActions)
     validateActions(world, actions)
+    checkGroupStickiness(world, actions)
     const touched = [...forwardTargets(listener.defaultActions), ...forwardTargets(actions)]
     listener.defaultActions = actions
     reassociate(world, listener.loadBalancerArn, touched)
@@ -200,9 +183,11 @@ const modifyRule: Handler<QueryParams> = (params, ctx) => {
   // A listener's default rule changes only through ModifyListener.
   if (found.priority === 'default') throw new ApiError('OperationNotPermitted', `Default rule '${arn}' cannot be modified`)
   const rule = found as Rule
+  refuseTransforms(params)
   const actions = params.Actions !== undefined ? decodeActions(params.Actions) : undefined
   const conditions = params.Conditions !== undefined ? decodeConditions(params.Conditions) : undefined
   if (actions) validateActions(world, actions)
+  if (actions) checkGroupStickiness(world, actions)
   if (conditions) validateConditions(conditions)
   if (actions) {
     const touched = [...forwardTargets(rule.actions), ...forwardTargets(actions)]
@@ -214,9 +199,17 @@ const modifyRule: Handler<QueryParams> = (params, ctx) => {
   return { Rules: [ruleShape(rule)] }
 }
 
+/** Rule transforms rewrite requests before they reach targets; the proxy does not, so refuse them loudly. */
+function refuseTransforms(params: QueryParams): void {
+  if (params.Transforms !== undefined || params.ResetTransforms !== undefined) {
+    throw new ApiError(V, 'The sandbox does not model rule transforms (Transforms, ResetTransforms)')
+  }
+}
+
 const createRule: Handler<QueryParams> = (params, ctx) => {
   const { world } = ctx
   const listener = listenerOrThrow(world, required(V, asStr(params.ListenerArn), 'ListenerArn'))
+  refuseTransforms(params)
   const priority = required(V, asInt(params.Priority, 'Priority'), 'Priority')
   intRange(V, priority, 'Priority', 1, 50000)
   if (params.Conditions === undefined) required(V, undefined, 'Conditions')
@@ -227,6 +220,7 @@ const createRule: Handler<QueryParams> = (params, ctx) => {
   if (params.Tags !== undefined && tags.length === 0) required(V, undefined, 'Tags')
   validateConditions(conditions)
   validateActions(world, actions)
+  checkGroupStickiness(world, actions)
   const siblings = [...world.rules.values()].filter((r) => r.listenerArn === listener.arn)
   if (siblings.some((r) => r.priority === String(priority))) {
     throw new ApiError('PriorityInUse', `Priority '${priority}' is currently in use`)
@@ -286,11 +280,6 @@ const describeTargetGroups: Handler<QueryParams> = (params, { world }) => {
   return { TargetGroups: p.items.map(targetGroupShape), NextMarker: p.NextMarker }
 }
 
-const describeTargetGroupAttributes: Handler<QueryParams> = (params, { world }) => {
-  const tg = targetGroupOrThrow(world, required(V, asStr(params.TargetGroupArn), 'TargetGroupArn'))
-  return { Attributes: Object.entries(targetGroupAttributes(tg)).map(([Key, Value]) => ({ Key, Value })) }
-}
-
 const describeTargetHealth: Handler<QueryParams> = (params, { world }) => {
   const tg = targetGroupOrThrow(world, required(V, asStr(params.TargetGroupArn), 'TargetGroupArn'))
   const requested = asList(params.Targets).map((t) => {
@@ -329,7 +318,7 @@ export const elbv2Operations: Record<string, Handler<QueryParams>> = {
   ModifyRule: modifyRule,
   DeleteRule: deleteRule,
   DescribeTargetGroups: describeTargetGroups,
-  DescribeTargetGroupAttributes: describeTargetGroupAttributes,
+  ...attributeOperations,
   DescribeTargetHealth: describeTargetHealth,
   ...tagOperations
 }

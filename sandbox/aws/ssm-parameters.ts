@@ -64,7 +64,10 @@ function checkedName(world: World, raw: string, write: boolean): string {
     throw new ApiError('HierarchyLevelLimitExceededException', `A hierarchy can have a maximum of ${MAX_DEPTH} levels.`)
   }
   if (write && arnOf(world, name).length > MAX_NAME_WITH_ARN) {
-    throw new ApiError(V, `Parameter name with its ARN prefix exceeds the maximum length of ${MAX_NAME_WITH_ARN} characters.`)
+    throw new ApiError(
+      V,
+      `Parameter name with its ARN prefix exceeds the maximum length of ${MAX_NAME_WITH_ARN} characters.`
+    )
   }
   return name
 }
@@ -84,7 +87,9 @@ const latest = (p: Parameter): ParameterVersion => p.versions[p.versions.length 
  * KMS: an opaque, deterministic blob stands in for it.
  */
 function ciphertext(v: ParameterVersion): string {
-  const blob = Buffer.from(`sandbox-kms|${v.keyId ?? DEFAULT_KEY_ID}|${v.version}|${Buffer.from(v.value).toString('hex')}`)
+  const blob = Buffer.from(
+    `sandbox-kms|${v.keyId ?? DEFAULT_KEY_ID}|${v.version}|${Buffer.from(v.value).toString('hex')}`
+  )
   return Buffer.concat([Buffer.from([1, 2, 2, 0]), blob.reverse()]).toString('base64')
 }
 
@@ -126,7 +131,10 @@ function selectVersion(p: Parameter, selector: string | undefined): ParameterVer
   if (!n) throw notFound()
   const v = p.versions.find((x) => x.version === Number(n[1]))
   if (!v) {
-    throw new ApiError('ParameterVersionNotFound', `Systems Manager could not find version ${n[1]} of ${p.name}. Verify the version and try again.`)
+    throw new ApiError(
+      'ParameterVersionNotFound',
+      `Systems Manager could not find version ${n[1]} of ${p.name}. Verify the version and try again.`
+    )
   }
   return v
 }
@@ -157,7 +165,11 @@ function readTags(body: JsonObject): Array<[string, string]> {
 }
 
 /** The tier a write lands in: an explicit tier, else where the parameter is, else by size. */
-function tierFor(requested: string | undefined, previous: ParameterVersion | undefined, size: number): 'Standard' | 'Advanced' {
+function tierFor(
+  requested: string | undefined,
+  previous: ParameterVersion | undefined,
+  size: number
+): 'Standard' | 'Advanced' {
   if (requested === 'Standard' || requested === 'Advanced') return requested
   if (previous?.tier === 'Advanced') return 'Advanced'
   if (requested === 'Intelligent-Tiering') return size > VALUE_LIMIT.Standard ? 'Advanced' : 'Standard'
@@ -190,7 +202,10 @@ const putParameter: Handler<JsonObject> = (body, ctx) => {
   if (tags.length > 0 && overwrite) throw new ApiError(V, TAGS_WITH_OVERWRITE)
   const name = checkedName(world, rawName, true)
   if (policies !== undefined) {
-    throw new ApiError(V, 'The sandbox does not model parameter policies (Expiration, ExpirationNotification, NoChangeNotification).')
+    throw new ApiError(
+      V,
+      'The sandbox does not model parameter policies (Expiration, ExpirationNotification, NoChangeNotification).'
+    )
   }
   if (dataType !== 'text') {
     throw new ApiError(V, `The following data type is not supported: ${dataType} (the sandbox models only "text").`)
@@ -201,10 +216,14 @@ const putParameter: Handler<JsonObject> = (body, ctx) => {
 
   const existing = world.parameters.get(name)
   if (existing && !overwrite) {
-    throw new ApiError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.')
+    throw new ApiError(
+      'ParameterAlreadyExists',
+      'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.'
+    )
   }
   const previous = existing ? latest(existing) : undefined
-  if (!previous && type === undefined) throw new ApiError(V, 'A parameter type is required when you create a parameter.')
+  if (!previous && type === undefined)
+    throw new ApiError(V, 'A parameter type is required when you create a parameter.')
 
   const size = Buffer.byteLength(value!, 'utf8')
   if (previous?.tier === 'Advanced' && tier === 'Standard') {
@@ -231,10 +250,16 @@ const putParameter: Handler<JsonObject> = (body, ctx) => {
     try {
       re = new RegExp(patternText)
     } catch {
-      throw new ApiError('InvalidAllowedPatternException', `The allowed pattern ${patternText} is not a valid regular expression.`)
+      throw new ApiError(
+        'InvalidAllowedPatternException',
+        `The allowed pattern ${patternText} is not a valid regular expression.`
+      )
     }
     if (!re.test(value!)) {
-      throw new ApiError('ParameterPatternMismatchException', `Parameter value, cannot be validated against allowedPattern: ${patternText}`)
+      throw new ApiError(
+        'ParameterPatternMismatchException',
+        `Parameter value, cannot be validated against allowedPattern: ${patternText}`
+      )
     }
   }
 
@@ -246,7 +271,11 @@ const putParameter: Handler<JsonObject> = (body, ctx) => {
     type: newType,
     lastModifiedAt: ctx.now(),
     lastModifiedUser: `arn:aws:iam::${world.accountId}:user/sandbox`,
-    ...(description !== undefined ? { description } : previous?.description !== undefined ? { description: previous.description } : {}),
+    ...(description !== undefined
+      ? { description }
+      : previous?.description !== undefined
+        ? { description: previous.description }
+        : {}),
     ...(patternText !== undefined ? { allowedPattern: patternText } : {}),
     ...(newType === 'SecureString' ? { keyId: keyId ?? previous?.keyId ?? DEFAULT_KEY_ID } : {}),
     tier: landsIn,
@@ -341,15 +370,23 @@ function filterMatcher(f: StringFilter, forPath: boolean): (p: Parameter) => boo
   }
   const allowed = f.key.startsWith('tag:') ? ['Equals', 'BeginsWith', 'Contains'] : (options[f.key] ?? ['Equals'])
   if (!allowed.includes(f.option)) {
-    throw new ApiError('InvalidFilterOption', `The filter option '${f.option}' is not valid for key '${f.key}'. Valid options are ${allowed.join(', ')}.`)
+    throw new ApiError(
+      'InvalidFilterOption',
+      `The filter option '${f.option}' is not valid for key '${f.key}'. Valid options are ${allowed.join(', ')}.`
+    )
   }
   if (forPath && (['Name', 'Path', 'Tier'].includes(f.key) || f.key.startsWith('tag:'))) {
-    throw new ApiError('InvalidFilterKey', `The filter key ${f.key} is not supported for GetParametersByPath. Valid filter keys include: [Type, KeyId, Label, DataType].`)
+    throw new ApiError(
+      'InvalidFilterKey',
+      `The filter key ${f.key} is not supported for GetParametersByPath. Valid filter keys include: [Type, KeyId, Label, DataType].`
+    )
   }
   const test = (s: string | undefined): boolean =>
     s !== undefined &&
     (f.values.length === 0 ||
-      f.values.some((x) => (f.option === 'BeginsWith' ? s.startsWith(x) : f.option === 'Contains' ? s.includes(x) : s === x)))
+      f.values.some((x) =>
+        f.option === 'BeginsWith' ? s.startsWith(x) : f.option === 'Contains' ? s.includes(x) : s === x
+      ))
   switch (f.key) {
     case 'Name':
       return (p) => test(p.name) || test(p.name.replace(/^\//, ''))

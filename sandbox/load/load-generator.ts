@@ -2,9 +2,12 @@
 // response: when it was sent, its status, the version that answered (x-app-version) and failures
 // (non-2xx or connection errors). `trafficReport` splits a run into the steps between weight
 // changes and compares, per step, the weight set on the new fleet with the share it served.
+// With `clients`, requests come from that many simulated visitors, each with its own cookie jar,
+// so stickiness cookies pin them the way they pin real browsers.
 
 import http from 'node:http'
 import type { WeightChange } from '../world.js'
+import { CookieJar } from './cookie-jar.js'
 
 export interface LoadOptions {
   /** Base URL of the proxy, e.g. http://127.0.0.1:8080 */
@@ -20,6 +23,14 @@ export interface LoadOptions {
   timeoutMs?: number
   /** Send each request as a new client (no cookies, default) or keep one cookie jar (sticky client). */
   keepCookies?: boolean
+  /**
+   * Simulated clients that each keep their own cookie jar, like browsers: requests go to them in
+   * turn, and each sends back the cookies it was given (AWSALBTG stickiness included) until they
+   * expire. A client has one request out at a time (a visitor waiting for its page): a turn that
+   * comes while its last request is out waits for the answer, so with slow answers the rate falls
+   * below rps. Overrides keepCookies; 0 (default) sends every request as a new client.
+   */
+  clients?: number
 }
 
 export interface LoadSample {
@@ -30,6 +41,8 @@ export interface LoadSample {
   version?: string
   ok: boolean
   error?: string
+  /** Which simulated client sent it (with `clients` or `keepCookies`). */
+  client?: number
 }
 
 export interface LoadSummary {
@@ -51,13 +64,22 @@ export class LoadGenerator {
   private readonly agent: http.Agent
   private timer?: NodeJS.Timeout
   private inFlight = 0
+  /** Requests due so far by the rate. */
+  private scheduled = 0
+  /** Requests actually sent (a busy client's turn waits). */
   private sent = 0
   private stopping = false
   private resolveDone!: () => void
-  private cookie = ''
+  private readonly jars: CookieJar[]
+  private readonly busy: boolean[]
+  private readonly waiting: number[]
 
   constructor(opts: LoadOptions) {
-    this.opts = { path: '/', rps: 50, maxInFlight: 512, timeoutMs: 10_000, keepCookies: false, ...opts }
+    this.opts = { path: '/', rps: 50, maxInFlight: 512, timeoutMs: 10_000, keepCookies: false, clients: 0, ...opts }
+    const clients = this.opts.clients > 0 ? this.opts.clients : this.opts.keepCookies ? 1 : 0
+    this.jars = Array.from({ length: clients }, () => new CookieJar())
+    this.busy = new Array<boolean>(clients).fill(false)
+    this.waiting = new Array<number>(clients).fill(0)
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: 30_000 })
     this.done = new Promise((r) => (this.resolveDone = r))
   }
@@ -105,36 +127,52 @@ export class LoadGenerator {
       return
     }
     const due = Math.floor((elapsed / 1000) * this.opts.rps) + 1
-    while (this.sent < due) this.send()
+    while (this.scheduled < due) this.schedule()
   }
 
-  private send(): void {
+  private schedule(): void {
+    const n = this.scheduled++
+    if (this.jars.length === 0) return this.send(undefined)
+    const client = n % this.jars.length
+    if (this.busy[client]) this.waiting[client]++
+    else this.send(client)
+  }
+
+  private send(client: number | undefined): void {
     this.sent++
     const at = Date.now()
+    const jar = client === undefined ? undefined : this.jars[client]
+    const tag = client === undefined ? {} : { client }
     if (this.inFlight >= this.opts.maxInFlight) {
-      this.samples.push({ at, doneAt: at, status: 0, ok: false, error: 'overloaded' })
+      this.samples.push({ at, doneAt: at, status: 0, ok: false, error: 'overloaded', ...tag })
       return
     }
     this.inFlight++
+    if (client !== undefined) this.busy[client] = true
     let settled = false
-    const finish = (s: Omit<LoadSample, 'at' | 'doneAt'>): void => {
+    const finish = (s: Omit<LoadSample, 'at' | 'doneAt' | 'client'>): void => {
       if (settled) return
       settled = true
-      this.samples.push({ at, doneAt: Date.now(), ...s })
+      this.samples.push({ at, doneAt: Date.now(), ...s, ...tag })
       this.inFlight--
+      if (client !== undefined) {
+        this.busy[client] = false
+        if (!this.stopping && this.waiting[client] > 0) {
+          this.waiting[client]--
+          this.send(client)
+        }
+      }
       this.maybeDone()
     }
     const url = new URL(this.opts.path, this.opts.url)
     const headers: http.OutgoingHttpHeaders = {}
-    if (this.opts.keepCookies && this.cookie) headers.cookie = this.cookie
+    const cookie = jar?.header(at)
+    if (cookie) headers.cookie = cookie
     const req = http.get(url, { agent: this.agent, headers, timeout: this.opts.timeoutMs }, (res) => {
       const status = res.statusCode ?? 0
       const v = res.headers['x-app-version']
       const version = Array.isArray(v) ? v[0] : v
-      if (this.opts.keepCookies) {
-        const set = res.headers['set-cookie']
-        if (set) this.cookie = set.map((c) => c.split(';')[0]).join('; ')
-      }
+      jar?.store(res.headers['set-cookie'], Date.now())
       res.resume()
       res.on('end', () => finish({ status, version, ok: status >= 200 && status < 300, error: status >= 200 && status < 300 ? undefined : `HTTP ${status}` }))
       res.on('error', (e: NodeJS.ErrnoException) => finish({ status, version, ok: false, error: e.code ?? e.message }))
@@ -160,6 +198,17 @@ export function summarize(samples: LoadSample[], sent = samples.length): LoadSum
     }
   }
   return s
+}
+
+/** Per simulated client, how many answers each version gave (clients in order). */
+export function versionsByClient(samples: LoadSample[]): Array<Record<string, number>> {
+  const out: Array<Record<string, number>> = []
+  for (const s of samples) {
+    if (s.client === undefined || !s.version) continue
+    const m = (out[s.client] ??= {})
+    m[s.version] = (m[s.version] ?? 0) + 1
+  }
+  return Array.from(out, (m) => m ?? {})
 }
 
 export interface TrafficStep {

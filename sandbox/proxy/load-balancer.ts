@@ -1,10 +1,10 @@
 // The ALB stand-in: a real reverse proxy per listener (127.0.0.1:listener.port). Every request
 // reads the live world, so a weight change applies to the very next request:
 //   rules (by priority; every condition type, see rule-conditions.ts) -> else the default actions;
-//   forward: pick a target group by weight (or by the AWSALBTG stickiness cookie while that group
-//   still has weight), then round-robin over its healthy targets (all targets when none is
-//   healthy: ALB fails open; 503 when the group has none); fixed-response and redirect answered
-//   directly; proxy errors -> 502, upstream timeout -> 504.
+//   forward: pick a target group by weight, or by the AWSALBTG stickiness cookie while that group
+//   is still in the forward action, weight 0 included (stickiness.ts); then round-robin over its
+//   healthy targets (all targets when none is healthy: ALB fails open; 503 when the group has
+//   none); fixed-response and redirect answered directly; proxy errors -> 502, timeout -> 504.
 // Every request is recorded, kept in 5xx counts per target group, and handed to the world's
 // CloudWatch metrics (sandbox/metrics/alb-metrics.ts) the way ALB accounts for it: the target's
 // status and response time (to its response headers), or the status the load balancer made itself,
@@ -16,6 +16,9 @@ import type { AddressInfo } from 'node:net'
 import type { ElbAction, Listener, Rule, TargetGroup, World } from '../world.js'
 import { closeServer } from '../fleet/instances.js'
 import { requestFacts, ruleMatches, wildcardMatches } from './rule-conditions.js'
+import { chooseTargetGroup } from './stickiness.js'
+
+export { STICKY_COOKIE, decodeStickyCookie, encodeStickyCookie, pickWeighted } from './stickiness.js'
 
 export interface ProxyRecord {
   at: number
@@ -33,6 +36,8 @@ export interface ProxyRecord {
   targetMs?: number
   /** The connection to the target failed or was reset before it answered (TargetConnectionErrorCount). */
   connectionError?: boolean
+  /** The AWSALBTG stickiness cookie chose the group (not the weights). */
+  sticky?: boolean
 }
 
 export interface LoadBalancerOptions {
@@ -42,9 +47,9 @@ export interface LoadBalancerOptions {
   /** Most records kept (oldest dropped). Default 500,000. */
   recordLimit?: number
   now?: () => number
+  /** Source of randomness for the weighted choice (a seeded one makes tests deterministic). */
+  random?: () => number
 }
-
-export const STICKY_COOKIE = 'AWSALBTG'
 
 const BUCKET_MS = 100
 const STATS_KEEP_MS = 15 * 60_000
@@ -119,15 +124,6 @@ function forwardGroups(action: ElbAction): Array<{ arn: string; weight: number }
   return action.TargetGroupArn ? [{ arn: action.TargetGroupArn, weight: 1 }] : []
 }
 
-function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {}
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=')
-    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim()
-  }
-  return out
-}
-
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate'])
 
 export class LoadBalancer {
@@ -138,6 +134,7 @@ export class LoadBalancer {
   private readonly upstreamTimeoutMs: number
   private readonly recordLimit: number
   private readonly now: () => number
+  private readonly random: () => number
   private readonly servers = new Map<string, http.Server>()
   private readonly rr = new Map<string, number>()
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 30_000 })
@@ -148,6 +145,7 @@ export class LoadBalancer {
     this.upstreamTimeoutMs = opts.upstreamTimeoutMs ?? 30_000
     this.recordLimit = opts.recordLimit ?? 500_000
     this.now = opts.now ?? Date.now
+    this.random = opts.random ?? Math.random
   }
 
   /** Starts a proxy for every listener of the world not yet served (port 0 -> a free port, written back). */
@@ -231,30 +229,25 @@ export class LoadBalancer {
     }
 
     // forward
-    const groups = forwardGroups(action)
-    const stickiness = action.ForwardConfig?.TargetGroupStickinessConfig
-    const sticky = !!stickiness?.Enabled
-    let chosen: string | undefined
-    if (sticky) {
-      const cookie = parseCookies(req.headers.cookie)[STICKY_COOKIE]
-      const arn = cookie ? decodeCookie(cookie) : undefined
-      if (arn && groups.some((g) => g.arn === arn && g.weight > 0)) chosen = arn
-    }
-    if (!chosen) chosen = pickWeighted(groups)
+    const choice = chooseTargetGroup({
+      groups: forwardGroups(action),
+      stickiness: action.ForwardConfig?.TargetGroupStickinessConfig,
+      cookieHeader: req.headers.cookie,
+      now: at,
+      random: this.random,
+      hasTargets: (arn) => [...(this.world.targetGroups.get(arn)?.targets.values() ?? [])].some((t) => t.state !== 'draining')
+    })
+    const chosen = choice.arn
     if (!chosen) return reply(503, '503 Service Temporarily Unavailable\n', 'no target group with weight')
     rec.targetGroupArn = chosen
+    if (choice.bySticky) rec.sticky = true
     const tg = this.world.targetGroups.get(chosen)
     const targetId = tg ? this.pickTarget(tg) : undefined
     const instance = targetId ? this.world.instances.get(targetId) : undefined
     if (!tg || !targetId || !instance) return reply(503, '503 Service Temporarily Unavailable\n', 'no targets')
     rec.targetId = targetId
 
-    const extra: http.OutgoingHttpHeaders = {}
-    if (sticky) {
-      const duration = stickiness?.DurationSeconds ?? 3600
-      const expires = new Date(at + duration * 1000).toUTCString()
-      extra['set-cookie'] = [`${STICKY_COOKIE}=${encodeCookie(chosen)}; Expires=${expires}; Path=/`]
-    }
+    const extra: http.OutgoingHttpHeaders = choice.setCookie ? { 'set-cookie': [choice.setCookie] } : {}
     this.forward(req, res, rec, instance.port, listener, extra, reply, true)
   }
 
@@ -335,31 +328,5 @@ export class LoadBalancer {
     const n = this.rr.get(tg.arn) ?? 0
     this.rr.set(tg.arn, n + 1)
     return pool[n % pool.length]
-  }
-}
-
-/** Weighted random choice among groups with weight > 0. */
-export function pickWeighted(groups: Array<{ arn: string; weight: number }>, random = Math.random): string | undefined {
-  const total = groups.reduce((s, g) => s + Math.max(0, g.weight), 0)
-  if (total <= 0) return undefined
-  let x = random() * total
-  for (const g of groups) {
-    if (g.weight <= 0) continue
-    x -= g.weight
-    if (x < 0) return g.arn
-  }
-  return groups.filter((g) => g.weight > 0).at(-1)?.arn
-}
-
-export function encodeCookie(tgArn: string): string {
-  return Buffer.from(tgArn).toString('base64url')
-}
-
-export function decodeCookie(value: string): string | undefined {
-  try {
-    const s = Buffer.from(value, 'base64url').toString('utf8')
-    return s.startsWith('arn:') ? s : undefined
-  } catch {
-    return undefined
   }
 }

@@ -47,7 +47,10 @@ export function wildcardMatches(pattern: string, text: string, caseInsensitive: 
   const key = `${caseInsensitive ? 'i' : 's'}:${pattern}`
   let re = cache.get(key)
   if (!re) {
-    const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]')
+    const body = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '[\\s\\S]*')
+      .replace(/\?/g, '[\\s\\S]')
     re = new RegExp(`^${body}$`, caseInsensitive ? 'i' : '')
     if (cache.size > 1000) cache.clear()
     cache.set(key, re)
@@ -88,7 +91,9 @@ export function conditionMatches(c: RuleCondition, r: RequestFacts): boolean {
     case 'http-header': {
       const name = (c.HttpHeaderConfig?.HttpHeaderName ?? '').toLowerCase()
       const values = c.HttpHeaderConfig?.Values ?? []
-      return r.headers.some(([n, value]) => n.toLowerCase() === name && values.some((v) => wildcardMatches(v, value, true)))
+      return r.headers.some(
+        ([n, value]) => n.toLowerCase() === name && values.some((v) => wildcardMatches(v, value, true))
+      )
     }
     case 'http-request-method':
       return (c.HttpRequestMethodConfig?.Values ?? []).includes(r.method)
@@ -96,7 +101,8 @@ export function conditionMatches(c: RuleCondition, r: RequestFacts): boolean {
       const pairs = queryPairs(r.query)
       return (c.QueryStringConfig?.Values ?? []).some((want) =>
         pairs.some(
-          ([k, v]) => (want.Key === undefined || wildcardMatches(want.Key, k, true)) && wildcardMatches(want.Value, v, true)
+          ([k, v]) =>
+            (want.Key === undefined || wildcardMatches(want.Key, k, true)) && wildcardMatches(want.Value, v, true)
         )
       )
     }

@@ -69,6 +69,15 @@ export async function waitHealthy(
     if (line !== lastLine) options.log.info(line)
     lastLine = line
     if (healthy === targets.length && now - started >= cadence.detectUnhealthyMs) return targets
+    if (now - started >= options.timeoutMs && healthy === targets.length) {
+      // Healthy targets are not yet proof of the new code: the load balancer has not checked it
+      // often enough to mark a failing target unhealthy, so the wait cannot succeed in this time.
+      const s = (ms: number) => `${Math.round(ms / 1000)}s`
+      const checks = Math.round(cadence.detectUnhealthyMs / cadence.intervalMs)
+      throw new DeployError(
+        `Every target of ${name} is healthy, but health-timeout (${s(options.timeoutMs)}) ends before the load balancer could have marked a failing target unhealthy (${s(cadence.detectUnhealthyMs)}: ${checks} checks ${s(cadence.intervalMs)} apart); raise health-timeout to at least ${s(cadence.detectUnhealthyMs)}`
+      )
+    }
     if (now - started >= options.timeoutMs) {
       const notHealthy = targets.filter((t) => t.state !== 'healthy')
       throw new DeployError(

@@ -1,9 +1,11 @@
 import type { InstanceHealth } from '../aws/elbv2.js'
 import type { Operation } from '../config/inputs.js'
 import type { CommandReport } from '../fleet/deploy-commands.js'
+import type { HookRun } from '../fleet/run-once.js'
 import type { StepAnalysis } from '../plan/canary-judgement.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
+import type { PreviewReport } from '../traffic/preview-route.js'
 
 /** How an operation ended; also the `result` output. */
 export type Result = 'succeeded' | 'paused' | 'rolled-back' | 'failed' | 'unchanged'
@@ -27,6 +29,12 @@ export interface RunReport {
   /** The canary judge's verdict on each step it judged, with the numbers. */
   analysis?: StepAnalysis[]
   commands?: CommandReport
+  /** The run-once hooks that ran (before-traffic-commands, contract-commands), in order. */
+  hooks?: HookRun[]
+  /** The preview route: planned, open, or removed. */
+  preview?: PreviewReport
+  /** Whether the previous fleet is still a safe rollback target (status). */
+  rollbackSafety?: { safe: boolean; line: string }
   failure?: FailureReport
   warnings: string[]
   /** The step's outputs (also what the summary's facts are drawn from). */

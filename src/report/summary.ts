@@ -3,10 +3,11 @@ import { routeLabel, targetGroupName } from '../config/arn.js'
 import { formatDuration } from '../config/duration.js'
 import type { CommandReport } from '../fleet/deploy-commands.js'
 import type { InstanceCommandResult } from '../fleet/run-commands.js'
-import { pct, type FleetSample, type StepAnalysis } from '../plan/canary-judgement.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
+import { analysisBlocks } from './analysis-summary.js'
 import { escapeCell, escapeHtml, escapeMarkdown } from './escape.js'
+import { hookBlocks, hookPlanFacts, previewBlocks, rollbackSafetyBlocks } from './hooks-summary.js'
 import {
   bytes,
   capitalise,
@@ -17,22 +18,17 @@ import {
   lastLines,
   link,
   percent,
-  round,
   shortVersion,
   table
 } from './markdown.js'
 import type { FleetReport, Result, RunReport, TimelineEntry } from './report.js'
+import { weightChart } from './traffic-chart.js'
 
 /**
  * The runner rejects a step summary over 1 MiB; half of that leaves room for the notes the
  * renderer adds when it cuts, and for UTF-8 surprises.
  */
 export const DEFAULT_MAX_BYTES = 512 * 1024
-
-/** The colour of the weight line: the default theme draws it nearly invisible. */
-const CHART_COLOUR = '#2563eb'
-/** The new fleet's error rate in red beside the stable fleet's in the weight line's blue. */
-const ANALYSIS_COLOURS = '#dc2626, #2563eb'
 
 /** Fleets up to this size also show the output of instances that succeeded. */
 const SMALL_FLEET = 10
@@ -90,7 +86,10 @@ export function renderSummary(report: RunReport, opts: { maxBytes?: number } = {
     ...routeBlocks(report),
     ...(report.plan ? planBlocks(report.plan, report) : []),
     ...timelineBlocks(report.timeline),
-    ...analysisBlocks(report.analysis ?? [])
+    ...analysisBlocks(report.analysis ?? []),
+    ...previewBlocks(report),
+    ...hookBlocks(report),
+    ...rollbackSafetyBlocks(report)
   ]
   const headBytes = blocksBytes(head)
   const commands = report.commands ? orderCommandResults(report.commands) : undefined
@@ -205,7 +204,8 @@ function planBlocks(plan: PlanReport, report: RunReport): string[] {
     `- **Old fleet:** ${escapeMarkdown(plan.oldFleet)}, keeps running so that going back is one weight change`
   ]
   const last = plan.steps.at(-1)
-  if (plan.pauses && last) facts.push(`- **Pauses** at ${percent(last.weight)} for a later \`promote\``)
+  if (plan.pauses) facts.push(`- **Pauses** at ${percent(last?.weight ?? 0)} for a later \`promote\``)
+  facts.push(...hookPlanFacts(plan))
   const restore = Object.entries(plan.restore).map(([arn, weights]) => {
     const label = report.routes.find((r) => r.arn === arn)?.label ?? routeLabel(arn)
     return `${escapeMarkdown(label)}: ${formatWeights(
@@ -258,101 +258,7 @@ function timelineBlocks(timeline: TimelineEntry[]): string[] {
   ]
 }
 
-/** The chart's points: where each step started, and where the last one ended. */
-export function chartPoints(timeline: TimelineEntry[]): Array<{ label: string; weight: number }> {
-  const points: Array<{ label: string; weight: number }> = []
-  const first = timeline[0]
-  // A deploy's first step starts from the idle fleet, which took no traffic.
-  if (first?.step === 1) points.push({ label: 'before', weight: 0 })
-  for (const entry of timeline) points.push({ label: formatTime(entry.startedAt), weight: entry.weight })
-  const last = timeline.at(-1)
-  if (last && last.heldMs > 0) points.push({ label: formatTime(last.startedAt + last.heldMs), weight: last.weight })
-  return points
-}
-
-function weightChart(timeline: TimelineEntry[]): string {
-  const points = chartPoints(timeline)
-  const init = { themeVariables: { xyChart: { plotColorPalette: CHART_COLOUR } } }
-  return [
-    '```mermaid',
-    `%%{init: ${JSON.stringify(init)}}%%`,
-    'xychart-beta',
-    '  title "Traffic on the new fleet (%)"',
-    `  x-axis [${points.map((p) => JSON.stringify(p.label)).join(', ')}]`,
-    '  y-axis "% of traffic" 0 --> 100',
-    `  line [${points.map((p) => round(p.weight)).join(', ')}]`,
-    '```'
-  ].join('\n')
-}
-
 // --- command results --------------------------------------------------------------------------
-
-// --- canary analysis --------------------------------------------------------------------------
-
-const VERDICT: Record<StepAnalysis['verdict'], string> = {
-  pass: 'pass',
-  fail: '**fail**',
-  inconclusive: '*inconclusive*'
-}
-
-/** The judge's evidence per step: both fleets' requests, 5xx rate and latency, the verdict and why. */
-function analysisBlocks(analysis: StepAnalysis[]): string[] {
-  if (analysis.length === 0) return []
-  const rate = (s: FleetSample) => (s.requests > 0 ? pct(s.errors / s.requests) : '–')
-  const ms = (v?: number) => (v === undefined ? '–' : `${Math.round(v)} ms`)
-  const latency = (s: FleetSample) => `${ms(s.latencyAvgMs)} · ${ms(s.latencyP99Ms)}`
-  const baseline = analysis.some((a) => a.stableFromBaseline)
-  const rows = analysis.map((a) => {
-    const mark = a.stableFromBaseline ? ' ¹' : ''
-    return [
-      `${a.step === 0 ? 'paused' : a.step} (${percent(a.weight)})`,
-      `${a.newFleet.requests.toLocaleString('en-US')} / ${a.stable.requests.toLocaleString('en-US')}${mark}`,
-      `${rate(a.newFleet)} / ${rate(a.stable)}${mark}`,
-      `${latency(a.newFleet)} / ${latency(a.stable)}${mark}`,
-      `${VERDICT[a.verdict]}${a.early ? ' (early)' : ''}${a.extended ? ' (extended)' : ''}`
-    ]
-  })
-  const why = analysis.map((a) => `- Step ${a.step === 0 ? '0 (paused canary)' : a.step}: ${escapeMarkdown(a.reason)}`)
-  const notes = [
-    "5xx counts the targets' 5xx answers and the connections to them that failed (the load balancer's 502s).",
-    ...(baseline
-      ? ['¹ At 100% on the new fleet, the stable fleet is judged on its own traffic from before the first shift.']
-      : [])
-  ]
-  return [
-    '### Canary analysis',
-    analysisChart(analysis),
-    table(['step', 'requests new / stable', '5xx new / stable', 'latency avg · p99 new / stable', 'verdict'], rows, [
-      false,
-      true,
-      true,
-      true
-    ]),
-    why.join('\n'),
-    notes.map((n) => `<sub>${n}</sub>`).join('<br>')
-  ]
-}
-
-/** Both fleets' 5xx rate at each judged step, labelled with the step's weight. */
-function analysisChart(analysis: StepAnalysis[]): string {
-  const share = (s: FleetSample) => (s.requests > 0 ? (100 * s.errors) / s.requests : 0)
-  const newRates = analysis.map((a) => share(a.newFleet))
-  const stableRates = analysis.map((a) => share(a.stable))
-  const top = Math.max(1, Math.ceil(Math.max(...newRates, ...stableRates) * 1.2))
-  const init = { themeVariables: { xyChart: { plotColorPalette: ANALYSIS_COLOURS } } }
-  const decimals = (v: number) => Math.round(v * 100) / 100
-  return [
-    '```mermaid',
-    `%%{init: ${JSON.stringify(init)}}%%`,
-    'xychart-beta',
-    '  title "5xx rate (%): new fleet (red), stable fleet (blue)"',
-    `  x-axis [${analysis.map((a) => JSON.stringify(`step ${a.step} at ${round(a.weight)}%`)).join(', ')}]`,
-    `  y-axis "5xx rate (%)" 0 --> ${top}`,
-    `  line [${newRates.map(decimals).join(', ')}]`,
-    `  line [${stableRates.map(decimals).join(', ')}]`,
-    '```'
-  ].join('\n')
-}
 
 function isFailed(result: InstanceCommandResult): boolean {
   return result.status !== 'Success'

@@ -22,11 +22,7 @@ export interface HoldFindings {
  * checks whose evidence arrives late have the last word; while one of them still waits for its
  * evidence the step stays held and every check keeps watching, since the traffic is still there.
  */
-export async function holdStep(
-  checks: HoldCheck[],
-  subject: Omit<HoldWindow, 'deadline'>,
-  options: HoldOptions
-): Promise<HoldFindings> {
+export async function holdStep(checks: HoldCheck[], subject: HoldWindow, options: HoldOptions): Promise<HoldFindings> {
   const { clock } = options
   const window: HoldWindow = { ...subject, deadline: options.deadline }
   const interval = options.checkIntervalMs ?? Math.min(5000, Math.max(500, window.holdMs / 4))

@@ -163,7 +163,7 @@ export function canaryAnalysisCheck(deps: CanaryAnalysisDeps): HoldCheck {
       const state = stepState(window)
       const now = clock.now()
       const holdEnd = state.extendedUntil ?? window.startedAt + window.holdMs
-      const latest = window.deadline - DEADLINE_MARGIN_MS
+      const latest = (window.deadline ?? Infinity) - DEADLINE_MARGIN_MS
       if (now < holdEnd && holdEnd <= latest) {
         return { ok: true, line: 'canary analysis: hold extended', holdUntil: holdEnd }
       }

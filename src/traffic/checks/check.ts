@@ -15,7 +15,7 @@ export interface HoldWindow extends HoldSubject {
   startedAt: number
   holdMs: number
   /** The operation's deadline: a check that waits for late evidence must give its word by then. */
-  deadline: number
+  deadline?: number
 }
 
 /** What one look saw: a line for the timeline, and whether the step may go on. */
