@@ -79,7 +79,7 @@ describe('deploys under steady load', () => {
     expect(result.summary).toMatch(/xychart-beta/)
     // The canary judge passed every step on the load balancer's own numbers.
     expect(result.summary).toContain('### Canary analysis')
-    expect(result.summary.match(/^\| [123] \((10|50|100)%\) \|.*\| pass \|$/gm)).toHaveLength(3)
+    expect(result.summary.match(/^\| [123] \((10|50|100)%\) \|.*\| pass( \(extended\))? \|$/gm)).toHaveLength(3)
     // The lock is gone and the records say who is live.
     const blueTags = sb.world.targetGroups.get(sb.blueArn)!.tags
     expect(blueTags.has('bluegreen:lock')).toBe(false)
