@@ -163,6 +163,8 @@ function runOurs(sb: Sandbox): Promise<Controlled> {
         'listener-arns': sb.listenerArn,
         strategy: 'all-at-once',
         'step-wait': '0',
+        // Deploy overhead, nothing held: the canary judge has nothing to judge (bench/blast-radius.ts measures it).
+        'canary-analysis': 'false',
         commands: COMMANDS,
         version: 'v2',
         'health-timeout': '5m',

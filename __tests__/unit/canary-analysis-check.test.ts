@@ -125,6 +125,17 @@ describe('the canary judge in a deploy', () => {
     expect(report.analysis![0].newFleet.requests).toBeGreaterThanOrEqual(100)
   })
 
+  it('step-wait 0: the steps are not held for the judge, and the plan says it cannot judge them', async () => {
+    const ctx = context(clock)
+    const report = await deploy(config({ 'step-wait': '0' }), ctx)
+    expect(report.result).toBe('succeeded')
+    expect(report.analysis ?? []).toEqual([])
+    expect(report.timeline.every((t) => t.heldMs < 60_000)).toBe(true)
+    expect(report.warnings).toContain(
+      'step-wait is 0: the canary judge cannot judge steps that are not held; give step-wait a few minutes, or set canary-analysis: false'
+    )
+  })
+
   it('canary-analysis: false reads no metrics at all', async () => {
     const report = await deploy(config({ 'canary-analysis': 'false' }), context(clock))
     expect(report.result).toBe('succeeded')

@@ -1,7 +1,7 @@
 // When the judge looks and at what, and whether a step is long enough for the checks to see it.
 import { describe, expect, it } from '@jest/globals'
 import { analysisWindows, BASELINE_LOOKBACK_MS, dataDueAt, holdCovered } from '../../src/plan/canary-windows.js'
-import { alarmSeesAfterMs, checkTimingWarnings } from '../../src/plan/check-timing.js'
+import { alarmSeesAfterMs, alarmTimingWarnings, watchWarnings } from '../../src/plan/check-timing.js'
 
 const T0 = Date.UTC(2025, 10, 27, 12, 0, 0)
 const s = (x: number) => T0 + x * 1000
@@ -43,34 +43,31 @@ describe('dataDueAt and holdCovered', () => {
   })
 })
 
-describe('checkTimingWarnings', () => {
+describe('check timing warnings', () => {
   it('an alarm that cannot have evaluated a step is named, with what it needs', () => {
-    const w = checkTimingWarnings({
-      stepWaitMs: 60_000,
-      metricsDelayMs: 180_000,
-      analysis: true,
-      alarms: [{ name: 'web-5xx', periodS: 60, evaluationPeriods: 3 }]
-    })
-    expect(w).toEqual([
+    expect(alarmTimingWarnings([{ name: 'web-5xx', periodS: 60, evaluationPeriods: 3 }], 60_000, 180_000)).toEqual([
       'alarm web-5xx needs about 6m (period 1m x 3 evaluation periods + metrics-delay 3m) to see a bad answer, longer than step-wait 1m: a step can end before this alarm has seen it; raise step-wait to 6m or more'
     ])
   })
 
   it('a step long enough for every alarm, or a composite alarm (timed by its children), gives no warning', () => {
     expect(
-      checkTimingWarnings({
-        stepWaitMs: 600_000,
-        metricsDelayMs: 180_000,
-        analysis: true,
-        alarms: [{ name: 'a', periodS: 60, evaluationPeriods: 2 }, { name: 'any' }]
-      })
+      alarmTimingWarnings([{ name: 'a', periodS: 60, evaluationPeriods: 2 }, { name: 'any' }], 600_000, 180_000)
     ).toEqual([])
     expect(alarmSeesAfterMs({ name: 'any' }, 180_000)).toBeUndefined()
   })
 
-  it('no judge and no alarms: says that only target health watches', () => {
-    expect(checkTimingWarnings({ stepWaitMs: 60_000, metricsDelayMs: 180_000, analysis: false, alarms: [] })).toEqual([
-      "nothing watches the new fleet's answers during the steps (canary-analysis is off and no alarms are given): only target health can stop a bad release"
-    ])
+  it.each([
+    [{ stepWaitMs: 60_000, analysis: false, alarms: 0 }, /^nothing watches the new fleet's answers/],
+    [
+      { stepWaitMs: 0, analysis: true, alarms: 1 },
+      /^step-wait is 0: the canary judge cannot judge steps that are not held/
+    ],
+    [{ stepWaitMs: 60_000, analysis: true, alarms: 0 }, undefined],
+    [{ stepWaitMs: 60_000, analysis: false, alarms: 2 }, undefined]
+  ])('watchWarnings %j', (t, warning) => {
+    const w = watchWarnings(t)
+    if (warning) expect(w).toEqual([expect.stringMatching(warning)])
+    else expect(w).toEqual([])
   })
 })

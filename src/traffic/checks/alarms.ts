@@ -1,6 +1,6 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { type AlarmState, readAlarms } from '../../aws/cloudwatch.js'
-import { checkTimingWarnings } from '../../plan/check-timing.js'
+import { alarmTimingWarnings } from '../../plan/check-timing.js'
 import type { CheckLook, HoldCheck } from './check.js'
 
 /**
@@ -21,7 +21,7 @@ export function alarmsCheck(cloudwatch: CloudWatchClient, names: string[], metri
     describe: names.map((name) => `alarm ${name} not in ALARM`),
     gate: look,
     look,
-    timingWarnings: (stepWaitMs) => checkTimingWarnings({ stepWaitMs, metricsDelayMs, analysis: true, alarms: seen })
+    timingWarnings: (stepWaitMs) => alarmTimingWarnings(seen, stepWaitMs, metricsDelayMs)
   }
 }
 

@@ -160,6 +160,10 @@ export function canaryAnalysisCheck(deps: CanaryAnalysisDeps): HoldCheck {
       return { ok: true, line: `canary analysis so far: ${summary(e)}` }
     },
     async conclude(window) {
+      // A step that is not held (step-wait 0) has no window to judge, and waiting for one would
+      // hold what the user asked not to hold; the plan warns about it instead.
+      if (window.holdMs === 0 && window.step > 0)
+        return { ok: true, line: 'canary analysis: step not held, not judged' }
       const state = stepState(window)
       const now = clock.now()
       const holdEnd = state.extendedUntil ?? window.startedAt + window.holdMs

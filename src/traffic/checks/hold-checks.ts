@@ -1,5 +1,5 @@
 import type { Config } from '../../config/inputs.js'
-import { checkTimingWarnings } from '../../plan/check-timing.js'
+import { watchWarnings } from '../../plan/check-timing.js'
 import type { RunReport } from '../../report/report.js'
 import type { RunContext } from '../../runtime/context.js'
 import { alarmsCheck } from './alarms.js'
@@ -48,12 +48,10 @@ export function planWarnings(
   config: Pick<Config, 'stepWaitMs' | 'alarms' | 'canaryAnalysis'>
 ): string[] {
   const own = checks.flatMap((check) => check.timingWarnings?.(config.stepWaitMs) ?? [])
-  const analysis = config.canaryAnalysis
-  const nobody = checkTimingWarnings({
+  const nobody = watchWarnings({
     stepWaitMs: config.stepWaitMs,
-    metricsDelayMs: analysis.metricsDelayMs,
-    analysis: analysis.enabled,
-    alarms: config.alarms.map((name) => ({ name }))
+    analysis: config.canaryAnalysis.enabled,
+    alarms: config.alarms.length
   })
   return [...own, ...nobody]
 }
