@@ -51,6 +51,15 @@ describe('judgeCanary: decisions on counts', () => {
       'error-rate'
     ],
     [
+      "one error on the canary's only request against a thousand clean ones is not fatal (though p = 0.001)",
+      fleet(1, 1),
+      fleet(1068, 0),
+      'interim',
+      'inconclusive',
+      'requests'
+    ],
+    ['two errors on its first two requests are', fleet(2, 2), fleet(1068, 0), 'interim', 'fail', 'error-rate'],
+    [
       "connection errors (the load balancer's 502s) count against the canary",
       fleet(1000, 0, 20, 80, 50),
       fleet(9000, 0),

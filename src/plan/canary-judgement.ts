@@ -33,6 +33,13 @@ export type Look = 'interim' | 'final'
 export const SIGNIFICANCE: Readonly<Record<Look, number>> = { final: 0.05, interim: 0.001 }
 
 /**
+ * One failed request is never fatal, whatever the baseline: on a canary's first few requests a
+ * single error against a spotless stable fleet can look significant (one error on its only
+ * request, against a thousand clean ones, is p = 0.001), yet it is one request.
+ */
+export const MIN_ERRORS_TO_FAIL = 2
+
+/**
  * A latency rise smaller than this never fails: a fast service's latency moves by a few
  * milliseconds with load alone, which as a percentage of 5 ms would look like a regression.
  */
@@ -63,8 +70,9 @@ export interface Comparison {
  * Error rate fails only when the new fleet's share of failed answers is higher than the stable
  * fleet's by more than the tolerance AND a one-sided Fisher exact test says the difference is not
  * chance at the look's level. The exact test stays correct for the small counts of a canary: one
- * error among the new fleet's first requests against a spotless baseline is not significant, while
- * a large baseline makes the test sharper, never blunter. Latency fails when the new fleet's
+ * error among the new fleet's first requests against a spotless baseline is not significant (and
+ * one error never fails a step, MIN_ERRORS_TO_FAIL), while a large baseline makes the test sharper,
+ * never blunter. Latency fails when the new fleet's
  * average or p99 is above the stable fleet's by more than its tolerance (and LATENCY_NOISE_MS);
  * it is judged only on at least `minRequests` requests on both fleets, since a handful of answers
  * has no meaningful percentile. Fewer than `minRequests` on the new fleet, or none on the stable
@@ -91,7 +99,7 @@ export function judgeCanary(newFleet: FleetSample, stable: FleetSample, policy: 
   const pValue = fisherOneSided(newFleet.errors, newFleet.requests, stable.errors, stable.requests)
   const errorRate = { new: rateNew, stable: rateStable, increase: rateNew - rateStable, pValue }
   const rates = `5xx rate ${pct(rateNew)} on the new fleet (${newFleet.errors}/${newFleet.requests}) vs ${pct(rateStable)} on the stable one (${stable.errors}/${stable.requests})`
-  if (errorRate.increase > policy.maxErrorRateIncrease && pValue < alpha) {
+  if (errorRate.increase > policy.maxErrorRateIncrease && pValue < alpha && newFleet.errors >= MIN_ERRORS_TO_FAIL) {
     return {
       verdict: 'fail',
       metric: 'error-rate',
