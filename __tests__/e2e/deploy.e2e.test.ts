@@ -80,6 +80,15 @@ describe('deploys under steady load', () => {
     // The canary judge passed every step on the load balancer's own numbers.
     expect(result.summary).toContain('### Canary analysis')
     expect(result.summary.match(/^\| [123] \((10|50|100)%\) \|.*\| pass( \(extended\))? \|$/gm)).toHaveLength(3)
+    // The log reads as phases, and the result is an annotation on the run's page.
+    expect(result.stdout.match(/^::group::.*$/gm)?.map((l) => l.replace(/ \(.*|: .*|,.*$/g, ''))).toEqual([
+      '::group::Commands on web-green',
+      '::group::Health of web-green',
+      '::group::Step 1',
+      '::group::Step 2',
+      '::group::Step 3'
+    ])
+    expect(result.stdout).toMatch(/^::notice title=deploy%3A succeeded::Deployed v2/m)
     // The lock is gone and the records say who is live.
     const blueTags = sb.world.targetGroups.get(sb.blueArn)!.tags
     expect(blueTags.has('bluegreen:lock')).toBe(false)
@@ -250,6 +259,18 @@ describe('operations and faults', () => {
     const result = await run(sb, { 'canary-steps': '50,10', strategy: 'canary', commands: DEPLOY_V2 })
     expect(result.exitCode).not.toBe(0)
     expect(result.stdout).toMatch(/::error::Input canary-steps: "50,10" is not valid; accepted: /)
+    expect(sb.world.calls).toEqual([])
+  })
+
+  it('several bad inputs fail with one error line each, before any AWS call', async () => {
+    const sb = await stage()
+    const result = await run(sb, { 'canary-steps': '50,10', strategy: 'fast', 'max-errors': 'some', commands: DEPLOY_V2 })
+    expect(result.exitCode).not.toBe(0)
+    expect(result.stdout.match(/^::error::.*$/gm)).toEqual([
+      expect.stringMatching(/^::error::Input strategy: "fast" is not valid; accepted: /),
+      expect.stringMatching(/^::error::Input canary-steps: "50,10" is not valid; accepted: /),
+      expect.stringMatching(/^::error::Input max-errors: "some" is not valid; accepted: /)
+    ])
     expect(sb.world.calls).toEqual([])
   })
 })

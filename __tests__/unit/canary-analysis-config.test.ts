@@ -40,8 +40,8 @@ describe('parseCanaryAnalysis', () => {
     ['max-latency-increase', 'fast', 'accepted: a percentage from 0% to 1000%'],
     ['analysis-min-requests', '0', 'accepted: a whole number of requests from 1'],
     ['analysis-min-requests', '10.5', 'accepted: a whole number of requests from 1'],
-    ['metrics-delay', '1h', 'accepted: a duration from 0 to 30m'],
-    ['metrics-delay', '3 minutes', 'accepted: a duration from 0 to 30m'],
+    ['metrics-delay', '2h', 'accepted: a duration from 0 to 1h'],
+    ['metrics-delay', '3 minutes', 'accepted: a duration from 0 to 1h'],
     ['analysis-inconclusive', 'warn', 'accepted: pass (the step passes with a warning) or fail']
   ])('%s: %j is refused with one line naming it', (name, value, accepted) => {
     expect(() => parse({ [name]: value })).toThrow(`Input ${name}: ${JSON.stringify(value)} is not valid; ${accepted}`)

@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
@@ -6,12 +7,13 @@ export interface AwsClients {
   elb: ElasticLoadBalancingV2Client
   ssm: SSMClient
   cloudwatch: CloudWatchClient
+  autoScaling: AutoScalingClient
 }
 
 export const USER_AGENT = 'alb-blue-green-deploy-action/0.1.0'
 
 /**
- * Clients for the three services. Adaptive retry rate-limits the client itself when AWS throttles,
+ * Clients for the four services. Adaptive retry rate-limits the client itself when AWS throttles,
  * which matters when a large fleet is polled; attempts stay bounded so that an outage fails the
  * step rather than hanging it. Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables.
  */
@@ -24,7 +26,8 @@ export function createClients(
   return {
     elb: elb ?? new ElasticLoadBalancingV2Client(config),
     ssm: new SSMClient(config),
-    cloudwatch: new CloudWatchClient(config)
+    cloudwatch: new CloudWatchClient(config),
+    autoScaling: new AutoScalingClient(config)
   }
 }
 

@@ -29,30 +29,57 @@ export const CANARY_ANALYSIS_DEFAULTS: Readonly<Record<string, string>> = {
   'analysis-inconclusive': 'pass'
 }
 
-const MAX_METRICS_DELAY_MS = 30 * 60_000
+const MAX_METRICS_DELAY_MS = 3600_000
 
 /**
  * The judge's inputs. `input(name)` returns the raw value or its default; every value is checked
- * here, before the first AWS call, and a bad one names itself and what is accepted.
+ * here, before the first AWS call, and a bad one names itself and what is accepted. `check` runs
+ * each input's parse so that the caller can note a bad one and go on checking the others (it
+ * returns the fallback then); by default the first bad input throws.
  */
-export function parseCanaryAnalysis(input: (name: string) => string): CanaryAnalysisConfig {
+export function parseCanaryAnalysis(
+  input: (name: string) => string,
+  check: <T>(parse: () => T, fallback: T) => T = (parse) => parse()
+): CanaryAnalysisConfig {
+  const defaults = parseDefaults()
   return {
-    enabled: bool(input, 'canary-analysis'),
-    maxErrorRateIncrease: percent(
-      input,
-      'max-error-rate-increase',
-      100,
-      'points of 5xx rate the new fleet may add over the stable one, e.g. 1% or 0.5%'
+    enabled: check(() => bool(input, 'canary-analysis'), defaults.enabled),
+    maxErrorRateIncrease: check(
+      () =>
+        percent(
+          input,
+          'max-error-rate-increase',
+          100,
+          'points of 5xx rate the new fleet may add over the stable one, e.g. 1% or 0.5%'
+        ),
+      defaults.maxErrorRateIncrease
     ),
-    maxLatencyIncrease: percent(
-      input,
-      'max-latency-increase',
-      1000,
-      'how much slower than the stable fleet the new one may answer, e.g. 25%'
+    maxLatencyIncrease: check(
+      () =>
+        percent(
+          input,
+          'max-latency-increase',
+          1000,
+          'how much slower than the stable fleet the new one may answer, e.g. 25%'
+        ),
+      defaults.maxLatencyIncrease
     ),
-    minRequests: count(input, 'analysis-min-requests'),
-    metricsDelayMs: delay(input, 'metrics-delay'),
-    inconclusive: inconclusive(input, 'analysis-inconclusive')
+    minRequests: check(() => count(input, 'analysis-min-requests'), defaults.minRequests),
+    metricsDelayMs: check(() => delay(input, 'metrics-delay'), defaults.metricsDelayMs),
+    inconclusive: check(() => inconclusive(input, 'analysis-inconclusive'), defaults.inconclusive)
+  }
+}
+
+/** The judge as its defaults make it. */
+function parseDefaults(): CanaryAnalysisConfig {
+  const d = (name: string) => CANARY_ANALYSIS_DEFAULTS[name]
+  return {
+    enabled: true,
+    maxErrorRateIncrease: percent(d, 'max-error-rate-increase', 100, ''),
+    maxLatencyIncrease: percent(d, 'max-latency-increase', 1000, ''),
+    minRequests: count(d, 'analysis-min-requests'),
+    metricsDelayMs: delay(d, 'metrics-delay'),
+    inconclusive: inconclusive(d, 'analysis-inconclusive')
   }
 }
 
@@ -92,7 +119,7 @@ function delay(input: (name: string) => string, name: string): number {
     throw new InputError(
       name,
       value,
-      'accepted: a duration from 0 to 30m like 3m, 90s or plain seconds: how long CloudWatch may take to publish a minute of load balancer data'
+      'accepted: a duration from 0 to 1h like 3m, 90s or plain seconds: how long CloudWatch may take to publish a minute of load balancer data'
     )
   }
   return ms
