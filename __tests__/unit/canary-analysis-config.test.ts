@@ -1,6 +1,8 @@
 // The canary judge's inputs: defaults, accepted forms, and one precise line for each bad value.
 import { describe, expect, it } from '@jest/globals'
 import { CANARY_ANALYSIS_DEFAULTS, parseCanaryAnalysis } from '../../src/config/canary-analysis.js'
+import { InputErrors } from '../../src/config/errors.js'
+import { parseConfig } from '../../src/config/inputs.js'
 
 function parse(raw: Record<string, string> = {}) {
   return parseCanaryAnalysis((name) => (raw[name] ?? '').trim() || CANARY_ANALYSIS_DEFAULTS[name])
@@ -45,5 +47,44 @@ describe('parseCanaryAnalysis', () => {
     ['analysis-inconclusive', 'warn', 'accepted: pass (the step passes with a warning) or fail']
   ])('%s: %j is refused with one line naming it', (name, value, accepted) => {
     expect(() => parse({ [name]: value })).toThrow(`Input ${name}: ${JSON.stringify(value)} is not valid; ${accepted}`)
+  })
+})
+
+describe('the judge inputs in the whole config', () => {
+  it('every bad judge input is reported in the same run, with the other bad inputs', () => {
+    const listener =
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
+    let caught: unknown
+    try {
+      parseConfig(
+        {
+          'listener-arns': listener,
+          commands: 'true',
+          version: 'v2',
+          'max-error-rate-increase': '2',
+          'metrics-delay': 'soon',
+          strategy: 'fast'
+        },
+        { region: 'eu-west-1' }
+      )
+    } catch (error) {
+      caught = error
+    }
+    expect(caught).toBeInstanceOf(InputErrors)
+    expect((caught as InputErrors).errors.map((e) => e.input).sort()).toEqual([
+      'max-error-rate-increase',
+      'metrics-delay',
+      'strategy'
+    ])
+  })
+
+  it('the parsed config carries the judge', () => {
+    const listener =
+      'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'
+    const config = parseConfig(
+      { 'listener-arns': listener, commands: 'true', version: 'v2', 'analysis-min-requests': '500' },
+      { region: 'eu-west-1' }
+    )
+    expect(config.canaryAnalysis).toMatchObject({ enabled: true, minRequests: 500, metricsDelayMs: 180_000 })
   })
 })
