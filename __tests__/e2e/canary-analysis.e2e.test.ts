@@ -80,6 +80,7 @@ describe('the canary judge, alone', () => {
     expect(greenWeight(sb)).toBe(100)
     expect(result.stdout).toMatch(/::warning::canary analysis inconclusive at step 1 \(10%25\): no requests reached the new fleet/)
     expect(result.stdout).toMatch(/::warning::canary analysis inconclusive at step 2 \(100%25\)/)
-    expect(result.summary.match(/^\| [12] \((10|100)%\) \|.*\| \*inconclusive\* \(extended\) \|$/gm)).toHaveLength(2)
+    expect(result.summary.match(/^\| [12] \((10|100)%\) \|.*\| \*inconclusive\* \|$/gm)).toHaveLength(2)
+    expect(result.stdout).toMatch(/with no traffic to judge, set canary-analysis: false/)
   })
 })

@@ -62,6 +62,7 @@ describe('deploys under steady load', () => {
     load.stop()
     await load.done
 
+    if (result.outputs.result !== 'succeeded') console.log(result.stdout)
     expect(result.outputs.result).toBe('succeeded')
     expect(result.exitCode).toBe(0)
     expect(greenWeight(sb)).toBe(100)

@@ -111,6 +111,22 @@ describe('judgeCanary: decisions on counts', () => {
       undefined
     ],
     [
+      'a p99 over a few hundred requests is its slowest few: not judged',
+      fleet(300, 0, 20, 400),
+      fleet(2700, 0, 20, 80),
+      'final',
+      'pass',
+      undefined
+    ],
+    [
+      'latency never fails a step early: an interim look leaves it to the end',
+      fleet(1000, 0, 40, 160),
+      fleet(9000, 0, 20, 80),
+      'interim',
+      'pass',
+      undefined
+    ],
+    [
       'latency is not judged on a handful of requests',
       fleet(20, 0, 400, 900),
       fleet(180, 0, 20, 80),

@@ -45,6 +45,12 @@ export const MIN_ERRORS_TO_FAIL = 2
  */
 export const LATENCY_NOISE_MS = 10
 
+/**
+ * A p99 is compared only over this many requests on each fleet: on a few hundred it is the
+ * slowest two or three answers, which one pause of a loaded host decides.
+ */
+export const P99_MIN_REQUESTS = 1000
+
 export type Verdict = 'pass' | 'fail' | 'inconclusive'
 
 export interface Judgement {
@@ -72,10 +78,10 @@ export interface Comparison {
  * chance at the look's level. The exact test stays correct for the small counts of a canary: one
  * error among the new fleet's first requests against a spotless baseline is not significant (and
  * one error never fails a step, MIN_ERRORS_TO_FAIL), while a large baseline makes the test sharper,
- * never blunter. Latency fails when the new fleet's
- * average or p99 is above the stable fleet's by more than its tolerance (and LATENCY_NOISE_MS);
- * it is judged only on at least `minRequests` requests on both fleets, since a handful of answers
- * has no meaningful percentile. Fewer than `minRequests` on the new fleet, or none on the stable
+ * never blunter. Latency fails when the new fleet's average (or, over P99_MIN_REQUESTS, its p99)
+ * is above the stable fleet's by more than its tolerance and LATENCY_NOISE_MS; it is judged only on
+ * at least `minRequests` requests on both fleets and only at the final look: without a test of
+ * significance for it, an early look would let the first slow seconds of a step decide. Fewer than `minRequests` on the new fleet, or none on the stable
  * one, cannot pass: the verdict is inconclusive.
  */
 export function judgeCanary(newFleet: FleetSample, stable: FleetSample, policy: JudgePolicy, look: Look): Judgement {
@@ -108,7 +114,7 @@ export function judgeCanary(newFleet: FleetSample, stable: FleetSample, policy: 
     }
   }
   const enough = newFleet.requests >= policy.minRequests && stable.requests >= policy.minRequests
-  const latency = enough ? compareLatency(newFleet, stable) : undefined
+  const latency = enough && look === 'final' ? compareLatency(newFleet, stable) : undefined
   const slower = latency && (['avg', 'p99'] as const).find((k) => exceeds(latency[k], policy.maxLatencyIncrease))
   if (latency && slower) {
     const c = latency[slower] as Comparison
@@ -163,7 +169,10 @@ function compareLatency(newFleet: FleetSample, stable: FleetSample): Judgement['
   const compare = (n?: number, s?: number): Comparison | undefined =>
     n === undefined || s === undefined || s <= 0 ? undefined : { newMs: n, stableMs: s, increase: n / s - 1 }
   const avg = compare(newFleet.latencyAvgMs, stable.latencyAvgMs)
-  const p99 = compare(newFleet.latencyP99Ms, stable.latencyP99Ms)
+  const p99 =
+    Math.min(newFleet.requests, stable.requests) >= P99_MIN_REQUESTS
+      ? compare(newFleet.latencyP99Ms, stable.latencyP99Ms)
+      : undefined
   return avg || p99 ? { avg, p99 } : undefined
 }
 

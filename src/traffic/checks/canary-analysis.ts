@@ -187,9 +187,11 @@ export function canaryAnalysisCheck(deps: CanaryAnalysisDeps): HoldCheck {
           line: `canary analysis${j.verdict === 'pass' ? ' passed' : ''}: ${j.reason}`
         }
       }
-      // Too few requests: hold once more, if the run's time allows, before settling for less.
+      // Too few requests: hold once more, if the run's time allows, before settling for less. Not
+      // when none came at all, past metrics-delay: no traffic to judge will not come by waiting.
       const extendTo = now + window.holdMs
-      if (!extended && window.step > 0 && window.holdMs > 0 && extendTo <= latest) {
+      const someTraffic = e.newFleet.requests > 0
+      if (someTraffic && !extended && window.step > 0 && window.holdMs > 0 && extendTo <= latest) {
         state.extendedUntil = extendTo
         deps.log.info(
           `Canary analysis of step ${window.step} inconclusive (${j.reason}); holding ${formatDuration(window.holdMs)} more`
@@ -199,7 +201,8 @@ export function canaryAnalysisCheck(deps: CanaryAnalysisDeps): HoldCheck {
       record(window, e, j, 'final', extended)
       const why = `canary analysis inconclusive at step ${window.step} (${window.weight}%): ${j.reason}`
       if (config.inconclusive === 'fail') return { ok: false, line: `${why} (analysis-inconclusive: fail)` }
-      deps.warn(`${why}; the step passed without a verdict (analysis-inconclusive: pass)`)
+      const hint = someTraffic ? '' : '; with no traffic to judge, set canary-analysis: false'
+      deps.warn(`${why}; the step passed without a verdict (analysis-inconclusive: pass)${hint}`)
       return { ok: true, line: `${why}; passed without a verdict` }
     }
   }
