@@ -62,6 +62,7 @@ describe('deploys under steady load', () => {
     load.stop()
     await load.done
 
+    // A good version must pass every check, the canary judge's too: when it does not, say why.
     if (result.outputs.result !== 'succeeded') console.log(result.stdout)
     expect(result.outputs.result).toBe('succeeded')
     expect(result.exitCode).toBe(0)
