@@ -3,7 +3,11 @@
 // the same sandbox, by a waiter-based controller (bench/baseline.ts). Prints a markdown table per
 // fleet size, the definitions behind each number, and the goals met or missed.
 //
+// Then the blast radius of a bad release at 10% of traffic, with the canary judge alone and with a
+// 5xx alarm alone (bench/blast-radius.ts).
+//
 //   npm run bench -- --sizes 1,10 --latency 20 --max-shells 32 --health-interval 1000 --no-baseline
+//   npm run bench -- --blast-only        (only the blast radius)   --no-blast-radius (without it)
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
@@ -13,6 +17,7 @@ import path from 'node:path'
 import { defaultNode, REPO_ROOT, runAction, type RunActionResult } from '../sandbox/run-action.js'
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.js'
 import type { ApiCall } from '../sandbox/world.js'
+import { BLAST_DEFAULTS, blastRadius, blastTable } from './blast-radius.js'
 import { measure, quantile, type RunMetrics, type RunObservation } from './measure.js'
 
 interface Options {
@@ -23,6 +28,8 @@ interface Options {
   unhealthyThreshold: number
   baseline: boolean
   coldStartRuns: number
+  /** Measure the blast radius of a bad release; `only`: nothing else. */
+  blast: 'yes' | 'no' | 'only'
 }
 
 const COMMANDS = 'true'
@@ -43,7 +50,8 @@ function parseArgs(argv: string[]): Options {
     healthIntervalMs: 1000,
     unhealthyThreshold: 2,
     baseline: true,
-    coldStartRuns: 5
+    coldStartRuns: 5,
+    blast: 'yes'
   }
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2)
@@ -70,8 +78,14 @@ function parseArgs(argv: string[]): Options {
       case '--no-baseline':
         opts.baseline = false
         break
+      case '--blast-only':
+        opts.blast = 'only'
+        break
+      case '--no-blast-radius':
+        opts.blast = 'no'
+        break
       case '--help':
-        console.log('npm run bench -- [--sizes 1,10,100,1000] [--latency 20] [--max-shells 32] [--health-interval 1000] [--unhealthy-threshold 2] [--cold-start-runs 5] [--no-baseline]')
+        console.log('npm run bench -- [--sizes 1,10,100,1000] [--latency 20] [--max-shells 32] [--health-interval 1000] [--unhealthy-threshold 2] [--cold-start-runs 5] [--no-baseline] [--blast-only | --no-blast-radius]')
         process.exit(0)
         break
       default:
@@ -149,6 +163,8 @@ function runOurs(sb: Sandbox): Promise<Controlled> {
         'listener-arns': sb.listenerArn,
         strategy: 'all-at-once',
         'step-wait': '0',
+        // Deploy overhead, nothing held: the canary judge has nothing to judge (bench/blast-radius.ts measures it).
+        'canary-analysis': 'false',
         commands: COMMANDS,
         version: 'v2',
         'health-timeout': '5m',
@@ -389,6 +405,11 @@ function goals(results: SizeResult[], coldStarts: number[], bundleBytes: number,
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2))
   const started = Date.now()
+  if (opts.blast === 'only') {
+    console.log(blastTable(await blastRadius(BLAST_DEFAULTS), BLAST_DEFAULTS))
+    console.log(`\nBenchmark took ${s(Date.now() - started)}.`)
+    return
+  }
   const bundle = path.join(REPO_ROOT, 'dist', 'index.js')
   const bundleBytes = statSync(bundle).size
   const baselineBundle = opts.baseline ? await bundleBaseline() : undefined
@@ -436,6 +457,7 @@ async function main(): Promise<void> {
   console.log('## Goals\n')
   console.log(goals(results, coldStarts, bundleBytes, nodeStartMs, coldStarts.length > 0 ? await startupParts() : ''))
   console.log(`\n## Definitions\n\n${DEFINITIONS(opts)}`)
+  if (opts.blast === 'yes') console.log(`\n${blastTable(await blastRadius(BLAST_DEFAULTS), BLAST_DEFAULTS)}`)
   console.log(`\nBenchmark took ${s(Date.now() - started)}.`)
 }
 

@@ -16,7 +16,7 @@ import { DeployRecord, recordAfterTraffic } from '../records/write-records.js'
 import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import type { HoldCheck } from '../traffic/checks/check.js'
-import { describeChecks, firstFailingGate, holdChecks } from '../traffic/checks/hold-checks.js'
+import { describeChecks, firstFailingGate, holdChecks, planWarnings } from '../traffic/checks/hold-checks.js'
 import type { PreviewReport } from '../traffic/preview-route.js'
 import { releasePinnedClients } from '../traffic/shift.js'
 import { routesPinningTo } from '../traffic/stickiness.js'
@@ -49,7 +49,7 @@ export function deploy(config: Config, ctx: RunContext): Promise<RunReport> {
 
 async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
   const run = new OperationRun(config, ctx)
-  const checks = holdChecks(config, ctx.clients)
+  const checks = holdChecks(config, ctx, run.report)
   // The gates are read alongside the routes: a misspelt alarm name fails a dry run too.
   const [found, failingGate] = await Promise.all([
     discover(config, ctx.clients.elb, ctx.routesAtStart),
@@ -85,6 +85,7 @@ async function deployOnce(config: Config, ctx: RunContext): Promise<RunReport> {
   // Planned while nothing has changed: a listener with no room for it fails the deploy here.
   const preview = await planPreview(run, found, newFleet)
   logPlan(ctx, plan, config, preview?.report)
+  run.warnAboutPlan(planWarnings(checks, config))
   if (config.dryRun) {
     const steps = `${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''}`
     const scale = group?.scale.kind === 'scale' ? `scale ${group.group.name} to ${group.scale.to} instances, ` : ''
