@@ -1,4 +1,4 @@
-import { createElbClient } from './aws/clients.js'
+import { createElbClient } from './aws/elb-client.js'
 import { type Config, INPUT_DEFAULTS, parseConfig } from './config/inputs.js'
 import { readRoutes } from './aws/elbv2.js'
 

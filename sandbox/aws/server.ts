@@ -159,6 +159,13 @@ function decodeJson(svc: JsonService, operation: string, body: string): Decoded 
   }
 }
 
+/** The SDKs number their attempts at one call in a header: `amz-sdk-request: attempt=2; max=8`. */
+export function sdkAttempt(req: IncomingMessage): number | undefined {
+  const header = req.headers['amz-sdk-request']
+  const attempt = typeof header === 'string' ? /attempt=(\d+)/.exec(header)?.[1] : undefined
+  return attempt === undefined ? undefined : Number(attempt)
+}
+
 const throttleError = (service: Service): ApiError =>
   new ApiError(service === 'ssm' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded')
 
@@ -182,6 +189,7 @@ export async function startAwsEndpoint(
     const decoded = decodeRequest(req, body)
     const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0 }
     world.calls.push(call)
+    call.attempt = sdkAttempt(req)
     if (world.apiFaults.latencyMs > 0) await sleep(world.apiFaults.latencyMs)
 
     const fault = decideFault(world.apiFaults, random)
