@@ -9,13 +9,30 @@ import path from 'node:path'
 import type { ChildProcess } from 'node:child_process'
 import { formatTrafficReport, startLoad, trafficReport, type LoadGenerator } from './load/load-generator.js'
 import { REPO_ROOT, runAction, runPost, type RunActionResult } from './run-action.js'
-import { startSandbox, type Sandbox } from './sandbox.js'
+import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js'
 import { renderMarkdownForTerminal } from './terminal-markdown.js'
 import { forwardWeights } from './world.js'
 
 const NEW_VERSION = 'v2'
 const deployCommands = (behaviour: 'ok' | 'unhealthy' | 'errors'): string =>
   [`echo ${NEW_VERSION} > version`, `echo ${behaviour} > behaviour`, './restart'].join('\n')
+
+// The migrate scenario's two releases of one schema change, as Django would split them: v2 reads
+// a new column (schema 2 adds it, nullable, so v1 keeps working), and once v1 can never serve
+// again schema 3 drops the old column v1 still reads.
+const MIGRATE = {
+  deploy: [`echo ${NEW_VERSION} > version`, 'echo 2-3 > schemas', 'echo ok > behaviour', './restart'].join('\n'),
+  expand: [
+    'schema=$(cat "$SANDBOX_DB")',
+    'echo "expand: schema $schema -> 2 (adds the nullable column v2 writes; v1 ignores it)"',
+    'echo 2 > "$SANDBOX_DB"'
+  ].join('\n'),
+  contract: [
+    'schema=$(cat "$SANDBOX_DB")',
+    'echo "contract: schema $schema -> 3 (drops the old column only v1 reads)"',
+    'echo 3 > "$SANDBOX_DB"'
+  ].join('\n')
+}
 
 interface Expectation {
   /** The action's `result` output of the (last) run. */
@@ -39,6 +56,12 @@ interface Scenario {
   cancelSignals?: NodeJS.Signals[]
   /** A second run after the first (e.g. promote). */
   then?: Record<string, string>
+  /** More runs after that, each expecting the result named. */
+  andThen?: Array<{ inputs: Record<string, string>; result: string }>
+  /** Options for the sandbox (e.g. apps that read the shared database). */
+  sandbox?: Partial<SandboxOptions>
+  /** Looks at the sandbox after the first run; returns lines to print and problems found. */
+  afterFirst?: (sb: Sandbox) => Promise<{ lines: string[]; problems: string[] }>
 }
 
 const base = (over: Record<string, string> = {}): Record<string, string> => ({
@@ -114,6 +137,22 @@ const SCENARIOS: Scenario[] = [
     cancelWhen: (sb) => sb.world.weightChanges.length > 0,
     cancelSignals: ['SIGKILL'],
     expect: { result: '', exitZero: false, lossless: true, finalLive: 'blue' }
+  },
+  {
+    name: 'migrate',
+    description:
+      'expand migration once before traffic, a preview through the proxy (X-Preview), promote with a contract; a later rollback is refused',
+    sandbox: { schemas: '1-2' },
+    inputs: base({
+      'canary-steps': '0',
+      'preview-header': 'X-Preview',
+      commands: MIGRATE.deploy,
+      'before-traffic-commands': MIGRATE.expand
+    }),
+    afterFirst: previewThroughTheProxy,
+    then: { ...base({ commands: '', 'canary-steps': '50,100' }), operation: 'promote', 'contract-commands': MIGRATE.contract },
+    andThen: [{ inputs: { operation: 'rollback' }, result: 'failed' }],
+    expect: { result: 'failed', exitZero: false, lossless: true, finalLive: 'green' }
   },
   {
     name: 'pause-promote',
@@ -252,7 +291,7 @@ async function main(): Promise<number> {
 
   try {
     banner(`scenario ${scenario.name}: ${scenario.description}`)
-    sb = await startSandbox({ fleetSize: args.fleetSize, healthIntervalMs: args.healthIntervalMs })
+    sb = await startSandbox({ fleetSize: args.fleetSize, healthIntervalMs: args.healthIntervalMs, ...scenario.sandbox })
     process.stdout.write(
       `sandbox up: proxy ${sb.proxyUrl}, AWS endpoint ${sb.endpointUrl}\n` +
         `  listener ${sb.listenerArn}\n  web-blue  ${sb.blueArn} (${sb.blueIds.length} instances, live, v1)\n` +
@@ -281,12 +320,23 @@ async function main(): Promise<number> {
       last = await runPost(last.state, { 'listener-arns': sb.listenerArn, ...scenario.inputs }, common)
       runs.push(['post step', last])
     }
+    const looked = scenario.afterFirst ? await scenario.afterFirst(sb) : { lines: [], problems: [] }
+    if (looked.lines.length) {
+      banner('between the runs')
+      process.stdout.write(`${looked.lines.join('\n')}\n`)
+    }
     if (scenario.then) {
       runs.push(['first run', runs.pop()?.[1] as RunActionResult])
       banner(`action: ${scenario.then.operation}`)
       await new Promise((r) => setTimeout(r, 1000))
       last = await runAction({ ...common, inputs: { 'listener-arns': sb.listenerArn, ...scenario.then } })
       runs.push([`second run (${scenario.then.operation})`, last])
+    }
+    for (const [i, next] of (scenario.andThen ?? []).entries()) {
+      banner(`action: ${next.inputs.operation}`)
+      await new Promise((r) => setTimeout(r, 500))
+      last = await runAction({ ...common, inputs: { 'listener-arns': sb.listenerArn, ...next.inputs } })
+      runs.push([`run ${i + 3} (${next.inputs.operation})`, last])
     }
     await new Promise((r) => setTimeout(r, 1000)) // traffic after the deploy
     await load.stop()
@@ -313,7 +363,11 @@ async function main(): Promise<number> {
     if (!scenario.cancelWhen && resultRun.outputs.result !== exp.result) {
       problems.push(`result is ${JSON.stringify(resultRun.outputs.result ?? '')}, expected ${exp.result}`)
     }
+    problems.push(...looked.problems)
     if (scenario.then && first.outputs.result !== 'paused') problems.push(`first run result ${first.outputs.result}, expected paused`)
+    if (scenario.andThen && runs[1]?.[1].outputs.result !== 'succeeded') {
+      problems.push(`second run result ${runs[1]?.[1].outputs.result}, expected succeeded`)
+    }
     if ((last.exitCode === 0) !== exp.exitZero && !scenario.cancelWhen) {
       problems.push(`exit code ${last.exitCode}, expected ${exp.exitZero ? '0' : 'non-zero'}`)
     }
@@ -354,3 +408,24 @@ main().then(
     process.exit(1)
   }
 )
+
+/**
+ * The staged canary seen through the load balancer: with the header, the new version answers;
+ * without it, users still get the old one.
+ */
+async function previewThroughTheProxy(sb: Sandbox): Promise<{ lines: string[]; problems: string[] }> {
+  const ask = async (headers: Record<string, string>) => {
+    const res = await fetch(sb.proxyUrl, { headers })
+    return `${res.status} ${res.headers.get('x-app-version')} (${await res.text()})`
+  }
+  const preview = await ask({ 'X-Preview': NEW_VERSION })
+  const users = await ask({})
+  const lines = [
+    `curl -H 'X-Preview: ${NEW_VERSION}' ${sb.proxyUrl}/  ->  ${preview}`,
+    `curl ${sb.proxyUrl}/  ->  ${users}`
+  ]
+  const problems: string[] = []
+  if (!preview.startsWith(`200 ${NEW_VERSION}`)) problems.push(`the preview answered ${preview}, expected ${NEW_VERSION}`)
+  if (!users.startsWith('200 v1')) problems.push(`users got ${users}, expected v1`)
+  return { lines, problems }
+}

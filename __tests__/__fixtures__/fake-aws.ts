@@ -4,6 +4,11 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import {
   AddTagsCommand,
   type Action,
+  CreateRuleCommand,
+  DeleteRuleCommand,
+  DescribeLoadBalancersCommand,
+  PriorityInUseException,
+  type RuleCondition,
   DescribeListenersCommand,
   DescribeRulesCommand,
   DescribeTagsCommand,
@@ -80,6 +85,12 @@ export class FakeAws {
   readonly cloudwatch = mockClient(CloudWatchClient)
   readonly listeners = new Map<string, Action[]>()
   readonly rules = new Map<string, Action[]>()
+  /** A rule's listener, priority and conditions (rules the action creates, or a test sets). */
+  readonly ruleMeta = new Map<string, { listenerArn: string; priority: string; conditions: RuleCondition[] }>()
+  /** Protocol and port of a listener; HTTP on 80 unless a test says otherwise. */
+  readonly listenerPorts = new Map<string, { protocol: string; port: number }>()
+  /** What changed, in order: `send <instances>`, `write <route> <green weight>`, `create-rule`, `delete-rule`. */
+  readonly events: string[] = []
   readonly tags = new Map<string, Record<string, string>>()
   readonly targets = new Map<string, string[]>()
   readonly targetType = new Map<string, string>()
@@ -104,19 +115,84 @@ export class FakeAws {
    */
   onWrite: (write: { arn: string; actions: Action[] }) => void = () => undefined
   private nextCommand = 1
+  private nextRule = 1
 
   constructor(readonly clock: FakeClock) {
     // Unknown ARNs fail the whole call, as AWS does, with the SDK's own NotFound errors.
     this.elb.on(DescribeListenersCommand).callsFake(async (input) => ({
       Listeners: this.known(this.listeners, input.ListenerArns as string[], notFound.listener).map((a) => ({
         ListenerArn: a,
+        LoadBalancerArn: loadBalancerOf(a),
+        Protocol: this.listenerPorts.get(a)?.protocol ?? 'HTTP',
+        Port: this.listenerPorts.get(a)?.port ?? 80,
         DefaultActions: clone(this.listeners.get(a))
       }))
     }))
-    this.elb.on(DescribeRulesCommand).callsFake(async (input) => ({
-      Rules: this.known(this.rules, input.RuleArns as string[], notFound.rule).map((a) => ({
-        RuleArn: a,
-        Actions: clone(this.rules.get(a))
+    this.elb.on(DescribeRulesCommand).callsFake(async (input) => {
+      if (input.ListenerArn) {
+        const listener = this.known(this.listeners, [input.ListenerArn], notFound.listener)[0]
+        const rules = [...this.ruleMeta.entries()]
+          .filter(([arn, m]) => m.listenerArn === listener && this.rules.has(arn))
+          .sort(([, a], [, b]) => Number(a.priority) - Number(b.priority))
+          .map(([arn, m]) => ({
+            RuleArn: arn,
+            Priority: m.priority,
+            Conditions: clone(m.conditions),
+            Actions: clone(this.rules.get(arn)),
+            IsDefault: false
+          }))
+        const defaultRule = {
+          RuleArn: `${listener.replace(':listener/', ':listener-rule/')}/ffffffffffffffff`,
+          Priority: 'default',
+          Conditions: [],
+          Actions: clone(this.listeners.get(listener)),
+          IsDefault: true
+        }
+        return { Rules: [...rules, defaultRule] }
+      }
+      return {
+        Rules: this.known(this.rules, input.RuleArns as string[], notFound.rule).map((a) => ({
+          RuleArn: a,
+          Priority: this.ruleMeta.get(a)?.priority,
+          Conditions: clone(this.ruleMeta.get(a)?.conditions ?? []),
+          Actions: clone(this.rules.get(a))
+        }))
+      }
+    })
+    this.elb.on(CreateRuleCommand).callsFake(async (input) => {
+      const listener = this.known(this.listeners, [input.ListenerArn], notFound.listener)[0]
+      const taken = [...this.ruleMeta.values()].some(
+        (m) => m.listenerArn === listener && m.priority === String(input.Priority)
+      )
+      if (taken) {
+        throw new PriorityInUseException({ message: `Priority '${input.Priority}' is currently in use`, $metadata: {} })
+      }
+      const arn = `${listener.replace(':listener/', ':listener-rule/')}/${(this.nextRule++).toString(16).padStart(16, '0')}`
+      this.rules.set(arn, clone(input.Actions))
+      this.ruleMeta.set(arn, {
+        listenerArn: listener,
+        priority: String(input.Priority),
+        conditions: clone(input.Conditions)
+      })
+      this.tags.set(
+        arn,
+        Object.fromEntries((input.Tags ?? []).map((t: { Key: string; Value: string }) => [t.Key, t.Value]))
+      )
+      this.events.push(`create-rule ${input.Priority}`)
+      return { Rules: [{ RuleArn: arn, Priority: String(input.Priority) }] }
+    })
+    this.elb.on(DeleteRuleCommand).callsFake(async (input) => {
+      this.known(this.rules, [input.RuleArn], notFound.rule)
+      this.rules.delete(input.RuleArn)
+      this.ruleMeta.delete(input.RuleArn)
+      this.tags.delete(input.RuleArn)
+      this.events.push('delete-rule')
+      return {}
+    })
+    this.elb.on(DescribeLoadBalancersCommand).callsFake(async (input) => ({
+      LoadBalancers: (input.LoadBalancerArns ?? []).map((arn: string) => ({
+        LoadBalancerArn: arn,
+        DNSName: `${/loadbalancer\/app\/([^/]+)/.exec(arn)?.[1]}-1234567890.us-east-1.elb.amazonaws.com`
       }))
     }))
     this.elb
@@ -177,6 +253,7 @@ export class FakeAws {
     })
     this.ssm.on(SendCommandCommand).callsFake(async (input) => {
       const id = `cmd-${this.nextCommand++}`
+      this.events.push(`send ${(input.InstanceIds as string[]).join(',')}`)
       this.commands.set(
         id,
         (input.InstanceIds as string[]).map((instanceId) => ({
@@ -291,7 +368,9 @@ export class FakeAws {
       ...this.elb.calls().map((c) => c.args[0].constructor.name),
       ...this.ssm.calls().map((c) => c.args[0].constructor.name)
     ]
-    return names.filter((n) => /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister)/.test(n))
+    return names.filter((n) =>
+      /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister|CreateRule|DeleteRule)/.test(n)
+    )
   }
 
   reset(): void {
@@ -352,6 +431,7 @@ export class FakeAws {
       return {}
     }
     store.set(arn, clone(actions))
+    this.events.push(`write ${arn === LISTENER ? 'listener' : arn} ${this.weights(arn)[GREEN] ?? 0}`)
     this.onWrite({ arn, actions: clone(actions) })
     return {}
   }
@@ -413,6 +493,10 @@ export function context(
     saved,
     saveProgress: (p) => void saved.push(structuredClone(p))
   }
+}
+
+function loadBalancerOf(listenerArn: string): string {
+  return listenerArn.replace(':listener/', ':loadbalancer/').replace(/\/[^/]+$/, '')
 }
 
 function clone<T>(value: T): T {

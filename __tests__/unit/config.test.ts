@@ -96,7 +96,11 @@ describe('parseConfig: defaults', () => {
       autoRollback: true,
       dryRun: false,
       timeoutMs: 60 * 60_000,
-      version: SHA
+      version: SHA,
+      beforeTrafficCommands: [],
+      contractCommands: [],
+      preview: undefined,
+      allowRollbackPastContract: false
     } satisfies Config)
   })
 
@@ -172,19 +176,37 @@ describe('parseConfig: canary-steps', () => {
     expect(parse({ strategy: 'canary', 'canary-steps': value }).trafficSteps).toEqual(steps)
     expect(parseCanarySteps(value.trim())).toEqual(steps)
   })
-  it.each(['0', '101', '50,10', '10,10', '10.5', 'a', '10,,100', '-10,50', '10;50', '10%,50%', '1e2'])(
-    'rejects %p',
-    (value) => {
-      expectRejected(
-        { strategy: 'canary', 'canary-steps': value },
-        'canary-steps',
-        value,
-        /accepted: .*integers 1-100 in increasing order/
-      )
-    }
-  )
+  it.each([
+    '00',
+    '0,10',
+    '0,100',
+    '101',
+    '50,10',
+    '10,10',
+    '10.5',
+    'a',
+    '10,,100',
+    '-10,50',
+    '10;50',
+    '10%,50%',
+    '1e2'
+  ])('rejects %p', (value) => {
+    expectRejected(
+      { strategy: 'canary', 'canary-steps': value },
+      'canary-steps',
+      value,
+      /accepted: .*integers 1-100 in increasing order/
+    )
+  })
   it.each(['10', '10,50', '1,100'])('strategy all-at-once yields [100] whatever canary-steps is (%p)', (value) => {
     expect(parse({ strategy: 'all-at-once', 'canary-steps': value }).trafficSteps).toEqual([100])
+  })
+  it('0 alone stages the deploy with no traffic step', () => {
+    expect(parse({ strategy: 'canary', 'canary-steps': '0' }).trafficSteps).toEqual([0])
+    expect(parse({ strategy: 'canary', 'canary-steps': ' 0 ' }).trafficSteps).toEqual([0])
+  })
+  it('0 with strategy all-at-once is refused: that strategy would flip all traffic at once', () => {
+    expectRejected({ 'canary-steps': '0' }, 'strategy', 'all-at-once', /accepted with canary-steps 0: canary/)
   })
   it('canary with the default steps yields 10,50,100', () => {
     expect(parse({ strategy: 'canary' }).trafficSteps).toEqual([10, 50, 100])
@@ -715,5 +737,82 @@ describe('formatDuration', () => {
     [300_000, '5m']
   ])('%p ms is %p', (ms, text) => {
     expect(formatDuration(ms)).toBe(text)
+  })
+})
+
+describe('parseConfig: run-once hooks', () => {
+  it.each([
+    ['before-traffic-commands', 'beforeTrafficCommands'],
+    ['contract-commands', 'contractCommands']
+  ] as const)('%s: one command a line, blank lines dropped, lines kept as written', (input, field) => {
+    const config = parse({ [input]: "python manage.py migrate app 0042\n\n  echo 'done'  \n" })
+    expect(config[field]).toEqual(['python manage.py migrate app 0042', "  echo 'done'"])
+  })
+  it.each([
+    ['true', true],
+    ['TRUE', true],
+    ['false', false],
+    ['', false]
+  ])('allow-rollback-past-contract %p is %p', (value, expected) => {
+    expect(parse({ operation: 'rollback', 'allow-rollback-past-contract': value }).allowRollbackPastContract).toBe(
+      expected
+    )
+  })
+  it.each(['yes', '1', 'force'])('rejects allow-rollback-past-contract %p', (value) => {
+    expectRejected({ 'allow-rollback-past-contract': value }, 'allow-rollback-past-contract', value, /true or false/)
+  })
+})
+
+describe('parseConfig: preview route', () => {
+  it.each([
+    ['X-Preview', { header: 'X-Preview' }],
+    ['x-canary-version', { header: 'x-canary-version' }],
+    ['Preview2', { header: 'Preview2' }],
+    ['A'.repeat(40), { header: 'A'.repeat(40) }]
+  ])('accepts preview-header %p', (header, preview) => {
+    expect(parse({ 'preview-header': header }).preview).toEqual(preview)
+  })
+  it.each(['Host', 'host', 'X Preview', 'X_Preview', '-X', 'X:Preview', "X'", 'X`', 'A'.repeat(41), 'Ünicode'])(
+    'rejects preview-header %p',
+    (header) => {
+      expectRejected(
+        { 'preview-header': header },
+        'preview-header',
+        header,
+        /1-40 letters, digits and hyphens, not Host/
+      )
+    }
+  )
+  it.each([
+    ['1', 1],
+    ['50000', 50000],
+    ['123', 123]
+  ])('accepts preview-priority %p', (value, priority) => {
+    expect(parse({ 'preview-header': 'X-Preview', 'preview-priority': value }).preview).toEqual({
+      header: 'X-Preview',
+      priority
+    })
+  })
+  it.each(['0', '50001', '-1', '1.5', 'high', '1e3', '10,20'])('rejects preview-priority %p', (value) => {
+    expectRejected(
+      { 'preview-header': 'X-Preview', 'preview-priority': value },
+      'preview-priority',
+      value,
+      /integer from 1 to 50000/
+    )
+  })
+  it('rejects preview-priority without preview-header', () => {
+    expectRejected({ 'preview-priority': '10' }, 'preview-priority', '10', /give preview-header too/)
+  })
+  it('with preview-header, a deploy version must fit an ALB header condition (128 characters)', () => {
+    expect(parse({ 'preview-header': 'X-Preview', version: 'v'.repeat(128) }).version).toHaveLength(128)
+    expectRejected(
+      { 'preview-header': 'X-Preview', version: 'v'.repeat(129) },
+      'version',
+      'v'.repeat(129),
+      /at most 128/
+    )
+    // Without a preview the tag limit (256) still applies.
+    expect(parse({ version: 'v'.repeat(200) }).version).toHaveLength(200)
   })
 })

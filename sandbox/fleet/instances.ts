@@ -3,7 +3,11 @@
 //
 //   <dir>/version     the version the app reports (GET / -> `version=<v>`, header x-app-version)
 //   <dir>/behaviour   ok | unhealthy (GET /health -> 503) | errors (GET / -> 500, health still 200)
-//   <dir>/restart     executable: restarts the app, which re-reads the two files above
+//   <dir>/restart     executable: restarts the app, which re-reads the files above
+//   <dir>/schemas     optional, e.g. `1-2`: the database schema versions this version works with.
+//                     When present, GET / reads the fleet's shared database (a file holding the
+//                     schema version, see FleetOptions.databaseFile) and answers 500 outside it:
+//                     what an app does when a column it reads is gone or one it needs is missing.
 //
 // A deploy command run on an instance (sandbox/fleet/command-executor.ts runs them in <dir>) is
 // therefore e.g. `echo v2 > version && echo ok > behaviour && ./restart`.
@@ -13,6 +17,7 @@
 // over bash's /dev/tcp (no curl, no node start-up per call) and returns once the app is back up.
 
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises'
 import http from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
@@ -29,6 +34,8 @@ export interface InstanceSpec {
   platformType?: 'Linux' | 'Windows'
   managedBySsm?: boolean
   pingStatus?: Instance['pingStatus']
+  /** Schema versions the app works with, e.g. `1-2` (written to <dir>/schemas). */
+  schemas?: string
 }
 
 export interface FleetOptions {
@@ -37,12 +44,16 @@ export interface FleetOptions {
   /** How long the app is down while restarting (connections are reset meanwhile). Default 150 ms. */
   restartDowntimeMs?: number
   host?: string
+  /** The shared "database": a file holding its schema version, read by apps that have a schemas file. */
+  databaseFile?: string
 }
 
 /** What an instance's app currently runs (as loaded at its last (re)start). */
 export interface AppState {
   version: string
   behaviour: AppBehaviour
+  /** Schema versions this version works with, when it uses the database. */
+  schemas?: { min: number; max: number }
   up: boolean
   restarts: number
   startedAt: number
@@ -69,11 +80,14 @@ export class InstanceFleet {
   private readonly instances = new Map<string, LocalInstance>()
   private control?: http.Server
   private controlPort = 0
+  private readonly databaseFile?: string
+  private schemaCache = { readAt: 0, schema: undefined as number | undefined }
 
   private constructor(opts: FleetOptions) {
     this.rootDir = opts.rootDir
     this.host = opts.host ?? '127.0.0.1'
     this.downtimeMs = opts.restartDowntimeMs ?? 150
+    this.databaseFile = opts.databaseFile
   }
 
   /** Starts the fleet's control server (used by each instance's `restart` script). */
@@ -102,11 +116,19 @@ export class InstanceFleet {
     await Promise.all([
       writeFile(path.join(dir, 'version'), spec.version + '\n'),
       writeFile(path.join(dir, 'behaviour'), (spec.behaviour ?? 'ok') + '\n'),
+      ...(spec.schemas ? [writeFile(path.join(dir, 'schemas'), spec.schemas + '\n')] : []),
       writeFile(path.join(dir, 'restart'), restartScript(this.host, this.controlPort, id), { mode: 0o755 })
     ])
     await chmod(path.join(dir, 'restart'), 0o755)
 
-    const app: AppState = { version: spec.version, behaviour: spec.behaviour ?? 'ok', up: true, restarts: 0, startedAt: Date.now() }
+    const app: AppState = {
+      version: spec.version,
+      behaviour: spec.behaviour ?? 'ok',
+      schemas: parseSchemas(spec.schemas ?? ''),
+      up: true,
+      restarts: 0,
+      startedAt: Date.now()
+    }
     const sockets = new Set<Socket>()
     const server = http.createServer((req, res) => this.serve(local, req, res))
     server.keepAliveTimeout = 65_000 // like an app behind an ALB: longer than the LB's idle timeout
@@ -169,13 +191,15 @@ export class InstanceFleet {
       try {
         inst.app.up = false
         for (const s of inst.sockets) s.destroy()
-        const [version, behaviour] = await Promise.all([
+        const [version, behaviour, schemas] = await Promise.all([
           readTrimmed(path.join(inst.info.dir, 'version')),
-          readTrimmed(path.join(inst.info.dir, 'behaviour'))
+          readTrimmed(path.join(inst.info.dir, 'behaviour')),
+          readTrimmed(path.join(inst.info.dir, 'schemas'))
         ])
         await sleep(this.downtimeMs)
         inst.app.version = version || 'unknown'
         inst.app.behaviour = (BEHAVIOURS as readonly string[]).includes(behaviour) ? (behaviour as AppBehaviour) : 'ok'
+        inst.app.schemas = parseSchemas(schemas)
         inst.app.restarts++
         inst.app.startedAt = Date.now()
         return { ...inst.app }
@@ -231,8 +255,35 @@ export class InstanceFleet {
       res.end(`error version=${version}`)
       return
     }
+    const schemas = inst.app.schemas
+    if (schemas && this.databaseFile) {
+      const schema = this.databaseSchema()
+      if (schema === undefined || schema < schemas.min || schema > schemas.max) {
+        res.writeHead(500, { ...headers, 'x-db-schema': String(schema ?? 'none') })
+        res.end(`error version=${version}: database schema ${schema ?? 'unreadable'}, this version works with ${schemas.min}-${schemas.max}`)
+        return
+      }
+      res.writeHead(200, { ...headers, 'x-db-schema': String(schema) })
+      res.end(`version=${version} schema=${schema}`)
+      return
+    }
     res.writeHead(200, headers)
     res.end(`version=${version}`)
+  }
+
+  /** The database's schema version, read at most every 50 ms (a file read per request is wasteful). */
+  databaseSchema(): number | undefined {
+    const now = Date.now()
+    if (this.databaseFile && now - this.schemaCache.readAt >= 50) {
+      let schema: number | undefined
+      try {
+        schema = Number(readFileSync(this.databaseFile, 'utf8').trim())
+      } catch {
+        schema = undefined
+      }
+      this.schemaCache = { readAt: now, schema: Number.isInteger(schema) ? schema : undefined }
+    }
+    return this.schemaCache.schema
   }
 
   private async onControl(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -271,6 +322,13 @@ case "$status" in
   *) echo "restart failed: \${status%$'\\r'} $body" >&2; exit 1 ;;
 esac
 `
+}
+
+/** `1-2` -> { min: 1, max: 2 }; `3` -> { min: 3, max: 3 }; anything else: the app uses no database. */
+export function parseSchemas(text: string): AppState['schemas'] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(text.trim())
+  if (!m) return undefined
+  return { min: Number(m[1]), max: Number(m[2] ?? m[1]) }
 }
 
 async function readTrimmed(file: string): Promise<string> {

@@ -1,13 +1,14 @@
 import { ARN_EXAMPLE, type ArnKind, parseArn, type ParsedArn } from './arn.js'
 import { parseDurationMs } from './duration.js'
 import { InputError } from './errors.js'
+import { HOOK_INPUT_DEFAULTS, type HookInputs, parseHookInputs } from './hook-inputs.js'
 
 export type Operation = 'deploy' | 'promote' | 'rollback' | 'status'
 export type Strategy = 'all-at-once' | 'canary'
 export type Stickiness = { mode: 'keep' } | { mode: 'off' } | { mode: 'on'; durationSeconds: number }
 
 /** Everything the action was asked to do, validated; built once from the inputs. */
-export interface Config {
+export interface Config extends HookInputs {
   operation: Operation
   region: string
   listenerArns: string[]
@@ -60,7 +61,8 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'auto-rollback': 'true',
   'dry-run': 'false',
   timeout: '60m',
-  version: ''
+  version: '',
+  ...HOOK_INPUT_DEFAULTS
 }
 
 // SSM's own patterns for the rate controls (SendCommand API reference).
@@ -142,6 +144,8 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
     )
   }
 
+  const hooks = parseHookInputs(input, { operation, strategy, canarySteps, version })
+
   return {
     operation,
     region,
@@ -164,7 +168,8 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
     autoRollback: bool(input, 'auto-rollback'),
     dryRun: bool(input, 'dry-run'),
     timeoutMs: duration(input, 'timeout', 1000, 6 * 3600_000),
-    version
+    version,
+    ...hooks
   }
 }
 
@@ -281,7 +286,9 @@ function inputOf(arn: ParsedArn, pair?: Config['pair']): string {
 export function parseCanarySteps(value: string): number[] {
   const parts = value.split(',').map((v) => v.trim())
   const accepted =
-    'accepted: percentages of traffic for the new fleet, integers 1-100 in increasing order, e.g. 10,50,100 (a last step under 100 pauses for a later promote)'
+    'accepted: percentages of traffic for the new fleet, integers 1-100 in increasing order, e.g. 10,50,100 (a last step under 100 pauses for a later promote), or 0 alone to deploy and pause before any traffic'
+  // 0 alone: deploy, open the preview, and pause with no traffic on the new fleet.
+  if (value.trim() === '0') return [0]
   let previous = 0
   for (const part of parts) {
     const n = Number(part)

@@ -9,11 +9,13 @@ import { TAG } from '../records/fleet-records.js'
 import { cancelCommands } from '../aws/ssm-commands.js'
 import { restoreTraffic } from '../traffic/restore.js'
 import { describeWeights } from '../plan/traffic-state.js'
+import { closePreviewRules } from '../traffic/preview-route.js'
 
 export interface CleanupOutcome {
   restored: boolean
   cancelledCommands: number
   releasedLock: boolean
+  closedPreviewRules?: number
 }
 
 /**
@@ -40,6 +42,11 @@ export async function cleanup(
       outcome.cancelledCommands = progress.commandIds.length
       log.info(`Cancelled SSM command${progress.commandIds.length > 1 ? 's' : ''} ${progress.commandIds.join(', ')}`)
     }
+    if (progress.previewRuleArns?.length) {
+      const left = await closePreviewRules(clients.elb, progress.previewRuleArns, log)
+      outcome.closedPreviewRules = progress.previewRuleArns.length - left.length
+      if (outcome.closedPreviewRules) log.info(`Preview closed: ${outcome.closedPreviewRules} rule(s) removed`)
+    }
     if (progress.trafficMoved && progress.restore) {
       try {
         const routes = await readRoutes(clients.elb, progress.listenerArns, progress.ruleArns)
@@ -55,8 +62,9 @@ export async function cleanup(
         throw error
       }
     }
-    // A fleet that got commands or traffic holds an unfinished deploy; one that got neither is as it was.
-    if (progress.newFleet && (progress.commandIds.length > 0 || progress.trafficMoved)) {
+    // A fleet that got commands or traffic holds an unfinished deploy; one that got neither is as it
+    // was. One that took all traffic and went on to its contract is live whatever the contract did.
+    if (progress.newFleet && !progress.settled && (progress.commandIds.length > 0 || progress.trafficMoved)) {
       await writeTags(clients.elb, progress.newFleet, { [TAG.role]: 'failed' }).catch((e) =>
         log.warning(`Could not record the cancelled deploy: ${(e as Error).message}`)
       )

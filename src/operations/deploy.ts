@@ -1,10 +1,12 @@
-import { targetGroupName } from '../config/arn.js'
+import { routeLabel, targetGroupName } from '../config/arn.js'
 import type { Config } from '../config/inputs.js'
 import { type CommandReport, runDeployCommands } from '../fleet/deploy-commands.js'
 import { waitHealthy } from '../fleet/health-wait.js'
 import { checkInstancesReady } from '../fleet/instance-readiness.js'
 import { type PlanReport, planDeploy } from '../plan/deploy-plan.js'
 import { chooseIdleFleet } from '../plan/idle-fleet.js'
+import { chooseHookInstance, describeHooks } from '../plan/run-once-plan.js'
+import { refuseOverStagedCanary } from '../plan/staged-canary.js'
 import { describeWeights } from '../plan/traffic-state.js'
 import { recordAfterTraffic, DeployRecord } from '../records/write-records.js'
 import type { RunReport } from '../report/report.js'
@@ -12,7 +14,9 @@ import type { RunContext } from '../runtime/context.js'
 import { DeployError } from '../config/errors.js'
 import type { HoldCheck } from '../traffic/checks/check.js'
 import { describeChecks, firstFailingGate, holdChecks } from '../traffic/checks/hold-checks.js'
+import type { PreviewReport } from '../traffic/preview-route.js'
 import { runTrafficSteps } from '../traffic/steps.js'
+import { planPreview, runBeforeTrafficCommands, runContractCommands } from './around-traffic.js'
 import { type Discovery, discover } from './discover.js'
 import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFleets, withThePair } from './lifecycle.js'
 
@@ -29,6 +33,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     firstFailingGate(checks)
   ])
   const { newFleet, stableFleet } = chooseIdleFleet(found.traffic)
+  refuseOverStagedCanary(found.traffic, found.fleets)
   const instanceIds = registeredInstances(found, newFleet)
   const plan = planDeploy({
     config,
@@ -40,9 +45,12 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     endAtFull: false,
     checks: describeChecks(checks)
   })
+  plan.hooks = describeHooks(config, { ...plan, instanceId: chooseHookInstance(instanceIds) })
   run.report.plan = plan
   Object.assign(run.report.outputs, { live: stableFleet, idle: newFleet, instanceIds })
-  logPlan(ctx, plan, config)
+  // Planned while nothing has changed: a listener with no room for it fails the deploy here.
+  const preview = await planPreview(run, found, newFleet)
+  logPlan(ctx, plan, config, preview?.report)
   if (config.dryRun) {
     const steps = `${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''}`
     return run.dryRun(
@@ -67,7 +75,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   return withThePair(
     run,
     found,
-    { operation: 'deploy', newFleet, stableFleet, restore: plan.restore, trafficMoved: false },
+    { operation: 'deploy', newFleet, stableFleet, restore: plan.restore, trafficMoved: false, preview },
     async (pair) => {
       const fleets: ShiftedFleets = {
         newFleet,
@@ -93,8 +101,10 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
         })
         await record.settled()
         found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds)
+        await runBeforeTrafficCommands(run, pair, newFleet, found.fleets[newFleet].instances)
         await gateBeforeTraffic(checks)
         await record.mark('canary')
+        await preview?.open(pair.previewOpened)
       } catch (error) {
         // Before traffic moved every failure ends the same way: nothing reached the new fleet.
         fleets.records[newFleet] = await record.endBeforeTraffic(pair.hasSentCommands)
@@ -126,12 +136,15 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
       run.report.outputs.deployed = newFleet
       if (plan.pauses) {
         await recordAfterTraffic(ctx, run.report.warnings, stableFleet, fleets.records[stableFleet])
-        const last = plan.steps[plan.steps.length - 1].weight
+        // The preview stays for the testers and reviewers; the promote or rollback closes it.
+        pair.keepPreviewOpen()
+        const last = plan.steps.at(-1)?.weight ?? 0
+        const open = preview ? ', preview open' : ''
         return run.end(
           found,
           { routes: outcome.routes, records: fleets.records },
           'paused',
-          `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}; run promote to continue, or rollback`
+          `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}${open}; run promote to continue, or rollback`
         )
       }
       return endWithNewFleetLive(
@@ -139,7 +152,16 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
         found,
         fleets,
         outcome.routes,
-        `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`
+        `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`,
+        () =>
+          runContractCommands(
+            run,
+            pair,
+            newFleet,
+            fleets.records[newFleet],
+            found.fleets[newFleet].instances,
+            stableFleet
+          )
       )
     }
   )
@@ -211,7 +233,7 @@ function failureMessage(error: unknown): string {
   return `${name}: ${message}; no traffic was moved: ${hint}`
 }
 
-function logPlan(ctx: RunContext, plan: PlanReport, config: Config): void {
+function logPlan(ctx: RunContext, plan: PlanReport, config: Config, preview?: PreviewReport): void {
   const ids = plan.instanceIds
   ctx.log.info(
     `Plan: deploy ${config.version} to ${targetGroupName(plan.newFleet)} (${ids.length} instances: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`
@@ -222,6 +244,12 @@ function logPlan(ctx: RunContext, plan: PlanReport, config: Config): void {
     )
   )
   if (plan.pauses) ctx.log.info('  then pause for a promote')
+  for (const hook of plan.hooks ?? []) ctx.log.info(`  ${hook}`)
+  for (const rule of preview?.rules ?? []) {
+    ctx.log.info(
+      `  preview: rule at priority ${rule.priority} on ${routeLabel(rule.listenerArn)}, ${preview?.header}: ${preview?.value} to ${targetGroupName(plan.newFleet)} only${rule.curl ? `: ${rule.curl}` : ''}`
+    )
+  }
   ctx.log.info(`  on failure: restore ${Object.values(plan.restore).map(describeWeights).join('; ')}`)
   ctx.log.info(`  checks during each hold: ${plan.checks.join(', ')}`)
 }

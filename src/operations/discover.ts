@@ -5,6 +5,8 @@ import type { Config } from '../config/inputs.js'
 import type { Route } from '../aws/elbv2.js'
 import { type HealthCadence, healthCadence } from '../plan/target-health.js'
 import { readTrafficState, type TrafficState } from '../plan/traffic-state.js'
+import { type Contract, currentContract } from '../plan/contract-guard.js'
+import { CONTRACT_TAG, decodeContract } from '../records/contract-record.js'
 import { decodeLock, type FleetRecord, type Lock, recordFromTags, TAG } from '../records/fleet-records.js'
 import { DeployError } from '../config/errors.js'
 
@@ -15,6 +17,8 @@ export interface FleetView {
   record: FleetRecord
   instances: InstanceHealth[]
   cadence: HealthCadence
+  /** contract-commands as recorded for the deploy this fleet runs, when they ran. */
+  contract?: Contract
 }
 
 /** Everything a run decides from, as read when it started. */
@@ -46,16 +50,21 @@ export async function discover(
     }
   }
   const fleets = Object.fromEntries(
-    traffic.pair.map((arn, i) => [
-      arn,
-      {
+    traffic.pair.map((arn, i) => {
+      const record = recordFromTags(tags[arn])
+      const contract = currentContract(decodeContract(tags[arn][CONTRACT_TAG]), record)
+      return [
         arn,
-        name: targetGroupName(arn),
-        record: recordFromTags(tags[arn]),
-        instances: health[i],
-        cadence: healthCadence(groups[i])
-      }
-    ])
+        {
+          arn,
+          name: targetGroupName(arn),
+          record,
+          instances: health[i],
+          cadence: healthCadence(groups[i]),
+          ...(contract ? { contract } : {})
+        }
+      ]
+    })
   )
   const lock = traffic.pair.map((arn) => decodeLock(tags[arn][TAG.lock])).find(Boolean)
   return { routes, traffic, fleets, lock }

@@ -14,6 +14,7 @@ import { lockTtlMs } from '../plan/lock-lease.js'
 import { type FleetReport, newReport, type Result, type RouteReport, type RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import type { Progress } from '../runtime/progress.js'
+import type { PreviewRoute } from '../traffic/preview-route.js'
 import type { StepsOutcome } from '../traffic/steps.js'
 import type { Discovery, FleetView } from './discover.js'
 
@@ -107,6 +108,8 @@ export interface PairClaim {
   trafficMoved: boolean
   /** Take the lock even from a live holder: a rollback is how a person stops the bleeding. */
   force?: boolean
+  /** The preview route of the new fleet: closed at every ending, unless the run pauses with it. */
+  preview?: PreviewRoute
 }
 
 /** The pair while this run holds it. */
@@ -116,6 +119,12 @@ export interface HeldPair {
   /** Every command id sent so far: the post step cancels them should this run die. */
   commandsSent(commandIds: string[]): void
   trafficMoved(moved: boolean): void
+  /** The preview rules open now: the post step removes them should this run die. */
+  previewOpened(ruleArns: string[]): void
+  /** The new fleet keeps all traffic whatever happens next: the post step leaves it alone. */
+  trafficSettled(): void
+  /** The run pauses with the preview open, for the promote or rollback that ends it to close. */
+  keepPreviewOpen(): void
   readonly hasTrafficMoved: boolean
   readonly hasSentCommands: boolean
   /** Traffic could not be put back: the post step must try again, and keeps the lock for it. */
@@ -149,9 +158,15 @@ export async function withThePair(
     lockArn,
     finished: false
   }
-  const save = () => ctx.saveProgress({ ...progress, commandIds: [...progress.commandIds] })
+  const save = () =>
+    ctx.saveProgress({
+      ...progress,
+      commandIds: [...progress.commandIds],
+      ...(progress.previewRuleArns ? { previewRuleArns: [...progress.previewRuleArns] } : {})
+    })
   save()
   let unresolved = false
+  let keepPreview = false
   const pair: HeldPair = {
     lockArn,
     stillHoldsLock: () => holdsLock(ctx.clients.elb, lockArn, ctx.run),
@@ -162,6 +177,17 @@ export async function withThePair(
     trafficMoved: (moved) => {
       progress.trafficMoved = moved
       save()
+    },
+    previewOpened: (ruleArns) => {
+      progress.previewRuleArns = [...ruleArns]
+      save()
+    },
+    trafficSettled: () => {
+      Object.assign(progress, { trafficMoved: false, settled: true })
+      save()
+    },
+    keepPreviewOpen: () => {
+      keepPreview = true
     },
     get hasTrafficMoved() {
       return progress.trafficMoved
@@ -176,6 +202,12 @@ export async function withThePair(
   try {
     return await work(pair)
   } finally {
+    // The preview only answers requests that ask for it, but it must not outlive the run that
+    // shows the new fleet: every ending closes it, a paused canary's excepted.
+    if (claim.preview && !keepPreview) {
+      await claim.preview.close(run.report.warnings)
+      progress.previewRuleArns = claim.preview.ruleArns.length ? claim.preview.ruleArns : undefined
+    }
     if (!unresolved) {
       await releaseLock(ctx.clients.elb, lockArn, ctx.run).catch((e) =>
         ctx.log.warning(`Could not release the deploy lock: ${(e as Error).message}`)
@@ -231,13 +263,23 @@ export async function endAfterFailedSteps(
   )
 }
 
-/** The new fleet took all traffic: it is live, the old one previous, kept for a rollback. */
+/** How a run ends, when a step after the records (the contract) decides it. */
+export interface Ending {
+  result: Result
+  headline: string
+}
+
+/**
+ * The new fleet took all traffic: it is live, the old one previous, kept for a rollback. `after`
+ * runs once that is recorded (contract-commands), and may end the run otherwise.
+ */
 export async function endWithNewFleetLive(
   run: OperationRun,
   found: Discovery,
   fleets: ShiftedFleets,
   routes: Route[],
-  headline: string
+  headline: string,
+  after?: () => Promise<Ending | undefined>
 ): Promise<RunReport> {
   const { newFleet, stableFleet, records } = fleets
   records[newFleet] = { ...records[newFleet], role: 'live' }
@@ -247,5 +289,6 @@ export async function endWithNewFleetLive(
     recordAfterTraffic(run.ctx, run.report.warnings, stableFleet, records[stableFleet])
   ])
   Object.assign(run.report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet, deployed: newFleet })
-  return run.end(found, { routes, records }, 'succeeded', headline)
+  const ending = (await after?.()) ?? { result: 'succeeded', headline }
+  return run.end(found, { routes, records }, ending.result, ending.headline)
 }

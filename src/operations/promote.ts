@@ -1,13 +1,16 @@
 import { targetGroupName } from '../config/arn.js'
 import type { Config } from '../config/inputs.js'
 import { planDeploy } from '../plan/deploy-plan.js'
+import { chooseHookInstance, describeHooks } from '../plan/run-once-plan.js'
+import { stagedCanary } from '../plan/staged-canary.js'
 import { describeWeights } from '../plan/traffic-state.js'
 import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import { DeployError } from '../config/errors.js'
 import { describeChecks, holdChecks } from '../traffic/checks/hold-checks.js'
 import { runTrafficSteps } from '../traffic/steps.js'
-import { discover } from './discover.js'
+import { findPreview, runContractCommands } from './around-traffic.js'
+import { type Discovery, discover } from './discover.js'
 import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFleets, withThePair } from './lifecycle.js'
 
 /**
@@ -24,8 +27,11 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
       `The routes disagree (${traffic.routes.map((r) => describeWeights(r.weights)).join(' vs ')}); run rollback to put traffic back on the stable fleet`
     )
   }
-  if (!traffic.mixed) {
+  // A canary staged at 0% (canary-steps 0) is promoted like one at 10%.
+  const staged = stagedCanary(traffic, fleets)
+  if (!traffic.mixed && !staged) {
     Object.assign(run.report.outputs, { live: traffic.live, idle: traffic.idle })
+    if (config.contractCommands.length > 0) return contractLater(run, found)
     return run.end(
       found,
       { routes: found.routes },
@@ -33,7 +39,7 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
       `No canary in progress (${describeWeights(traffic.percent)}); nothing to promote`
     )
   }
-  const newFleet = traffic.pair.find((arn) => fleets[arn].record.role === 'canary')
+  const newFleet = staged ?? traffic.pair.find((arn) => fleets[arn].record.role === 'canary')
   if (!newFleet) {
     throw new DeployError(
       `Traffic is split (${describeWeights(traffic.percent)}) but neither fleet is recorded as the canary; run rollback to put all traffic on one fleet`
@@ -54,7 +60,12 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
     checks: describeChecks(checks)
   })
   const stepsText = plan.steps.map((s) => `${s.weight}%`).join(', ')
+  plan.hooks = describeHooks(config, {
+    ...plan,
+    instanceId: chooseHookInstance(instanceIds, fleets[newFleet].instances)
+  })
   run.report.plan = plan
+  const preview = await findPreview(run, found)
   run.report.version = fleets[newFleet].record.version
   Object.assign(run.report.outputs, { live: stableFleet, idle: newFleet, instanceIds })
   ctx.log.info(`Promoting ${targetGroupName(newFleet)} from ${currentWeight}%: steps ${stepsText}`)
@@ -72,7 +83,7 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
   return withThePair(
     run,
     found,
-    { operation: 'promote', newFleet, stableFleet, restore: pausedWeights, trafficMoved: true },
+    { operation: 'promote', newFleet, stableFleet, restore: pausedWeights, trafficMoved: true, preview },
     async (pair) => {
       const shifted: ShiftedFleets = {
         newFleet,
@@ -102,6 +113,7 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
         run.report
       )
       if (outcome.kind === 'failed' && outcome.cancelled && outcome.restored) {
+        pair.keepPreviewOpen()
         return run.end(
           found,
           { routes: outcome.routes, records: shifted.records },
@@ -117,7 +129,70 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
         found,
         shifted,
         outcome.routes,
-        `Promoted ${targetGroupName(newFleet)}${version} to all traffic; ${targetGroupName(stableFleet)} keeps running for a rollback`
+        `Promoted ${targetGroupName(newFleet)}${version} to all traffic; ${targetGroupName(stableFleet)} keeps running for a rollback`,
+        () => runContractCommands(run, pair, newFleet, fleets[newFleet].record, fleets[newFleet].instances, stableFleet)
+      )
+    }
+  )
+}
+
+/**
+ * A promote with contract-commands on a fleet that already takes all traffic runs the contract
+ * alone: later than the deploy (after a day of real traffic), or again after one that failed.
+ */
+async function contractLater(run: OperationRun, found: Discovery): Promise<RunReport> {
+  const { traffic, fleets } = found
+  const live = traffic.live
+  const idle = traffic.idle
+  if (!live || !idle || fleets[live].record.role !== 'live') {
+    return run.end(
+      found,
+      { routes: found.routes },
+      'unchanged',
+      'No canary in progress and no fleet recorded live; nothing to promote or contract'
+    )
+  }
+  const version = fleets[live].record.version ? ` (${fleets[live].record.version})` : ''
+  if (fleets[live].contract?.state === 'done') {
+    return run.end(
+      found,
+      { routes: found.routes },
+      'unchanged',
+      `contract-commands already ran on ${targetGroupName(live)}${version} at ${fleets[live].contract?.at}; nothing to promote`
+    )
+  }
+  const instanceId = chooseHookInstance(
+    fleets[live].instances.map((i) => i.id),
+    fleets[live].instances
+  )
+  run.report.plan = {
+    newFleet: live,
+    oldFleet: idle,
+    instanceIds: fleets[live].instances.map((i) => i.id),
+    steps: [],
+    restore: {},
+    pauses: false,
+    checks: [],
+    hooks: describeHooks(run.config, { newFleet: live, oldFleet: idle, instanceId, pauses: false })
+  }
+  if (run.config.dryRun) {
+    return run.dryRun(
+      found,
+      `Dry run: would run contract-commands once on ${targetGroupName(live)}${version}; nothing was changed`
+    )
+  }
+  return withThePair(
+    run,
+    found,
+    { operation: 'promote', newFleet: live, stableFleet: idle, trafficMoved: false },
+    async (pair) => {
+      const ending = await runContractCommands(run, pair, live, fleets[live].record, fleets[live].instances, idle)
+      return run.end(
+        found,
+        { routes: found.routes },
+        ending?.result ?? 'succeeded',
+        ending?.headline ??
+          `contract-commands ran on ${targetGroupName(live)}${version}; from now on rollback to ${targetGroupName(idle)} is refused`
       )
     }
   )

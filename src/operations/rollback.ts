@@ -1,11 +1,14 @@
 import { targetGroupName } from '../config/arn.js'
 import type { Config } from '../config/inputs.js'
+import { DeployError } from '../config/errors.js'
+import { judgeRollbackPastContract } from '../plan/contract-guard.js'
 import { chooseRollbackTarget, isFailedRole } from '../plan/rollback-target.js'
 import type { FleetRecord } from '../records/fleet-records.js'
 import { writeRecord } from '../records/write-records.js'
 import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import { restoreTraffic } from '../traffic/restore.js'
+import { findPreview } from './around-traffic.js'
 import { discover } from './discover.js'
 import { OperationRun, withThePair } from './lifecycle.js'
 
@@ -18,6 +21,25 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
   const run = new OperationRun(config, ctx)
   const found = await discover(config, ctx.clients.elb, ctx.routesAtStart)
   const { target, from, why } = chooseRollbackTarget(found)
+  // Sending users back to code the data no longer fits could turn a bad release into an outage.
+  if (target !== found.traffic.live) {
+    try {
+      const { warning } = judgeRollbackPastContract(
+        { arn: from, version: found.fleets[from].record.version, contract: found.fleets[from].contract },
+        { arn: target, version: found.fleets[target].record.version },
+        config.allowRollbackPastContract
+      )
+      if (warning) {
+        ctx.log.warning(warning)
+        run.report.warnings.push(warning)
+      }
+    } catch (refusal) {
+      if (!(refusal instanceof DeployError)) throw refusal
+      return run.end(found, { routes: found.routes }, 'failed', refusal.message)
+    }
+  }
+  // A paused canary's preview goes with it.
+  const preview = await findPreview(run, found)
   const restore = Object.fromEntries(found.routes.map((r) => [r.arn, { [target]: 100, [from]: 0 }]))
   Object.assign(run.report.outputs, { live: from, idle: target })
   ctx.log.info(`Rollback: ${why}; all traffic to ${targetGroupName(target)}`)
@@ -28,7 +50,7 @@ export async function rollback(config: Config, ctx: RunContext): Promise<RunRepo
     )
 
   // Forced: a rollback is how a person stops the bleeding, also when the run holding the lock died.
-  return withThePair(run, found, { operation: 'rollback', trafficMoved: false, force: true }, async () => {
+  return withThePair(run, found, { operation: 'rollback', trafficMoved: false, force: true, preview }, async () => {
     const startedAt = ctx.clock.now()
     const routes = await restoreTraffic(ctx, found.routes, { pair: found.traffic.pair, restore }, run.report.warnings)
     run.report.timeline.push({

@@ -53,6 +53,8 @@ export interface PlanReport {
   pauses: boolean
   /** What every hold watches, one line each (from the hold checks). */
   checks: string[]
+  /** The run-once hooks, one line each, in the order they run (from run-once-plan). */
+  hooks?: string[]
 }
 
 export interface DeployPlanInput {
@@ -77,7 +79,8 @@ export function planDeploy(input: DeployPlanInput): PlanReport {
     instanceIds: input.instanceIds,
     steps,
     restore: planRestore(input.routes, oldFleet, input.newFleet),
-    pauses: last !== undefined && last.weight < 100,
+    // No step at all is canary-steps 0: stage the new fleet and pause before any traffic.
+    pauses: !input.endAtFull && (last === undefined || last.weight < 100),
     checks: input.checks
   }
 }

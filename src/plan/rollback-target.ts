@@ -28,6 +28,10 @@ export function chooseRollbackTarget(found: RollbackView): { target: string; fro
   }
   const previous = traffic.idle as string
   const record = fleets[previous].record
+  // A canary staged at 0% is not the previous release: rolling back drops it, traffic stays.
+  if (record.role === 'canary') {
+    return { target: other(previous), from: previous, why: `staged canary of ${targetGroupName(previous)} dropped` }
+  }
   if (isFailedRole(record.role)) {
     throw new DeployError(
       `${targetGroupName(previous)} holds a failed deploy${record.version ? ` of ${record.version}` : ''}, not the previous release; deploy the version you want instead`

@@ -1,8 +1,10 @@
 import type { InstanceHealth } from '../aws/elbv2.js'
 import type { Operation } from '../config/inputs.js'
 import type { CommandReport } from '../fleet/deploy-commands.js'
+import type { HookRun } from '../fleet/run-once.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
+import type { PreviewReport } from '../traffic/preview-route.js'
 
 /** How an operation ended; also the `result` output. */
 export type Result = 'succeeded' | 'paused' | 'rolled-back' | 'failed' | 'unchanged'
@@ -24,6 +26,12 @@ export interface RunReport {
   plan?: PlanReport
   timeline: TimelineEntry[]
   commands?: CommandReport
+  /** The run-once hooks that ran (before-traffic-commands, contract-commands), in order. */
+  hooks?: HookRun[]
+  /** The preview route: planned, open, or removed. */
+  preview?: PreviewReport
+  /** Whether the previous fleet is still a safe rollback target (status). */
+  rollbackSafety?: { safe: boolean; line: string }
   failure?: FailureReport
   warnings: string[]
   /** The step's outputs (also what the summary's facts are drawn from). */

@@ -6,6 +6,7 @@ import type { InstanceCommandResult } from '../fleet/run-commands.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
 import { escapeCell, escapeHtml, escapeMarkdown } from './escape.js'
+import { hookBlocks, hookPlanFacts, previewBlocks, rollbackSafetyBlocks } from './hooks-summary.js'
 import {
   bytes,
   capitalise,
@@ -16,20 +17,17 @@ import {
   lastLines,
   link,
   percent,
-  round,
   shortVersion,
   table
 } from './markdown.js'
 import type { FleetReport, Result, RunReport, TimelineEntry } from './report.js'
+import { weightChart } from './traffic-chart.js'
 
 /**
  * The runner rejects a step summary over 1 MiB; half of that leaves room for the notes the
  * renderer adds when it cuts, and for UTF-8 surprises.
  */
 export const DEFAULT_MAX_BYTES = 512 * 1024
-
-/** The colour of the weight line: the default theme draws it nearly invisible. */
-const CHART_COLOUR = '#2563eb'
 
 /** Fleets up to this size also show the output of instances that succeeded. */
 const SMALL_FLEET = 10
@@ -86,7 +84,10 @@ export function renderSummary(report: RunReport, opts: { maxBytes?: number } = {
     ...fleetBlocks(report.fleets),
     ...routeBlocks(report),
     ...(report.plan ? planBlocks(report.plan, report) : []),
-    ...timelineBlocks(report.timeline)
+    ...timelineBlocks(report.timeline),
+    ...previewBlocks(report),
+    ...hookBlocks(report),
+    ...rollbackSafetyBlocks(report)
   ]
   const headBytes = blocksBytes(head)
   const commands = report.commands ? orderCommandResults(report.commands) : undefined
@@ -201,7 +202,8 @@ function planBlocks(plan: PlanReport, report: RunReport): string[] {
     `- **Old fleet:** ${escapeMarkdown(plan.oldFleet)}, keeps running so that going back is one weight change`
   ]
   const last = plan.steps.at(-1)
-  if (plan.pauses && last) facts.push(`- **Pauses** at ${percent(last.weight)} for a later \`promote\``)
+  if (plan.pauses) facts.push(`- **Pauses** at ${percent(last?.weight ?? 0)} for a later \`promote\``)
+  facts.push(...hookPlanFacts(plan))
   const restore = Object.entries(plan.restore).map(([arn, weights]) => {
     const label = report.routes.find((r) => r.arn === arn)?.label ?? routeLabel(arn)
     return `${escapeMarkdown(label)}: ${formatWeights(
@@ -252,33 +254,6 @@ function timelineBlocks(timeline: TimelineEntry[]): string[] {
     weightChart(timeline),
     table(['step', 'new fleet', 'start (UTC)', 'held', 'outcome', 'checks saw'], rows, [true, true])
   ]
-}
-
-/** The chart's points: where each step started, and where the last one ended. */
-export function chartPoints(timeline: TimelineEntry[]): Array<{ label: string; weight: number }> {
-  const points: Array<{ label: string; weight: number }> = []
-  const first = timeline[0]
-  // A deploy's first step starts from the idle fleet, which took no traffic.
-  if (first?.step === 1) points.push({ label: 'before', weight: 0 })
-  for (const entry of timeline) points.push({ label: formatTime(entry.startedAt), weight: entry.weight })
-  const last = timeline.at(-1)
-  if (last && last.heldMs > 0) points.push({ label: formatTime(last.startedAt + last.heldMs), weight: last.weight })
-  return points
-}
-
-function weightChart(timeline: TimelineEntry[]): string {
-  const points = chartPoints(timeline)
-  const init = { themeVariables: { xyChart: { plotColorPalette: CHART_COLOUR } } }
-  return [
-    '```mermaid',
-    `%%{init: ${JSON.stringify(init)}}%%`,
-    'xychart-beta',
-    '  title "Traffic on the new fleet (%)"',
-    `  x-axis [${points.map((p) => JSON.stringify(p.label)).join(', ')}]`,
-    '  y-axis "% of traffic" 0 --> 100',
-    `  line [${points.map((p) => round(p.weight)).join(', ')}]`,
-    '```'
-  ].join('\n')
 }
 
 // --- command results --------------------------------------------------------------------------

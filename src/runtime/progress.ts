@@ -18,6 +18,13 @@ export interface Progress {
   trafficMoved: boolean
   commandIds: string[]
   lockArn?: string
+  /** Preview rules this run opened: the post step removes them. */
+  previewRuleArns?: string[]
+  /**
+   * The new fleet keeps all traffic from here on (contract-commands run, or ran): the old fleet may
+   * no longer work with the data, so the post step must neither restore nor mark the fleet failed.
+   */
+  settled?: boolean
   /** Set when main finished its work, whatever the result: post then has nothing to undo. */
   finished: boolean
 }
