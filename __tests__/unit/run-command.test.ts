@@ -169,19 +169,22 @@ describe('runCommand', () => {
     expect(clock.sleeps.at(-1)).toBe(500)
   })
 
-  it('looks at a long-running command at a tenth of its age, at most every 5 s', async () => {
+  it('looks at a long-running command at a twentieth of its age after a minute, at most every 5 s', async () => {
     const clock = fakeClock()
-    fakeSsm(clock, (_id, round) => (round < 150 ? inProgress : success))
+    fakeSsm(clock, (_id, round) => (round < 200 ? inProgress : success))
     await runCommand(ssm, request(['i-a'], { executionTimeoutMs: 3600_000 }), { clock, log: memoryLog() })
     const elapsed = clock.sleeps.reduce((a, b) => a + b, 0)
-    // 150 rounds span over 5 minutes (a fixed 1 s interval would spend them in 2.5 minutes).
-    expect(elapsed).toBeGreaterThan(5 * 60_000)
+    // 200 rounds span over 7 minutes (every half second they would be spent in under 2).
+    expect(elapsed).toBeGreaterThan(7 * 60_000)
     expect(Math.max(...clock.sleeps)).toBe(5000)
-    // 40 s in, the interval is a tenth of the age.
+    // Every half second for the first minute; 80 s in, the interval is a twentieth of the age.
     let t = 0
-    const at40s = clock.sleeps.find((ms) => (t += ms) > 40_000)
-    expect(at40s).toBeGreaterThanOrEqual(3500)
-    expect(at40s).toBeLessThanOrEqual(5000)
+    const firstMinute = clock.sleeps.filter((ms) => (t += ms) < 60_000)
+    expect(Math.max(...firstMinute)).toBe(500)
+    t = 0
+    const at80s = clock.sleeps.find((ms) => (t += ms) > 80_000)
+    expect(at80s).toBeGreaterThanOrEqual(3500)
+    expect(at80s).toBeLessThanOrEqual(5000)
   })
 
   it('follows invocation listing pages of a command that failed', async () => {
@@ -341,6 +344,7 @@ describe('runCommand', () => {
     fakeSsm(clock, (_id, round) => (round < 90 ? inProgress : success))
     const log = memoryLog()
     await runCommand(ssm, request(['i-a']), { clock, log })
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThan(30_000)
     expect(log.lines.filter((l) => l === '0/1 done, 0 failed').length).toBeGreaterThanOrEqual(2)
   })
 

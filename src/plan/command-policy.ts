@@ -22,16 +22,16 @@ export interface PollSettings {
 }
 
 // Status is polled quickly at first (the first look 100 ms after sending), then every half second
-// for the first 30 s: most deploy scripts end by then, and each is noticed within half a second.
-// A long script is then looked at less often, at a tenth of its age, up to every 5 s: noticing it
-// late costs at most a tenth of its run, and a ten-minute script costs a few hundred calls, not
-// a thousand.
+// for the first minute: most deploy scripts end by then, and each is noticed within half a second.
+// A round is one call whatever the fleet's size, so that minute costs about 120 calls. A long
+// script is then looked at less often, at a twentieth of its age, up to every 5 s: noticing it late
+// costs at most a twentieth of its run, and a ten-minute script costs a couple of hundred calls.
 export const DEFAULT_POLL: PollSettings = {
   initialMs: 100,
   factor: 1.5,
   maxMs: 500,
-  slowAfterMs: 30_000,
-  slowShare: 0.1,
+  slowAfterMs: 60_000,
+  slowShare: 0.05,
   slowMaxMs: 5000
 }
 
