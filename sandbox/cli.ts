@@ -10,6 +10,7 @@ import type { ChildProcess } from 'node:child_process'
 import { formatTrafficReport, startLoad, trafficReport, type LoadGenerator } from './load/load-generator.js'
 import { REPO_ROOT, runAction, runPost, type RunActionResult } from './run-action.js'
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js'
+import { addParameter } from './aws/fixtures.js'
 import { renderMarkdownForTerminal } from './terminal-markdown.js'
 import { forwardWeights } from './world.js'
 
@@ -42,6 +43,8 @@ interface Expectation {
   lossless: boolean
   /** Which fleet has all the traffic at the end. */
   finalLive: 'blue' | 'green'
+  /** The first run's result, when later runs follow it. */
+  first?: string
 }
 
 interface Scenario {
@@ -57,7 +60,7 @@ interface Scenario {
   /** A second run after the first (e.g. promote). */
   then?: Record<string, string>
   /** More runs after that, each expecting the result named. */
-  andThen?: Array<{ inputs: Record<string, string>; result: string }>
+  andThen?: Array<{ inputs: Record<string, string>; result: string; before?: (sb: Sandbox) => Promise<void> }>
   /** Options for the sandbox (e.g. apps that read the shared database). */
   sandbox?: Partial<SandboxOptions>
   /** Looks at the sandbox after the first run; returns lines to print and problems found. */
@@ -153,6 +156,28 @@ const SCENARIOS: Scenario[] = [
     then: { ...base({ commands: '', 'canary-steps': '50,100' }), operation: 'promote', 'contract-commands': MIGRATE.contract },
     andThen: [{ inputs: { operation: 'rollback' }, result: 'failed' }],
     expect: { result: 'failed', exitZero: false, lossless: true, finalLive: 'green' }
+  },
+  {
+    name: 'autoscaling',
+    description:
+      'Auto Scaling fleets: a cold idle group scaled up, deployed and flipped, the old fleet retired, then a rollback that brings it back; no request may fail',
+    sandbox: { autoScaling: { green: 0, bootMs: 500, gracePeriodS: 20 } },
+    setup: (sb) => addParameter(sb.world, '/bluegreen/fleet/web-blue/version', 'v1'),
+    inputs: base({ 'canary-steps': '50,100', 'step-wait': '3s' }),
+    andThen: [
+      { inputs: { operation: 'retire' }, result: 'succeeded' },
+      {
+        inputs: { operation: 'rollback', 'health-timeout': '60s' },
+        result: 'rolled-back',
+        // The retired fleet's instances drain and stop before the rollback asks for them back.
+        before: async (sb) => {
+          const blue = sb.world.autoScalingGroups.get(sb.asgName('blue'))
+          const deadline = Date.now() + 15_000
+          while ((blue?.instances.size ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+        }
+      }
+    ],
+    expect: { first: 'succeeded', result: 'rolled-back', exitZero: true, lossless: true, finalLive: 'blue' }
   },
   {
     name: 'pause-promote',
@@ -332,11 +357,12 @@ async function main(): Promise<number> {
       last = await runAction({ ...common, inputs: { 'listener-arns': sb.listenerArn, ...scenario.then } })
       runs.push([`second run (${scenario.then.operation})`, last])
     }
-    for (const [i, next] of (scenario.andThen ?? []).entries()) {
+    for (const next of scenario.andThen ?? []) {
+      await next.before?.(sb)
       banner(`action: ${next.inputs.operation}`)
       await new Promise((r) => setTimeout(r, 500))
       last = await runAction({ ...common, inputs: { 'listener-arns': sb.listenerArn, ...next.inputs } })
-      runs.push([`run ${i + 3} (${next.inputs.operation})`, last])
+      runs.push([`run ${runs.length + 1} (${next.inputs.operation})`, last])
     }
     await new Promise((r) => setTimeout(r, 1000)) // traffic after the deploy
     await load.stop()
@@ -368,6 +394,12 @@ async function main(): Promise<number> {
     if (scenario.andThen && runs[1]?.[1].outputs.result !== 'succeeded') {
       problems.push(`second run result ${runs[1]?.[1].outputs.result}, expected succeeded`)
     }
+    if (exp.first && first.outputs.result !== exp.first) problems.push(`first run result ${first.outputs.result}, expected ${exp.first}`)
+    const later = runs.slice(runs.length - (scenario.andThen?.length ?? 0))
+    scenario.andThen?.forEach((next, i) => {
+      const got = later[i]?.[1].outputs.result
+      if (got !== next.result) problems.push(`${next.inputs.operation} result ${JSON.stringify(got ?? '')}, expected ${next.result}`)
+    })
     if ((last.exitCode === 0) !== exp.exitZero && !scenario.cancelWhen) {
       problems.push(`exit code ${last.exitCode}, expected ${exp.exitZero ? '0' : 'non-zero'}`)
     }

@@ -2,13 +2,17 @@
 // real instances each, one listener forwarding blue 100 / green 0 (ForwardConfig form), a 5xx
 // alarm per group; the instances, health checker, reverse proxy, alarm evaluator and the emulated
 // AWS endpoint running on loopback. `stop()` stops every server, timer and shell it started.
+// With `autoScaling`, each fleet is an Auto Scaling group (web-blue-asg, web-green-asg) attached
+// to its target group, whose instances the group controller launches, with user data that
+// installs the version Parameter Store records for the fleet.
 
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { startAwsEndpoint, type AwsEndpoint, type AwsEndpointOptions } from './aws/server.js'
-import { addAlarm, addListener, addTargetGroup, forwardAction, newLoadBalancerArn } from './aws/fixtures.js'
+import { addAlarm, addAutoScalingGroup, addListener, addTargetGroup, forwardAction, newLoadBalancerArn } from './aws/fixtures.js'
 import { AlarmEvaluator } from './fleet/alarm-evaluator.js'
+import { AutoScalingController } from './fleet/auto-scaling.js'
 import { LocalCommandExecutor } from './fleet/command-executor.js'
 import { HealthChecker } from './fleet/health-checker.js'
 import { InstanceFleet } from './fleet/instances.js'
@@ -50,6 +54,39 @@ export interface SandboxOptions {
   schemas?: string
   /** The shared database's schema version at start. Default 1. */
   databaseSchema?: number
+  /** Make each fleet an Auto Scaling group instead of fixed instances. */
+  autoScaling?: AutoScalingOptions
+}
+
+export interface AutoScalingOptions {
+  /** Desired capacity of each fleet's group at start. Default fleetSize for both. */
+  blue?: number
+  green?: number
+  /** MaxSize of both groups. Default max(10, the larger desired capacity). */
+  maxSize?: number
+  /** Pending time of a launched instance. Default 300 ms. */
+  bootMs?: number
+  /** HealthCheckGracePeriod of both groups (ELB health checks). Default 10 s. */
+  gracePeriodS?: number
+  /** Root of the parameters the user data reads (the action's parameter-prefix). Default /bluegreen. */
+  parameterPrefix?: string
+}
+
+/**
+ * The sandbox's user data: install the version Parameter Store records for the fleet, else keep
+ * the image's build (nothing was recorded yet), then start the app. Any other failure to read the
+ * parameter fails the boot, so the instance never serves a version nobody chose.
+ */
+export function fleetUserData(parameterName: string): string {
+  return [
+    `if v=$(aws ssm get-parameter --name '${parameterName}' --query Parameter.Value --output text 2>user-data.err); then`,
+    '  echo "$v" > version',
+    'elif ! grep -q ParameterNotFound user-data.err; then',
+    '  cat user-data.err >&2; exit 1',
+    'fi',
+    'echo "installing $(cat version)"',
+    './restart'
+  ].join('\n')
 }
 
 export interface Sandbox {
@@ -71,12 +108,35 @@ export interface Sandbox {
   healthChecker: HealthChecker
   loadBalancer: LoadBalancer
   alarmEvaluator: AlarmEvaluator
+  /** The Auto Scaling controller, with `autoScaling`. */
+  autoScaling?: AutoScalingController
   /** Group ARN by name: 'web-blue' / 'web-green'. */
   groupArn(color: 'blue' | 'green'): string
+  /** The fleet's Auto Scaling group name (with `autoScaling`): web-blue-asg / web-green-asg. */
+  asgName(color: 'blue' | 'green'): string
   stop(): Promise<void>
 }
 
+type SandboxObserver = (sandbox: Sandbox) => void
+const observers = new Set<SandboxObserver>()
+
+/**
+ * Calls `observer` with every sandbox started from now on (in this module instance: one test file
+ * under Jest), until the returned function is called. The end-to-end tests' call recorder uses it
+ * to collect the API calls the action made, for the IAM completeness test.
+ */
+export function observeSandboxes(observer: SandboxObserver): () => void {
+  observers.add(observer)
+  return () => observers.delete(observer)
+}
+
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const sandbox = await startSandboxUnobserved(opts)
+  for (const observer of observers) observer(sandbox)
+  return sandbox
+}
+
+async function startSandboxUnobserved(opts: SandboxOptions): Promise<Sandbox> {
   const world = emptyWorld()
   const size = opts.fleetSize ?? 3
   const ownDir = !opts.rootDir
@@ -110,8 +170,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
     const spec = (version: string, behaviour: AppBehaviour = 'ok') =>
       Array.from({ length: size }, () => ({ version, behaviour, schemas: opts.schemas }))
-    const blue = await fleet.addMany(spec(opts.blueVersion ?? 'v1', opts.blueBehaviour))
-    const green = await fleet.addMany(spec(opts.greenVersion ?? 'v1', opts.greenBehaviour))
+    const asg = opts.autoScaling
+    // Groups launch their own instances once the endpoint is up (their user data calls it).
+    const blue = asg ? [] : await fleet.addMany(spec(opts.blueVersion ?? 'v1', opts.blueBehaviour))
+    const green = asg ? [] : await fleet.addMany(spec(opts.greenVersion ?? 'v1', opts.greenBehaviour))
     for (const i of [...blue, ...green]) world.instances.set(i.id, i)
 
     const lbArn = newLoadBalancerArn(world, 'web')
@@ -149,19 +211,37 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const endpoint: AwsEndpoint = await startAwsEndpoint(world, executor, opts.endpoint)
     stops.push(() => endpoint.close())
 
+    let autoScaling: AutoScalingController | undefined
+    if (asg) {
+      const prefix = (asg.parameterPrefix ?? '/bluegreen').replace(/\/+$/, '')
+      const desired = { blue: asg.blue ?? size, green: asg.green ?? size }
+      for (const [color, arn, version] of [['blue', blueArn, opts.blueVersion], ['green', greenArn, opts.greenVersion]] as const) {
+        addAutoScalingGroup(world, {
+          name: `web-${color}-asg`,
+          targetGroupArns: [arn],
+          desiredCapacity: desired[color],
+          maxSize: asg.maxSize ?? Math.max(10, desired.blue, desired.green),
+          healthCheckGracePeriodS: asg.gracePeriodS ?? 10,
+          imageVersion: version ?? 'v1',
+          userData: fleetUserData(`${prefix}/fleet/web-${color}/version`)
+        })
+      }
+      autoScaling = new AutoScalingController(world, fleet, {
+        bootMs: asg.bootMs,
+        env: { ...awsEnv(endpoint.url, world.region), SANDBOX_CONTROL_URL: fleet.controlUrl }
+      })
+      autoScaling.start()
+      stops.push(() => autoScaling?.stop())
+      if (opts.waitHealthy ?? true) await autoScaling.waitForCapacity(30_000)
+    }
+
     if (opts.waitHealthy ?? true) {
       const wait = Math.max(10_000, healthCheck.intervalMs * (healthCheck.healthyThreshold + 2) * 2)
       await healthChecker.waitFor([blueArn, greenArn], ['healthy', 'unhealthy'], wait)
     }
 
-    const env = {
-      AWS_ENDPOINT_URL: endpoint.url,
-      AWS_REGION: world.region,
-      AWS_DEFAULT_REGION: world.region,
-      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      AWS_EC2_METADATA_DISABLED: 'true'
-    }
+    const env = awsEnv(endpoint.url, world.region)
+    const groupIds = (color: 'blue' | 'green'): string[] => [...(world.autoScalingGroups.get(`web-${color}-asg`)?.instances.keys() ?? [])]
     let stopped: Promise<void> | undefined
     return {
       world,
@@ -170,8 +250,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       listenerArn,
       blueArn,
       greenArn,
-      blueIds: blue.map((i) => i.id),
-      greenIds: green.map((i) => i.id),
+      blueIds: asg ? groupIds('blue') : blue.map((i) => i.id),
+      greenIds: asg ? groupIds('green') : green.map((i) => i.id),
       env,
       rootDir,
       databaseFile,
@@ -180,11 +260,25 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       healthChecker,
       loadBalancer,
       alarmEvaluator,
+      autoScaling,
       groupArn: (color) => (color === 'blue' ? blueArn : greenArn),
+      asgName: (color) => `web-${color}-asg`,
       stop: () => (stopped ??= stop())
     }
   } catch (e) {
     await stop()
     throw e
+  }
+}
+
+/** What the SDK (and the sandbox's `aws` on instances) needs to reach the endpoint. */
+function awsEnv(url: string, region: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: url,
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    AWS_EC2_METADATA_DISABLED: 'true'
   }
 }

@@ -197,7 +197,7 @@ export interface Parameter {
 
 export interface ApiCall {
   at: number
-  service: 'elbv2' | 'ssm' | 'cloudwatch'
+  service: 'elbv2' | 'ssm' | 'cloudwatch' | 'autoscaling'
   operation: string
   /** The request parameters as received (decoded). */
   params: unknown
@@ -208,6 +208,8 @@ export interface ApiCall {
   /** HTTP status returned; error code when failed. */
   status: number
   errorCode?: string
+  /** The caller's SDK user agent (`x-amz-user-agent`, else `user-agent`): tells the action's calls from a test's own. */
+  userAgent?: string
 }
 
 export interface WeightChange {
@@ -233,6 +235,8 @@ export interface World {
   calls: ApiCall[]
   /** Every change of a route's forward weights (written by ModifyListener/ModifyRule/CreateRule). */
   weightChanges: WeightChange[]
+  /** Auto Scaling groups by name (sandbox/fleet/auto-scaling.ts makes them real). */
+  autoScalingGroups: Map<string, AutoScalingGroup>
 }
 
 export function emptyWorld(region = 'us-east-1', accountId = '123456789012'): World {
@@ -249,7 +253,8 @@ export function emptyWorld(region = 'us-east-1', accountId = '123456789012'): Wo
     apiFaults: { latencyMs: 0, throttleShare: 0, dropShare: 0 },
     faults: { failCommandOn: new Set(), hangCommandOn: new Set() },
     calls: [],
-    weightChanges: []
+    weightChanges: [],
+    autoScalingGroups: new Map()
   }
 }
 
@@ -279,4 +284,70 @@ export interface CommandExecutor {
   start(command: Command): void
   /** Cancel the named (or all unfinished) invocations: kill their shells, status `Cancelled`. */
   cancel(command: Command, instanceIds?: string[]): void
+}
+
+// ---- Auto Scaling ----------------------------------------------------------------------------
+
+/** The processes SuspendProcesses / ResumeProcesses accept, as AWS lists them. */
+export const SCALING_PROCESSES = [
+  'Launch',
+  'Terminate',
+  'AddToLoadBalancer',
+  'AlarmNotification',
+  'AZRebalance',
+  'HealthCheck',
+  'InstanceRefresh',
+  'ReplaceUnhealthy',
+  'ScheduledActions'
+] as const
+
+export type ScalingProcess = (typeof SCALING_PROCESSES)[number]
+
+/** The lifecycle states the sandbox's groups move instances through (no hooks, no warm pool). */
+export type LifecycleState = 'Pending' | 'InService' | 'Terminating' | 'Terminated'
+
+export interface GroupInstance {
+  id: string
+  availabilityZone: string
+  lifecycleState: LifecycleState
+  healthStatus: 'Healthy' | 'Unhealthy'
+  launchedAt: number
+  /** When it entered InService: the health check grace period counts from here. */
+  inServiceAt?: number
+  /** What its user data did at boot: undefined while it runs, then its exit code and output tail. */
+  userData?: { exitCode: number; output: string }
+}
+
+export interface AutoScalingGroup {
+  name: string
+  arn: string
+  minSize: number
+  maxSize: number
+  desiredCapacity: number
+  defaultCooldownS: number
+  availabilityZones: string[]
+  /** Target groups attached with AttachLoadBalancerTargetGroups (TargetGroupARNs). */
+  targetGroupArns: string[]
+  /** Traffic sources attached with AttachTrafficSources (type elbv2: target group ARNs). */
+  trafficSources: Array<{ identifier: string; type: string }>
+  healthCheckType: 'EC2' | 'ELB'
+  healthCheckGracePeriodS: number
+  /** Suspended process -> SuspensionReason, in the order they were suspended. */
+  suspended: Map<string, string>
+  instances: Map<string, GroupInstance>
+  /** The launch template's user data: a bash script every new instance runs at boot, in its directory. */
+  userData: string
+  /** The app version baked into the launch template's image: what `./restart` serves if user data installs nothing. */
+  imageVersion: string
+  launchTemplate: { id: string; name: string; version: string }
+  tags: Map<string, string>
+  createdAt: number
+  /** When the last scaling activity started (HonorCooldown). */
+  lastScalingAt?: number
+}
+
+/** Target groups a group registers its instances in: TargetGroupARNs and elbv2 traffic sources. */
+export function groupTargetGroups(group: AutoScalingGroup): string[] {
+  const fromSources = group.trafficSources.filter((s) => s.type === 'elbv2').map((s) => s.identifier)
+  return [...new Set([...group.targetGroupArns, ...fromSources])]
 }

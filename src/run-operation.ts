@@ -6,7 +6,7 @@ import { systemClock } from './runtime/clock.js'
 import type { Config } from './config/inputs.js'
 import type { RunContext } from './runtime/context.js'
 import { deploy } from './operations/deploy.js'
-import { DeployError } from './config/errors.js'
+import { DeployError, InputErrors } from './config/errors.js'
 import { actionsLog } from './runtime/log.js'
 import { setOutputs } from './report/outputs.js'
 import { saveProgress } from './runtime/progress.js'
@@ -16,13 +16,15 @@ import { newReport } from './report/report.js'
 import { rollback } from './operations/rollback.js'
 import { runIdentity } from './runtime/run-identity.js'
 import { status } from './operations/status.js'
+import { retire } from './operations/retire.js'
 import { renderSummary } from './report/summary.js'
 
 const OPERATIONS: Record<Config['operation'], (config: Config, ctx: RunContext) => Promise<RunReport>> = {
   deploy,
   promote,
   rollback,
-  status
+  status,
+  retire
 }
 
 /** What the first stage (main.ts) has already done by the time this module is loaded. */
@@ -48,6 +50,7 @@ export async function runOperation(started: Started): Promise<void> {
   const { startedAt, config } = started
   try {
     if (started.inputError || !config) throw started.inputError
+    for (const warning of config.warnings) core.warning(warning)
     const ctx: RunContext = {
       clients: createClients(config.region, started.elb),
       clock: systemClock,
@@ -60,7 +63,10 @@ export async function runOperation(started: Started): Promise<void> {
     const report = await OPERATIONS[config.operation](config, ctx)
     setOutputs(report)
     await writeSummary(report)
+    // The result as an annotation on the run's page: a notice when the step did what was asked,
+    // the failure's one line otherwise.
     if (failed(report)) core.setFailed(report.headline)
+    else core.notice(report.headline, { title: `${report.operation}: ${report.result}` })
   } catch (error) {
     const message =
       error instanceof DeployError ? error.message : `Unexpected error: ${(error as Error)?.stack ?? String(error)}`
@@ -71,7 +77,13 @@ export async function runOperation(started: Started): Promise<void> {
     report.finishedAt = Date.now()
     setOutputs(report)
     await writeSummary(report).catch(() => undefined)
-    core.setFailed(message)
+    if (error instanceof InputErrors) {
+      // One annotation per input, each the line it would be alone.
+      for (const inputError of error.errors) core.error(inputError.message)
+      process.exitCode = core.ExitCode.Failure
+    } else {
+      core.setFailed(message)
+    }
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

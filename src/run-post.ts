@@ -9,7 +9,7 @@ import { loadProgress } from './runtime/progress.js'
 export async function runPost(): Promise<void> {
   try {
     const progress = loadProgress()
-    if (!progress || progress.finished) {
+    if (!progress || (progress.finished && !progress.suspended)) {
       core.info('Nothing to clean up: the main step finished')
       return
     }

@@ -1,5 +1,14 @@
 // A small stateful stand-in for the three AWS services, on aws-sdk-client-mock, so engine tests
 // can run whole deploys: weights written are weights read back, tags stick, commands finish.
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+  ResumeProcessesCommand,
+  SetDesiredCapacityCommand,
+  SuspendProcessesCommand,
+  UpdateAutoScalingGroupCommand
+} from '@aws-sdk/client-auto-scaling'
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch'
 import {
   AddTagsCommand,
@@ -24,10 +33,14 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {
   CancelCommandCommand,
+  DeleteParameterCommand,
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
+  GetParametersCommand,
   ListCommandInvocationsCommand,
   ListCommandsCommand,
+  ParameterNotFound,
+  PutParameterCommand,
   SendCommandCommand,
   SSMClient
 } from '@aws-sdk/client-ssm'
@@ -79,10 +92,29 @@ export interface Invocation {
   maxErrors?: string
 }
 
+/** An Auto Scaling group of the fake: instances launch Pending and are InService `bootMs` later. */
+export interface FakeGroup {
+  name: string
+  targetGroupArn: string
+  minSize: number
+  maxSize: number
+  desiredCapacity: number
+  suspended: string[]
+  instances: Array<{ id: string; state: 'Pending' | 'InService'; launchedAt: number }>
+}
+
 export class FakeAws {
   readonly elb = mockClient(ElasticLoadBalancingV2Client)
   readonly ssm = mockClient(SSMClient)
   readonly cloudwatch = mockClient(CloudWatchClient)
+  readonly autoScaling = mockClient(AutoScalingClient)
+  /** Auto Scaling groups by name; none by default (plain fleets). */
+  readonly groups = new Map<string, FakeGroup>()
+  /** Parameter Store. */
+  readonly parameters = new Map<string, string>()
+  /** How long a launched instance is Pending (ms of the fake clock). */
+  bootMs = 20_000
+  private launched = 0
   readonly listeners = new Map<string, Action[]>()
   readonly rules = new Map<string, Action[]>()
   /** A rule's listener, priority and conditions (rules the action creates, or a test sets). */
@@ -213,14 +245,17 @@ export class FakeAws {
         UnhealthyThresholdCount: 2
       }))
     }))
-    this.elb.on(DescribeTargetHealthCommand).callsFake(async (input) => ({
-      TargetHealthDescriptions: (
-        this.targets.get(this.known(this.targets, [input.TargetGroupArn], notFound.targetGroup)[0]) ?? []
-      ).map((id) => {
-        const h = this.health(input.TargetGroupArn, id, this.clock.now())
-        return { Target: { Id: id, Port: 80 }, TargetHealth: { State: h.state, Reason: h.reason } }
-      })
-    }))
+    this.elb.on(DescribeTargetHealthCommand).callsFake(async (input) => {
+      this.scale()
+      return {
+        TargetHealthDescriptions: (
+          this.targets.get(this.known(this.targets, [input.TargetGroupArn], notFound.targetGroup)[0]) ?? []
+        ).map((id) => {
+          const h = this.health(input.TargetGroupArn, id, this.clock.now())
+          return { Target: { Id: id, Port: 80 }, TargetHealth: { State: h.state, Reason: h.reason } }
+        })
+      }
+    })
     this.elb.on(DescribeTagsCommand).callsFake(async (input) => ({
       TagDescriptions: (input.ResourceArns as string[]).map((arn) => ({
         ResourceArn: arn,
@@ -243,6 +278,7 @@ export class FakeAws {
       return {}
     })
     this.ssm.on(DescribeInstanceInformationCommand).callsFake(async (input) => {
+      this.scale()
       const ids = input.Filters?.[0]?.Values ?? []
       return {
         InstanceInformationList: ids.map((id: string) => ({
@@ -308,6 +344,73 @@ export class FakeAws {
       for (const inv of this.commands.get(input.CommandId) ?? []) inv.cancelled = true
       return {}
     })
+    this.autoScaling.on(DescribeAutoScalingInstancesCommand).callsFake(async (input) => {
+      this.scale()
+      const ids = (input.InstanceIds ?? []) as string[]
+      return {
+        AutoScalingInstances: [...this.groups.values()].flatMap((g) =>
+          g.instances
+            .filter((i) => ids.includes(i.id))
+            .map((i) => ({
+              InstanceId: i.id,
+              AutoScalingGroupName: g.name,
+              LifecycleState: i.state,
+              HealthStatus: 'HEALTHY'
+            }))
+        )
+      }
+    })
+    this.autoScaling.on(DescribeAutoScalingGroupsCommand).callsFake(async (input) => {
+      this.scale()
+      const names = input.AutoScalingGroupNames as string[] | undefined
+      return {
+        AutoScalingGroups: [...this.groups.values()]
+          .filter((g) => !names || names.includes(g.name))
+          .map((g) => ({
+            AutoScalingGroupName: g.name,
+            MinSize: g.minSize,
+            MaxSize: g.maxSize,
+            DesiredCapacity: g.desiredCapacity,
+            TargetGroupARNs: [g.targetGroupArn],
+            Instances: g.instances.map((i) => ({ InstanceId: i.id, LifecycleState: i.state, HealthStatus: 'Healthy' })),
+            SuspendedProcesses: g.suspended.map((ProcessName) => ({ ProcessName }))
+          }))
+      }
+    })
+    this.autoScaling.on(SetDesiredCapacityCommand).callsFake(async (input) => {
+      this.group(input.AutoScalingGroupName).desiredCapacity = input.DesiredCapacity
+      return {}
+    })
+    this.autoScaling.on(UpdateAutoScalingGroupCommand).callsFake(async (input) => {
+      const g = this.group(input.AutoScalingGroupName)
+      g.minSize = input.MinSize ?? g.minSize
+      g.desiredCapacity = input.DesiredCapacity ?? g.desiredCapacity
+      return {}
+    })
+    this.autoScaling.on(SuspendProcessesCommand).callsFake(async (input) => {
+      const g = this.group(input.AutoScalingGroupName)
+      for (const p of input.ScalingProcesses ?? []) if (!g.suspended.includes(p)) g.suspended.push(p)
+      return {}
+    })
+    this.autoScaling.on(ResumeProcessesCommand).callsFake(async (input) => {
+      const g = this.group(input.AutoScalingGroupName)
+      g.suspended = g.suspended.filter((p) => !(input.ScalingProcesses ?? []).includes(p))
+      return {}
+    })
+    this.ssm.on(PutParameterCommand).callsFake(async (input) => {
+      this.parameters.set(input.Name, input.Value)
+      return { Version: 1 }
+    })
+    this.ssm.on(GetParametersCommand).callsFake(async (input) => ({
+      Parameters: (input.Names as string[])
+        .filter((n) => this.parameters.has(n))
+        .map((Name) => ({ Name, Value: this.parameters.get(Name) })),
+      InvalidParameters: (input.Names as string[]).filter((n) => !this.parameters.has(n))
+    }))
+    this.ssm.on(DeleteParameterCommand).callsFake(async (input) => {
+      if (!this.parameters.delete(input.Name)) throw new ParameterNotFound({ message: 'not found', $metadata: {} })
+      return {}
+    })
     this.cloudwatch.on(DescribeAlarmsCommand).callsFake(async (input) => ({
       MetricAlarms: (input.AlarmNames as string[])
         .filter((n) => this.knownAlarms.has(n))
@@ -334,6 +437,53 @@ export class FakeAws {
         }
       }
     ])
+  }
+
+  /** An Auto Scaling group attached to the target group, with `desired` instances InService and registered. */
+  addGroup(name: string, targetGroupArn: string, desired: number, over: Partial<FakeGroup> = {}): FakeGroup {
+    const group: FakeGroup = {
+      name,
+      targetGroupArn,
+      minSize: 0,
+      maxSize: 10,
+      desiredCapacity: desired,
+      suspended: [],
+      instances: [],
+      ...over
+    }
+    group.instances = (this.targets.get(targetGroupArn) ?? []).map((id) => ({ id, state: 'InService', launchedAt: 0 }))
+    this.groups.set(name, group)
+    this.scale()
+    return group
+  }
+
+  /**
+   * The Auto Scaling service, run on demand: launches up to the desired capacity (unless Launch is
+   * suspended), InService and registered `bootMs` later; terminates down to it (unless Terminate is).
+   */
+  scale(): void {
+    const now = this.clock.now()
+    for (const g of this.groups.values()) {
+      for (const i of g.instances) {
+        if (i.state === 'Pending' && now - i.launchedAt >= this.bootMs) {
+          i.state = 'InService'
+          this.targets.set(g.targetGroupArn, [...(this.targets.get(g.targetGroupArn) ?? []), i.id])
+        }
+      }
+      if (g.instances.length < g.desiredCapacity && !g.suspended.includes('Launch')) {
+        while (g.instances.length < g.desiredCapacity) {
+          const id = `i-${String(++this.launched).padStart(17, 'c')}`
+          g.instances.push({ id, state: 'Pending', launchedAt: now })
+        }
+      }
+      if (g.instances.length > g.desiredCapacity && !g.suspended.includes('Terminate')) {
+        const gone = g.instances.splice(0, g.instances.length - g.desiredCapacity).map((i) => i.id)
+        this.targets.set(
+          g.targetGroupArn,
+          (this.targets.get(g.targetGroupArn) ?? []).filter((id) => !gone.includes(id))
+        )
+      }
+    }
   }
 
   fleet(group: string, count: number, prefix: string): string[] {
@@ -366,17 +516,32 @@ export class FakeAws {
   mutatingCalls(): string[] {
     const names = [
       ...this.elb.calls().map((c) => c.args[0].constructor.name),
-      ...this.ssm.calls().map((c) => c.args[0].constructor.name)
+      ...this.ssm.calls().map((c) => c.args[0].constructor.name),
+      ...this.autoScaling.calls().map((c) => c.args[0].constructor.name)
     ]
     return names.filter((n) =>
-      /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister|CreateRule|DeleteRule)/.test(n)
+      /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand|Register|Deregister|CreateRule|DeleteRule|SetDesired|UpdateAuto|Suspend|Resume|PutParameter|DeleteParameter)/.test(
+        n
+      )
     )
+  }
+
+  /** Names of the Auto Scaling calls made, in order. */
+  autoScalingCalls(): string[] {
+    return this.autoScaling.calls().map((c) => c.args[0].constructor.name.replace(/Command$/, ''))
   }
 
   reset(): void {
     this.elb.restore()
     this.ssm.restore()
     this.cloudwatch.restore()
+    this.autoScaling.restore()
+  }
+
+  private group(name: string): FakeGroup {
+    const g = this.groups.get(name)
+    if (!g) throw Object.assign(new Error(`AutoScalingGroup name not found - ${name}`), { name: 'ValidationError' })
+    return g
   }
 
   private commandSummary(id: string) {
@@ -467,8 +632,23 @@ export function blueLive(aws: FakeAws, fleetSize: number): void {
 export class ListLog implements Log {
   lines: string[] = []
   info = (m: string) => void this.lines.push(`info: ${m}`)
+  debug = (m: string) => void this.lines.push(`debug: ${m}`)
   warning = (m: string) => void this.lines.push(`warning: ${m}`)
   error = (m: string) => void this.lines.push(`error: ${m}`)
+  notice = (m: string) => void this.lines.push(`notice: ${m}`)
+  /** Groups opened and not yet closed: the runner's log cannot nest them, so neither may the code. */
+  openGroups = 0
+  group = async <T>(title: string, phase: () => Promise<T>): Promise<T> => {
+    if (this.openGroups > 0) throw new Error(`log group "${title}" opened inside another group`)
+    this.openGroups++
+    this.lines.push(`group: ${title}`)
+    try {
+      return await phase()
+    } finally {
+      this.openGroups--
+      this.lines.push('endgroup')
+    }
+  }
   text(): string {
     return this.lines.join('\n')
   }
@@ -482,13 +662,20 @@ export function context(
   const clients: AwsClients = {
     elb: new ElasticLoadBalancingV2Client({ region: 'us-east-1' }),
     ssm: new SSMClient({ region: 'us-east-1' }),
-    cloudwatch: new CloudWatchClient({ region: 'us-east-1' })
+    cloudwatch: new CloudWatchClient({ region: 'us-east-1' }),
+    autoScaling: new AutoScalingClient({ region: 'us-east-1' })
   }
   return {
     clients,
     clock,
     log: new ListLog(),
-    run: { id: 'run-1', url: 'https://github.com/o/r/actions/runs/1/attempts/1', repository: 'o/r', runId: '1' },
+    run: {
+      id: 'run-1',
+      url: 'https://github.com/o/r/actions/runs/1/attempts/1',
+      repository: 'o/r',
+      runId: '1',
+      attempt: 1
+    },
     signal,
     saved,
     saveProgress: (p) => void saved.push(structuredClone(p))

@@ -69,6 +69,15 @@ describe('deploys under steady load', () => {
     expect(result.outputs['deployed-target-group-arn']).toBe(sb.greenArn)
     expect(JSON.parse(result.outputs['instance-ids']).sort()).toEqual([...sb.greenIds].sort())
     expect(result.summary).toMatch(/xychart-beta/)
+    // The log reads as phases, and the result is an annotation on the run's page.
+    expect(result.stdout.match(/^::group::.*$/gm)?.map((l) => l.replace(/ \(.*|: .*|,.*$/g, ''))).toEqual([
+      '::group::Commands on web-green',
+      '::group::Health of web-green',
+      '::group::Step 1',
+      '::group::Step 2',
+      '::group::Step 3'
+    ])
+    expect(result.stdout).toMatch(/^::notice title=deploy%3A succeeded::Deployed v2/m)
     // The lock is gone and the records say who is live.
     const blueTags = sb.world.targetGroups.get(sb.blueArn)!.tags
     expect(blueTags.has('bluegreen:lock')).toBe(false)
@@ -236,6 +245,18 @@ describe('operations and faults', () => {
     const result = await run(sb, { 'canary-steps': '50,10', strategy: 'canary', commands: DEPLOY_V2 })
     expect(result.exitCode).not.toBe(0)
     expect(result.stdout).toMatch(/::error::Input canary-steps: "50,10" is not valid; accepted: /)
+    expect(sb.world.calls).toEqual([])
+  })
+
+  it('several bad inputs fail with one error line each, before any AWS call', async () => {
+    const sb = await stage()
+    const result = await run(sb, { 'canary-steps': '50,10', strategy: 'fast', 'max-errors': 'some', commands: DEPLOY_V2 })
+    expect(result.exitCode).not.toBe(0)
+    expect(result.stdout.match(/^::error::.*$/gm)).toEqual([
+      expect.stringMatching(/^::error::Input strategy: "fast" is not valid; accepted: /),
+      expect.stringMatching(/^::error::Input canary-steps: "50,10" is not valid; accepted: /),
+      expect.stringMatching(/^::error::Input max-errors: "some" is not valid; accepted: /)
+    ])
     expect(sb.world.calls).toEqual([])
   })
 })

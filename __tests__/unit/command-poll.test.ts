@@ -25,7 +25,14 @@ const ssm = new SSMClient({ region: 'eu-west-1' })
 
 beforeEach(() => ssmMock.reset())
 
-const quietLog: Log = { info: () => undefined, warning: () => undefined, error: () => undefined }
+const quietLog: Log = {
+  info: () => undefined,
+  debug: () => undefined,
+  warning: () => undefined,
+  error: () => undefined,
+  notice: () => undefined,
+  group: (_title, phase) => phase()
+}
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `i-${String(i).padStart(4, '0')}`)
 
 function request(instanceIds: string[], overrides: Partial<CommandRequest> = {}): CommandRequest {

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { parseArn, routeLabel, targetGroupName } from '../../src/config/arn.js'
 import {
   type Config,
+  holdsOverrunTimeout,
   INPUT_DEFAULTS,
   parseCanarySteps,
   parseConfig,
@@ -9,7 +10,7 @@ import {
   splitList
 } from '../../src/config/inputs.js'
 import { formatDuration, parseDurationMs } from '../../src/config/duration.js'
-import { InputError } from '../../src/config/errors.js'
+import { InputError, InputErrors } from '../../src/config/errors.js'
 
 const PREFIX = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012'
 const LISTENER = `${PREFIX}:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2`
@@ -97,6 +98,8 @@ describe('parseConfig: defaults', () => {
       dryRun: false,
       timeoutMs: 60 * 60_000,
       version: SHA,
+      warnings: [],
+      parameterPrefix: '/bluegreen',
       beforeTrafficCommands: [],
       contractCommands: [],
       preview: undefined,
@@ -123,7 +126,7 @@ describe('parseConfig: defaults', () => {
 })
 
 describe('parseConfig: enums', () => {
-  it.each(['deploy', 'promote', 'rollback', 'status'] as const)('accepts operation %s', (operation) => {
+  it.each(['deploy', 'promote', 'rollback', 'status', 'retire'] as const)('accepts operation %s', (operation) => {
     expect(parse({ operation }).operation).toBe(operation)
   })
   it.each(['Deploy', 'destroy', 'promote,rollback'])('rejects operation %p', (value) => {
@@ -171,7 +174,11 @@ describe('parseConfig: canary-steps', () => {
     ['10,50', [10, 50]],
     ['10,50,100', [10, 50, 100]],
     [' 5 , 25 ,100 ', [5, 25, 100]],
-    ['1', [1]]
+    ['1', [1]],
+    // Comma- or newline-separated, blanks dropped, like the other list inputs.
+    ['10\n50\n100\n', [10, 50, 100]],
+    ['10,\n50,\n100', [10, 50, 100]],
+    ['10,,100', [10, 100]]
   ])('accepts %p as %p', (value, steps) => {
     expect(parse({ strategy: 'canary', 'canary-steps': value }).trafficSteps).toEqual(steps)
     expect(parseCanarySteps(value.trim())).toEqual(steps)
@@ -185,7 +192,8 @@ describe('parseConfig: canary-steps', () => {
     '10,10',
     '10.5',
     'a',
-    '10,,100',
+    ',',
+    '10\n10',
     '-10,50',
     '10;50',
     '10%,50%',
@@ -253,7 +261,8 @@ describe('parseConfig: durations', () => {
       ).map(([value, ms]) => [input, value, ms] as const)
     )
   )('%s accepts %p as %p ms', (input, value, ms) => {
-    expect(parse({ [input]: value })[field[input]]).toBe(ms)
+    // No hold and the longest deadline around it, so that the holds-within-timeout rule stays out of the way.
+    expect(parse({ 'step-wait': '0', timeout: '6h', [input]: value })[field[input]]).toBe(ms)
   })
 
   it.each(
@@ -279,7 +288,8 @@ describe('parseConfig: durations', () => {
     expectRejected({ 'command-timeout': '49h' }, 'command-timeout', '49h', /to 48h/)
   })
   it('step-wait and health-timeout go up to 24h, timeout up to 6h', () => {
-    expect(parse({ 'step-wait': '24h', 'health-timeout': '24h', timeout: '6h' })).toMatchObject({
+    // status holds nothing, so a step-wait longer than any timeout is still a valid value there.
+    expect(parse({ operation: 'status', 'step-wait': '24h', 'health-timeout': '24h', timeout: '6h' })).toMatchObject({
       stepWaitMs: 86_400_000,
       healthTimeoutMs: 86_400_000,
       timeoutMs: 21_600_000
@@ -740,6 +750,32 @@ describe('formatDuration', () => {
   })
 })
 
+describe('parseConfig: parameter-prefix', () => {
+  it.each([
+    ['/bluegreen', '/bluegreen'],
+    ['/teams/web/deploys', '/teams/web/deploys'],
+    ['/bluegreen/', '/bluegreen'],
+    ['/my_app.v2-prod', '/my_app.v2-prod']
+  ])('accepts %p', (value, expected) => {
+    expect(parse({ 'parameter-prefix': value }).parameterPrefix).toBe(expected)
+  })
+  it.each([
+    'bluegreen',
+    '/blue green',
+    '/a//b',
+    '/aws/deploys',
+    '/SSM',
+    '/awsdeploys',
+    '/a/b/c/d/e/f/g/h/i/j/k/l/m',
+    '/with:colon',
+    `/${'x'.repeat(901)}`
+  ])('rejects %p, naming the input and what is accepted', (value) => {
+    expect(() => parse({ 'parameter-prefix': value })).toThrow(
+      new RegExp(`^Input parameter-prefix: .* is not valid; accepted: a Parameter Store path`)
+    )
+  })
+})
+
 describe('parseConfig: run-once hooks', () => {
   it.each([
     ['before-traffic-commands', 'beforeTrafficCommands'],
@@ -814,5 +850,104 @@ describe('parseConfig: preview route', () => {
     )
     // Without a preview the tag limit (256) still applies.
     expect(parse({ version: 'v'.repeat(200) }).version).toHaveLength(200)
+  })
+})
+
+describe('parseConfig: every invalid input at once', () => {
+  function inputErrors(overrides: RawInputs): InputErrors {
+    try {
+      parse(overrides)
+    } catch (error) {
+      expect(error).toBeInstanceOf(InputErrors)
+      return error as InputErrors
+    }
+    throw new Error('expected InputErrors, nothing was thrown')
+  }
+
+  it.each([
+    [{ strategy: 'fast', 'canary-steps': '50,10' }, ['strategy', 'canary-steps']],
+    [{ 'listener-arns': 'arn:nope', 'max-errors': '-1', 'dry-run': 'yes' }, ['listener-arns', 'max-errors', 'dry-run']],
+    [
+      { operation: 'deploy', commands: '', 'step-wait': '5 minutes', 'health-timeout': '0', stickiness: 'sometimes' },
+      ['commands', 'step-wait', 'health-timeout', 'stickiness']
+    ],
+    [
+      { 'blue-target-group-arn': BLUE, document: 'x', timeout: '7h', version: 'a\tb' },
+      ['green-target-group-arn', 'document', 'version', 'timeout']
+    ]
+  ] as const)('%p names %p, one line each, in input order', (overrides, inputs) => {
+    const error = inputErrors(overrides)
+    expect(error.errors.map((e) => e.input)).toEqual(inputs)
+    const lines = error.message.split('\n')
+    expect(lines).toHaveLength(inputs.length)
+    lines.forEach((line, i) => expect(line).toBe(error.errors[i].message))
+    for (const [i, input] of inputs.entries()) expect(lines[i].startsWith(`Input ${input}: `)).toBe(true)
+  })
+
+  it('one invalid input is still a single InputError, as before', () => {
+    expect(inputError(() => parse({ strategy: 'fast' })).input).toBe('strategy')
+  })
+
+  it('checks the ARNs against each other only when each list parsed', () => {
+    const error = inputErrors({ 'listener-arns': `${LISTENER_US_EAST}\nnot-an-arn`, 'rule-arns': RULE, strategy: 'x' })
+    expect(error.errors.map((e) => e.input)).toEqual(['listener-arns', 'strategy'])
+  })
+})
+
+describe('parseConfig: canary-steps with strategy all-at-once', () => {
+  it.each([
+    [{ 'canary-steps': '10,50,100' }, 1],
+    [{ 'canary-steps': '10,50,100', strategy: 'canary' }, 0],
+    [{}, 0],
+    [{ 'canary-steps': '10', operation: 'promote' }, 0],
+    [{ 'canary-steps': '10', operation: 'status' }, 0]
+  ] as const)('%p: %p warnings', (overrides, count) => {
+    const config = parse(overrides)
+    expect(config.warnings).toHaveLength(count)
+    if (count)
+      expect(config.warnings[0]).toMatch(
+        /canary-steps \(10,50,100\) is not used: strategy is all-at-once.*strategy: canary/
+      )
+  })
+})
+
+describe('parseConfig: traffic holds must fit in timeout', () => {
+  it.each([
+    // steps, step-wait, timeout: refused when the holds alone take the whole deadline
+    [
+      { strategy: 'canary', 'canary-steps': '10,50,100', 'step-wait': '20m', timeout: '60m' },
+      '3 steps × step-wait 20m = 1h'
+    ],
+    [
+      { strategy: 'canary', 'canary-steps': '10,50,100', 'step-wait': '25m', timeout: '1h' },
+      '3 steps × step-wait 25m = 1h 15m'
+    ],
+    [{ 'step-wait': '2h', timeout: '1h' }, '1 step × step-wait 2h = 2h']
+  ] as const)('%p is refused, naming the holds (%s)', (overrides, holds) => {
+    const error = expectRejected(
+      overrides,
+      'timeout',
+      overrides.timeout,
+      /accepted: a deadline longer than the traffic holds/
+    )
+    expect(error.message).toContain(`(${holds})`)
+  })
+
+  it.each([
+    { strategy: 'canary', 'canary-steps': '10,50,100', 'step-wait': '19m', timeout: '60m' },
+    { 'step-wait': '59m', timeout: '60m' },
+    { strategy: 'canary', 'canary-steps': '10,50,100', 'step-wait': '0', timeout: '1s' },
+    // Only a deploy holds every step; a promote checks the steps it has left once it knows them.
+    { operation: 'promote', 'canary-steps': '10,50,100', 'step-wait': '30m', timeout: '60m' },
+    { operation: 'rollback', 'step-wait': '2h', timeout: '1h' }
+  ] as RawInputs[])('%p fits', (overrides) => {
+    expect(() => parse(overrides)).not.toThrow()
+  })
+
+  it('holdsOverrunTimeout: the rule a promote applies to its remaining steps', () => {
+    expect(holdsOverrunTimeout(2, 30 * 60_000, 60 * 60_000)?.message).toBe(
+      'Input timeout: "1h" is not valid; accepted: a deadline longer than the traffic holds it must contain (2 steps × step-wait 30m = 1h); raise timeout or lower step-wait'
+    )
+    expect(holdsOverrunTimeout(1, 30 * 60_000, 60 * 60_000)).toBeUndefined()
   })
 })

@@ -174,7 +174,12 @@ describe('deploy', () => {
   })
 
   it('passing the deadline during a hold rolls back', async () => {
-    const report = await deploy(config({ strategy: 'canary', 'step-wait': '20m', timeout: '30m' }), context(clock))
+    // The holds fit in the deadline (3 × 15m < 60m); slow commands use up the rest of it.
+    aws.command = () => ({ status: 'Success', exitCode: 0, takesMs: 20 * 60_000 })
+    const report = await deploy(
+      config({ strategy: 'canary', 'step-wait': '15m', timeout: '60m', 'command-timeout': '30m' }),
+      context(clock)
+    )
     expect(report.result).toBe('rolled-back')
     expect(report.failure?.what).toMatch(/timeout/)
     expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })

@@ -4,8 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { AddTagsCommand, RemoveTagsCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { DeployError } from '../../src/config/errors.js'
 import { decodeLock, encodeLock, TAG } from '../../src/records/fleet-records.js'
-import { acquireLock, holdsLock, lockHolderArn, releaseLock } from '../../src/records/lock.js'
-import type { RunIdentity } from '../../src/runtime/run-identity.js'
+import { acquireLock, holdsLock, type LockHolder, lockHolderArn, releaseLock } from '../../src/records/lock.js'
 import { BLUE, context, FakeAws, FakeClock, GREEN, ListLog } from '../__fixtures__/fake-aws.js'
 
 let clock: FakeClock
@@ -13,7 +12,7 @@ let aws: FakeAws
 let log: ListLog
 const elb = () => context(clock).clients.elb
 
-const ME: RunIdentity = { id: 'run-1', url: 'https://github.com/o/r/actions/runs/1/attempts/1' }
+const ME: LockHolder = { id: 'run-1', url: 'https://github.com/o/r/actions/runs/1/attempts/1' }
 const OTHER = { id: 'run-99', holder: 'https://github.com/o/r/actions/runs/99/attempts/1' }
 const TTL = 40 * 60_000
 

@@ -36,8 +36,14 @@ function memoryLog(): Log & { lines: string[] } {
   return {
     lines,
     info: (m) => lines.push(m),
+    debug: (m) => lines.push(`debug: ${m}`),
     warning: (m) => lines.push(`warning: ${m}`),
-    error: (m) => lines.push(`error: ${m}`)
+    error: (m) => lines.push(`error: ${m}`),
+    notice: (m) => lines.push(`notice: ${m}`),
+    group: (title, phase) => {
+      lines.push(`group: ${title}`)
+      return phase().finally(() => lines.push('endgroup'))
+    }
   }
 }
 
@@ -339,13 +345,15 @@ describe('runCommand', () => {
     expect(log.lines.some((l) => l.includes('command-timeout'))).toBe(true)
   })
 
-  it('logs progress when nothing changes for 30 s', async () => {
+  it('logs progress when it changes, and at debug level when nothing changes for 30 s', async () => {
     const clock = fakeClock()
     fakeSsm(clock, (_id, round) => (round < 90 ? inProgress : success))
     const log = memoryLog()
     await runCommand(ssm, request(['i-a']), { clock, log })
     expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThan(30_000)
-    expect(log.lines.filter((l) => l === '0/1 done, 0 failed').length).toBeGreaterThanOrEqual(2)
+    // Said once when it changes; while it stays the same, a sign of life at debug level.
+    expect(log.lines.filter((l) => l === '0/1 done, 0 failed')).toHaveLength(1)
+    expect(log.lines.filter((l) => l === 'debug: still 0/1 done, 0 failed').length).toBeGreaterThanOrEqual(1)
   })
 
   it('cancels the commands and rethrows the reason when the signal aborts', async () => {

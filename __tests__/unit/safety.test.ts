@@ -127,7 +127,7 @@ describe('locks never strand a rollback', () => {
         rolledBack = true
         void rollback(config({ operation: 'rollback' }), {
           ...context(clock),
-          run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1' }
+          run: { id: 'person', url: 'https://github.com/o/r/actions/runs/2/attempts/1', attempt: 1 }
         })
       }
     }

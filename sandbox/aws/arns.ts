@@ -1,6 +1,6 @@
 // ARN and id formats as AWS issues them, so code under test that parses ARNs sees real shapes.
 
-import { createHash, randomBytes } from 'node:crypto'
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { World } from '../world.js'
 
 export const hex = (bytes: number): string => randomBytes(bytes).toString('hex')
@@ -29,6 +29,9 @@ export const defaultRuleArn = (lsnArn: string): string =>
 
 export const alarmArn = (world: World, name: string): string =>
   `arn:aws:cloudwatch:${world.region}:${world.accountId}:alarm:${name}`
+
+export const autoScalingGroupArn = (world: World, name: string): string =>
+  `arn:aws:autoscaling:${world.region}:${world.accountId}:autoScalingGroup:${randomUUID()}:autoScalingGroupName/${name}`
 
 export const instanceId = (): string => `i-0${hex(8).slice(0, 16)}`
 

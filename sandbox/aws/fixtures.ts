@@ -2,6 +2,7 @@
 
 import type {
   Alarm,
+  AutoScalingGroup,
   ElbAction,
   HealthCheckSettings,
   Instance,
@@ -163,6 +164,69 @@ export function addAlarm(world: World, spec: AlarmSpec): string {
     ...(spec.anyOf ? { anyOf: spec.anyOf } : {})
   })
   return arn
+}
+
+export interface AutoScalingGroupSpec {
+  name: string
+  /** Target groups it registers its instances in (TargetGroupARNs). */
+  targetGroupArns?: string[]
+  /** Target groups attached as elbv2 traffic sources instead. */
+  trafficSources?: string[]
+  minSize?: number
+  maxSize?: number
+  desiredCapacity?: number
+  healthCheckType?: 'EC2' | 'ELB'
+  healthCheckGracePeriodS?: number
+  defaultCooldownS?: number
+  availabilityZones?: string[]
+  userData?: string
+  imageVersion?: string
+  /** Processes suspended by the user before the action runs. */
+  suspended?: string[]
+  tags?: Record<string, string>
+}
+
+/** A group as the sandbox's controller keeps it: instances appear once the controller runs. */
+export function addAutoScalingGroup(world: World, spec: AutoScalingGroupSpec): AutoScalingGroup {
+  const desired = spec.desiredCapacity ?? 0
+  const group: AutoScalingGroup = {
+    name: spec.name,
+    arn: arns.autoScalingGroupArn(world, spec.name),
+    minSize: spec.minSize ?? 0,
+    maxSize: spec.maxSize ?? Math.max(10, desired),
+    desiredCapacity: desired,
+    defaultCooldownS: spec.defaultCooldownS ?? 300,
+    availabilityZones: spec.availabilityZones ?? [`${world.region}a`, `${world.region}b`],
+    targetGroupArns: [...(spec.targetGroupArns ?? [])],
+    trafficSources: (spec.trafficSources ?? []).map((identifier) => ({ identifier, type: 'elbv2' })),
+    healthCheckType: spec.healthCheckType ?? 'ELB',
+    healthCheckGracePeriodS: spec.healthCheckGracePeriodS ?? 300,
+    suspended: new Map((spec.suspended ?? []).map((p) => [p, 'User suspended at 2026-01-05T09:00:00Z'])),
+    instances: new Map(),
+    userData: spec.userData ?? '',
+    imageVersion: spec.imageVersion ?? 'v1',
+    launchTemplate: { id: `lt-0${arns.hex(8).slice(0, 16)}`, name: spec.name, version: '1' },
+    tags: new Map(Object.entries(spec.tags ?? {})),
+    createdAt: Date.now()
+  }
+  world.autoScalingGroups.set(spec.name, group)
+  return group
+}
+
+/** A String parameter in Parameter Store, as if written with PutParameter (version 1, or the next). */
+export function addParameter(world: World, name: string, value: string): void {
+  const existing = world.parameters.get(name)
+  const version = {
+    version: (existing?.versions.at(-1)?.version ?? 0) + 1,
+    value,
+    type: 'String' as const,
+    lastModifiedAt: Date.now(),
+    lastModifiedUser: `arn:aws:iam::${world.accountId}:user/sandbox`,
+    tier: 'Standard' as const,
+    dataType: 'text'
+  }
+  if (existing) existing.versions.push(version)
+  else world.parameters.set(name, { name, versions: [version], tags: new Map() })
 }
 
 export { defaultRuleArn } from './arns.js'

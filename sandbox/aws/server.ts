@@ -1,18 +1,20 @@
-// One local HTTP endpoint speaking ELBv2 (Query/XML), SSM (JSON 1.1) and CloudWatch (JSON 1.0),
-// reached by the unmodified AWS SDK through AWS_ENDPOINT_URL. Requests are routed the way the
-// protocols identify themselves: JSON services by X-Amz-Target, ELBv2 by its form body.
+// One local HTTP endpoint speaking ELBv2 and Auto Scaling (Query/XML), SSM (JSON 1.1) and
+// CloudWatch (JSON 1.0), reached by the unmodified AWS SDK through AWS_ENDPOINT_URL. Requests are
+// routed the way the protocols identify themselves: JSON services by X-Amz-Target, Query services
+// by the API version in their form body.
 
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ApiCall, CommandExecutor, World } from '../world.js'
+import { AUTOSCALING_VERSION, AUTOSCALING_XMLNS, autoScalingOperations } from './autoscaling.js'
 import { cloudwatchOperations } from './cloudwatch.js'
 import type { Handler, ServiceContext } from './context.js'
 import { ELBV2_XMLNS, elbv2Operations } from './elbv2.js'
 import { ApiError } from './errors.js'
 import { decideFault, seededRandom } from './faults.js'
 import type { JsonObject } from './json-input.js'
-import { decodeQuery, encodeQueryError, encodeQueryResult } from './query-protocol.js'
+import { decodeQuery, encodeQueryError, encodeQueryResult, type QueryParams } from './query-protocol.js'
 import { ssmOperations } from './ssm.js'
 
 export interface AwsEndpointOptions {
@@ -93,29 +95,45 @@ function decodeRequest(req: IncomingMessage, body: string): Decoded {
     const svc = JSON_SERVICES[prefix]
     if (svc) return decodeJson(svc, operation, body)
   }
-  return decodeElbv2(body)
+  return decodeQueryService(body)
 }
 
-function decodeElbv2(body: string): Decoded {
-  const { action, params } = decodeQuery(body)
+interface QueryService {
+  service: Service
+  xmlns: string
+  version: string
+  operations: Record<string, Handler<QueryParams>>
+}
+
+const ELBV2: QueryService = { service: 'elbv2', xmlns: ELBV2_XMLNS, version: '2015-12-01', operations: elbv2Operations }
+const AUTOSCALING: QueryService = {
+  service: 'autoscaling',
+  xmlns: AUTOSCALING_XMLNS,
+  version: AUTOSCALING_VERSION,
+  operations: autoScalingOperations
+}
+
+function decodeQueryService(body: string): Decoded {
+  const { action, version, params } = decodeQuery(body)
+  const svc = version === AUTOSCALING_VERSION ? AUTOSCALING : ELBV2
   const xml = (status: number, text: string, requestId: string): Reply => ({
     status,
     headers: { 'content-type': 'text/xml', 'x-amzn-requestid': requestId },
     body: text
   })
   const fail = (error: ApiError, requestId: string): Reply => ({
-    ...xml(error.status, encodeQueryError(ELBV2_XMLNS, error, requestId), requestId),
+    ...xml(error.status, encodeQueryError(svc.xmlns, error, requestId), requestId),
     errorCode: error.code
   })
   return {
-    service: 'elbv2',
+    service: svc.service,
     operation: action,
     params,
     fail,
     run(ctx, requestId) {
-      const handler = Object.hasOwn(elbv2Operations, action) ? elbv2Operations[action] : undefined
-      if (!handler) throw new ApiError('InvalidAction', `Could not find operation ${action} for version 2015-12-01`)
-      return xml(200, encodeQueryResult(ELBV2_XMLNS, action, handler(params, ctx), requestId), requestId)
+      const handler = Object.hasOwn(svc.operations, action) ? svc.operations[action] : undefined
+      if (!handler) throw new ApiError('InvalidAction', `Could not find operation ${action} for version ${svc.version}`)
+      return xml(200, encodeQueryResult(svc.xmlns, action, handler(params, ctx), requestId), requestId)
     }
   }
 }
@@ -187,7 +205,8 @@ export async function startAwsEndpoint(
     const body = await readBody(req)
     const at = Date.now()
     const decoded = decodeRequest(req, body)
-    const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0 }
+    const userAgent = [req.headers['x-amz-user-agent'], req.headers['user-agent']].find((h): h is string => typeof h === 'string')
+    const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0, userAgent }
     world.calls.push(call)
     call.attempt = sdkAttempt(req)
     if (world.apiFaults.latencyMs > 0) await sleep(world.apiFaults.latencyMs)

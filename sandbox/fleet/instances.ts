@@ -34,6 +34,8 @@ export interface InstanceSpec {
   platformType?: 'Linux' | 'Windows'
   managedBySsm?: boolean
   pingStatus?: Instance['pingStatus']
+  /** False: the app is installed but not started (an instance still booting); `./restart` starts it. */
+  up?: boolean
   /** Schema versions the app works with, e.g. `1-2` (written to <dir>/schemas). */
   schemas?: string
 }
@@ -125,7 +127,7 @@ export class InstanceFleet {
       version: spec.version,
       behaviour: spec.behaviour ?? 'ok',
       schemas: parseSchemas(spec.schemas ?? ''),
-      up: true,
+      up: spec.up ?? true,
       restarts: 0,
       startedAt: Date.now()
     }
@@ -224,6 +226,15 @@ export class InstanceFleet {
     const inst = this.instances.get(id)
     if (!inst) throw new Error(`no such instance ${id}`)
     Object.assign(inst.app, change)
+  }
+
+  /** Stops an instance for good (terminated): its server closes, open connections are cut. */
+  async remove(id: string): Promise<void> {
+    const inst = this.instances.get(id)
+    if (!inst) return
+    this.instances.delete(id)
+    inst.app.up = false
+    await closeServer(inst.server)
   }
 
   /** Stops every instance server and the control server. */

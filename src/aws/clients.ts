@@ -1,3 +1,4 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
@@ -7,10 +8,11 @@ export interface AwsClients {
   elb: ElasticLoadBalancingV2Client
   ssm: SSMClient
   cloudwatch: CloudWatchClient
+  autoScaling: AutoScalingClient
 }
 
 /**
- * Clients for the three services, configured alike (client-config.ts: retries bounded, the SDK's
+ * Clients for the four services, configured alike (client-config.ts: retries bounded, the SDK's
  * own settings honoured). The load balancer's may already exist: the run's first request went
  * through it (main.ts, elb-client.ts).
  */
@@ -19,6 +21,7 @@ export function createClients(region: string, elb?: ElasticLoadBalancingV2Client
   return {
     elb: elb ?? new ElasticLoadBalancingV2Client(config),
     ssm: new SSMClient(config),
-    cloudwatch: new CloudWatchClient(config)
+    cloudwatch: new CloudWatchClient(config),
+    autoScaling: new AutoScalingClient(config)
   }
 }

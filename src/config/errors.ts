@@ -18,6 +18,17 @@ export class InputError extends DeployError {
   }
 }
 
+/**
+ * Several inputs that cannot be used, reported together so that one run names them all: the
+ * message has one line per input, each the line its InputError alone would give.
+ */
+export class InputErrors extends DeployError {
+  override name = 'InputErrors'
+  constructor(readonly errors: InputError[]) {
+    super(errors.map((e) => e.message).join('\n'))
+  }
+}
+
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text
 }

@@ -1,9 +1,9 @@
 import { ARN_EXAMPLE, type ArnKind, parseArn, type ParsedArn } from './arn.js'
-import { parseDurationMs } from './duration.js'
-import { InputError } from './errors.js'
+import { formatDuration, parseDurationMs } from './duration.js'
+import { InputError, InputErrors } from './errors.js'
 import { HOOK_INPUT_DEFAULTS, type HookInputs, parseHookInputs } from './hook-inputs.js'
 
-export type Operation = 'deploy' | 'promote' | 'rollback' | 'status'
+export type Operation = 'deploy' | 'promote' | 'rollback' | 'status' | 'retire'
 export type Strategy = 'all-at-once' | 'canary'
 export type Stickiness = { mode: 'keep' } | { mode: 'off' } | { mode: 'on'; durationSeconds: number }
 
@@ -33,6 +33,10 @@ export interface Config extends HookInputs {
   dryRun: boolean
   timeoutMs: number
   version: string
+  /** Inputs that are valid but will not do what their author may expect; logged as warnings. */
+  warnings: string[]
+  /** Root of the Parameter Store names the action writes (fleet versions, retired fleets). */
+  parameterPrefix: string
 }
 
 /** Raw input values by name, as `core.getInput` returns them ('' when not set). */
@@ -62,6 +66,7 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   'dry-run': 'false',
   timeout: '60m',
   version: '',
+  'parameter-prefix': '/bluegreen',
   ...HOOK_INPUT_DEFAULTS
 }
 
@@ -77,81 +82,136 @@ const MAX_EXECUTION_TIMEOUT_S = 172_800
 const MAX_STICKINESS_S = 604_800
 
 /**
- * Turns the action's inputs into a Config, or throws an InputError naming the first input that
- * cannot be used. Pure: the environment it needs (region, commit) is passed in.
+ * Turns the action's inputs into a Config, or throws what is wrong with them: an InputError for
+ * one input, InputErrors naming every input that cannot be used, so that one run reports them
+ * all. Pure: the environment it needs (region, commit) is passed in.
  */
 export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string } = {}): Config {
   const input = (name: string): string => (raw[name] ?? '').trim() || INPUT_DEFAULTS[name] || ''
-
-  const operation = oneOf(input, 'operation', ['deploy', 'promote', 'rollback', 'status'] as const)
-  const listeners = arnList(input, 'listener-arns', 'listener')
-  const rules = arnList(input, 'rule-arns', 'listener-rule')
-  if (listeners.length + rules.length === 0) {
-    throw new InputError(
-      'listener-arns',
-      '',
-      'give at least one listener ARN in listener-arns or rule ARN in rule-arns'
-    )
+  const given = (name: string): boolean => (raw[name] ?? '').trim() !== ''
+  const problems: InputError[] = []
+  // Each input is parsed on its own; a bad one is noted and the others are still checked.
+  const check = <T>(parse: () => T, fallback: T): T => {
+    try {
+      return parse()
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error
+      problems.push(error)
+      return fallback
+    }
   }
-  const pair = parsePair(input)
-  const all = [...listeners, ...rules, ...(pair ? [pair.blue, pair.green] : [])]
-  const region = sameRegionAndAccount(all, env.region, pair)
 
-  const strategy = oneOf(input, 'strategy', ['all-at-once', 'canary'] as const)
-  const canarySteps = parseCanarySteps(input('canary-steps'))
-  const commandTimeoutMs = duration(input, 'command-timeout', 1000, MAX_EXECUTION_TIMEOUT_S * 1000)
+  const operation = check(
+    () => oneOf(input, 'operation', ['deploy', 'promote', 'rollback', 'status', 'retire'] as const),
+    'status'
+  )
+  const listeners = check(() => arnList(input, 'listener-arns', 'listener'), undefined)
+  const rules = check(() => arnList(input, 'rule-arns', 'listener-rule'), undefined)
+  const pair = check(() => parsePair(input), null)
+  let region = ''
+  if (listeners && rules && pair !== null) {
+    if (listeners.length + rules.length === 0) {
+      problems.push(
+        new InputError('listener-arns', '', 'give at least one listener ARN in listener-arns or rule ARN in rule-arns')
+      )
+    } else {
+      const all = [...listeners, ...rules, ...(pair ? [pair.blue, pair.green] : [])]
+      region = check(() => sameRegionAndAccount(all, env.region, pair), '')
+    }
+  }
+
+  const strategy = check(() => oneOf(input, 'strategy', ['all-at-once', 'canary'] as const), 'all-at-once')
+  const canarySteps = check(() => parseCanarySteps(input('canary-steps')), [100])
+  const commandTimeoutMs = check(() => duration(input, 'command-timeout', 1000, MAX_EXECUTION_TIMEOUT_S * 1000), 0)
   const document = input('document')
   if (!DOCUMENT_NAME.test(document)) {
-    throw new InputError(
-      'document',
-      document,
-      'accepted: an SSM document name or ARN (3-128 of letters, digits, _ - . : /)'
+    problems.push(
+      new InputError(
+        'document',
+        document,
+        'accepted: an SSM document name or ARN (3-128 of letters, digits, _ - . : /)'
+      )
     )
   }
-  const documentParameters = parseDocumentParameters(input, operation, document)
+  const documentParameters = check(() => parseDocumentParameters(input, operation, document), {})
 
   const maxConcurrency = input('max-concurrency')
   if (!MAX_CONCURRENCY.test(maxConcurrency)) {
-    throw new InputError(
-      'max-concurrency',
-      maxConcurrency,
-      'accepted: a number of instances from 1 (e.g. 10) or a percentage from 1% to 100%'
+    problems.push(
+      new InputError(
+        'max-concurrency',
+        maxConcurrency,
+        'accepted: a number of instances from 1 (e.g. 10) or a percentage from 1% to 100%'
+      )
     )
   }
   const maxErrors = input('max-errors')
   if (!MAX_ERRORS.test(maxErrors)) {
-    throw new InputError(
-      'max-errors',
-      maxErrors,
-      'accepted: a number of instances from 0 (e.g. 2) or a percentage from 0% to 100%'
+    problems.push(
+      new InputError(
+        'max-errors',
+        maxErrors,
+        'accepted: a number of instances from 0 (e.g. 2) or a percentage from 0% to 100%'
+      )
     )
   }
   const cloudWatchLogGroup = input('cloudwatch-log-group') || undefined
   if (cloudWatchLogGroup && !LOG_GROUP.test(cloudWatchLogGroup)) {
-    throw new InputError(
-      'cloudwatch-log-group',
-      cloudWatchLogGroup,
-      'accepted: a CloudWatch Logs group name (1-512 of letters, digits, . - _ / #)'
+    problems.push(
+      new InputError(
+        'cloudwatch-log-group',
+        cloudWatchLogGroup,
+        'accepted: a CloudWatch Logs group name (1-512 of letters, digits, . - _ / #)'
+      )
     )
   }
 
   const version = input('version') || env.sha || ''
   if (operation === 'deploy' && !TAG_VALUE.test(version)) {
-    throw new InputError(
-      'version',
-      version,
-      'accepted: 1-256 letters, digits, spaces and _ . : / = + - @ (defaults to the commit SHA)'
+    problems.push(
+      new InputError(
+        'version',
+        version,
+        'accepted: 1-256 letters, digits, spaces and _ . : / = + - @ (defaults to the commit SHA)'
+      )
     )
   }
+  const stepWaitMs = check(() => duration(input, 'step-wait', 0, 24 * 3600_000), 0)
+  const healthTimeoutMs = check(() => duration(input, 'health-timeout', 1000, 24 * 3600_000), 0)
+  const alarms = check(() => parseAlarms(input('alarms')), [])
+  const stickiness = check((): Stickiness => parseStickiness(input('stickiness')), { mode: 'keep' })
+  const autoRollback = check(() => bool(input, 'auto-rollback'), true)
+  const dryRun = check(() => bool(input, 'dry-run'), false)
+  const timeoutMs = check(() => duration(input, 'timeout', 1000, 6 * 3600_000), 0)
+  const parameterPrefix = check(() => parseParameterPrefix(input('parameter-prefix')), '/bluegreen')
+  const hooks = check(() => parseHookInputs(input, { operation, strategy, canarySteps, version }), NO_HOOKS)
 
-  const hooks = parseHookInputs(input, { operation, strategy, canarySteps, version })
+  // A promote continues a canary, whatever strategy says: canary-steps are its steps.
+  const trafficSteps = strategy === 'canary' || operation === 'promote' ? canarySteps : [100]
+  // A deploy holds every step for step-wait: a deadline shorter than the holds is certain to
+  // pass mid-canary and roll back a healthy deploy, so it is refused before anything moves. (A
+  // promote holds only the steps above the paused weight: it checks once it knows them.)
+  if (operation === 'deploy' && timeoutMs > 0 && !problems.some((p) => ['step-wait', 'timeout'].includes(p.input))) {
+    const overrun = holdsOverrunTimeout(trafficSteps.length, stepWaitMs, timeoutMs, input('timeout'))
+    if (overrun) problems.push(overrun)
+  }
+
+  if (problems.length === 1) throw problems[0]
+  if (problems.length > 1) throw new InputErrors(problems)
+
+  const warnings: string[] = []
+  if (operation === 'deploy' && strategy === 'all-at-once' && given('canary-steps')) {
+    warnings.push(
+      `canary-steps (${input('canary-steps')}) is not used: strategy is all-at-once, so the deploy moves all traffic in one step; set strategy: canary to deploy in those steps`
+    )
+  }
 
   return {
     operation,
     region,
-    listenerArns: listeners,
-    ruleArns: rules,
-    pair,
+    listenerArns: listeners ?? [],
+    ruleArns: rules ?? [],
+    pair: pair ?? undefined,
     document,
     documentParameters,
     commandTimeoutMs,
@@ -159,18 +219,59 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
     maxErrors,
     cloudWatchLogGroup,
     strategy,
-    // A promote continues a canary, whatever strategy says: canary-steps are its steps.
-    trafficSteps: strategy === 'canary' || operation === 'promote' ? canarySteps : [100],
-    stepWaitMs: duration(input, 'step-wait', 0, 24 * 3600_000),
-    healthTimeoutMs: duration(input, 'health-timeout', 1000, 24 * 3600_000),
-    alarms: parseAlarms(input('alarms')),
-    stickiness: parseStickiness(input('stickiness')),
-    autoRollback: bool(input, 'auto-rollback'),
-    dryRun: bool(input, 'dry-run'),
-    timeoutMs: duration(input, 'timeout', 1000, 6 * 3600_000),
+    trafficSteps,
+    stepWaitMs,
+    healthTimeoutMs,
+    alarms,
+    stickiness,
+    autoRollback,
+    dryRun,
+    timeoutMs,
     version,
+    warnings,
+    parameterPrefix,
     ...hooks
   }
+}
+
+const NO_HOOKS: HookInputs = { beforeTrafficCommands: [], contractCommands: [], allowRollbackPastContract: false }
+
+/**
+ * The InputError for a `timeout` that cannot contain `holds` traffic holds of `stepWaitMs` each
+ * (nothing would be left for the commands and shifts), or undefined when they fit.
+ */
+export function holdsOverrunTimeout(
+  holds: number,
+  stepWaitMs: number,
+  timeoutMs: number,
+  timeoutText = formatDuration(timeoutMs)
+): InputError | undefined {
+  const holdsMs = holds * stepWaitMs
+  if (holdsMs < timeoutMs) return undefined
+  const steps = holds === 1 ? '1 step' : `${holds} steps`
+  return new InputError(
+    'timeout',
+    timeoutText,
+    `accepted: a deadline longer than the traffic holds it must contain (${steps} × step-wait ${formatDuration(stepWaitMs)} = ${formatDuration(holdsMs)}); raise timeout or lower step-wait`
+  )
+}
+
+// Parameter Store: names are paths of letters, digits and _ . - /, at most 15 levels; `aws` and
+// `ssm` at the root are reserved. The action appends at most 3 levels (/fleet/<group>/version).
+const PARAMETER_PATH = /^(\/[A-Za-z0-9_.-]+)+$/
+const MAX_PREFIX_LEVELS = 12
+const MAX_PREFIX_LENGTH = 900
+
+export function parseParameterPrefix(value: string): string {
+  const prefix = value.replace(/\/+$/, '')
+  const accepted =
+    'accepted: a Parameter Store path like /bluegreen or /teams/web/deploys: starts with /, letters, digits and _ . - between the slashes, at most 12 levels, not under /aws or /ssm'
+  const levels = prefix.split('/').length - 1
+  if (!PARAMETER_PATH.test(prefix) || levels > MAX_PREFIX_LEVELS || prefix.length > MAX_PREFIX_LENGTH) {
+    throw new InputError('parameter-prefix', value, accepted)
+  }
+  if (/^\/(aws|ssm)/i.test(prefix)) throw new InputError('parameter-prefix', value, accepted)
+  return prefix
 }
 
 type Input = (name: string) => string
@@ -284,11 +385,16 @@ function inputOf(arn: ParsedArn, pair?: Config['pair']): string {
 }
 
 export function parseCanarySteps(value: string): number[] {
-  const parts = value.split(',').map((v) => v.trim())
+  // Comma- or newline-separated, like every list input.
+  const parts = value
+    .split(/[\n,]/)
+    .map((v) => v.trim())
+    .filter(Boolean)
   const accepted =
-    'accepted: percentages of traffic for the new fleet, integers 1-100 in increasing order, e.g. 10,50,100 (a last step under 100 pauses for a later promote), or 0 alone to deploy and pause before any traffic'
+    'accepted: percentages of traffic for the new fleet, integers 1-100 in increasing order separated by commas or newlines, e.g. 10,50,100 (a last step under 100 pauses for a later promote), or 0 alone to deploy and pause before any traffic'
   // 0 alone: deploy, open the preview, and pause with no traffic on the new fleet.
-  if (value.trim() === '0') return [0]
+  if (parts.length === 1 && parts[0] === '0') return [0]
+  if (parts.length === 0) throw new InputError('canary-steps', value, accepted)
   let previous = 0
   for (const part of parts) {
     const n = Number(part)

@@ -65,6 +65,7 @@ export async function waitHealthy(
       )
     }
     const healthy = targets.filter((t) => t.state === 'healthy').length
+    options.log.debug(`poll: ${targets.map((t) => `${t.id} ${t.state}`).join(', ')}`)
     const line = `${name}: ${healthy}/${targets.length} targets healthy`
     if (line !== lastLine) options.log.info(line)
     lastLine = line

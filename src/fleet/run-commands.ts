@@ -276,8 +276,13 @@ async function waitForCommands(
 
     const counts = tally(sent)
     const progress = `${counts.done}/${fleetSize} done, ${counts.failed} failed`
+    log.debug(
+      `poll: ${calls} call(s) about ${unfinished.length} command(s), ${sent.filter((c) => !c.finished).length} still running; next in ${Math.round(interval)}ms`
+    )
+    // A change is news; the same count again is only a sign of life.
+    if (progress !== lastProgress) log.info(progress)
+    else if (clock.now() - lastLoggedAt >= PROGRESS_EVERY_MS) log.debug(`still ${progress}`)
     if (progress !== lastProgress || clock.now() - lastLoggedAt >= PROGRESS_EVERY_MS) {
-      log.info(progress)
       lastProgress = progress
       lastLoggedAt = clock.now()
     }

@@ -9,12 +9,15 @@ import { TAG } from '../records/fleet-records.js'
 import { cancelCommands } from '../aws/ssm-commands.js'
 import { restoreTraffic } from '../traffic/restore.js'
 import { describeWeights } from '../plan/traffic-state.js'
+import { release } from '../fleet/auto-scaling.js'
 import { closePreviewRules } from '../traffic/preview-route.js'
 
 export interface CleanupOutcome {
   restored: boolean
   cancelledCommands: number
   releasedLock: boolean
+  /** Auto Scaling processes resumed on the group the main step had suspended them on, if any. */
+  resumedProcesses?: string[]
   closedPreviewRules?: number
 }
 
@@ -29,8 +32,13 @@ export async function cleanup(
   _clock: Clock
 ): Promise<CleanupOutcome> {
   const outcome: CleanupOutcome = { restored: false, cancelledCommands: 0, releasedLock: false }
-  if (!progress || progress.finished) {
+  if (!progress || (progress.finished && !progress.suspended)) {
     log.info('The main step finished; nothing to clean up')
+    return outcome
+  }
+  if (progress.finished && progress.suspended) {
+    // The main step ended but could not resume what it suspended: only that is left to do.
+    outcome.resumedProcesses = await resumeSuspended(progress.suspended, clients, log)
     return outcome
   }
   log.warning('The main step did not finish (cancelled or killed); cleaning up')
@@ -70,6 +78,9 @@ export async function cleanup(
       )
     }
   } finally {
+    // Resumed whatever happened above: a group left without Launch or ReplaceUnhealthy would not
+    // replace a failed instance, and nobody else knows the run suspended them.
+    if (progress.suspended) outcome.resumedProcesses = await resumeSuspended(progress.suspended, clients, log)
     // Released whatever happened above: nobody else would, and a stuck lock would block the very
     // rollback the error asks for.
     if (progress.lockArn) {
@@ -80,4 +91,21 @@ export async function cleanup(
     }
   }
   return outcome
+}
+
+/** Resumes exactly what the main step suspended (and is still suspended); says so, or what to do. */
+async function resumeSuspended(
+  suspended: NonNullable<Progress['suspended']>,
+  clients: AwsClients,
+  log: Log
+): Promise<string[]> {
+  try {
+    await release(clients.autoScaling, suspended.group, suspended.processes, log)
+    return suspended.processes
+  } catch (error) {
+    log.error(
+      `Could not resume ${suspended.processes.join(', ')} on Auto Scaling group ${suspended.group} (${(error as Error).message}); resume them yourself: aws autoscaling resume-processes --auto-scaling-group-name ${suspended.group} --scaling-processes ${suspended.processes.join(' ')}`
+    )
+    return []
+  }
 }

@@ -18,7 +18,16 @@ import type { PreviewReport } from '../traffic/preview-route.js'
 import { runTrafficSteps } from '../traffic/steps.js'
 import { planPreview, runBeforeTrafficCommands, runContractCommands } from './around-traffic.js'
 import { type Discovery, discover } from './discover.js'
-import { endAfterFailedSteps, endWithNewFleetLive, OperationRun, type ShiftedFleets, withThePair } from './lifecycle.js'
+import {
+  endAfterFailedSteps,
+  endWithNewFleetLive,
+  type HeldPair,
+  OperationRun,
+  type ShiftedFleets,
+  withThePair
+} from './lifecycle.js'
+import { type FleetToDetect, groupsReport } from '../fleet/auto-scaling.js'
+import { findNewFleetGroup } from '../fleet/new-fleet-group.js'
 
 /**
  * `operation: deploy`: new code on the idle fleet, checked, then traffic moved to it in steps.
@@ -34,7 +43,11 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   ])
   const { newFleet, stableFleet } = chooseIdleFleet(found.traffic)
   refuseOverStagedCanary(found.traffic, found.fleets)
-  const instanceIds = registeredInstances(found, newFleet)
+  // A fleet that is an Auto Scaling group may be cold: it is scaled to the live fleet's size first.
+  const group = await findNewFleetGroup(ctx, config, toDetect(found, newFleet), toDetect(found, stableFleet))
+  const instanceIds =
+    group?.scale.kind === 'scale' ? registeredIds(found, newFleet) : registeredInstances(found, newFleet)
+  if (group) found.fleets[newFleet].autoScaling = groupsReport(group.fleet)
   const plan = planDeploy({
     config,
     pair: found.traffic.pair,
@@ -43,7 +56,8 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
     instanceIds,
     currentWeight: 0,
     endAtFull: false,
-    checks: describeChecks(checks)
+    checks: describeChecks(checks),
+    prepare: group?.planLines()
   })
   plan.hooks = describeHooks(config, { ...plan, instanceId: chooseHookInstance(instanceIds) })
   run.report.plan = plan
@@ -53,9 +67,11 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   logPlan(ctx, plan, config, preview?.report)
   if (config.dryRun) {
     const steps = `${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''}`
+    const scale = group?.scale.kind === 'scale' ? `scale ${group.group.name} to ${group.scale.to} instances, ` : ''
+    const size = group?.scale.kind === 'scale' ? '' : ` (${instanceIds.length} instances)`
     return run.dryRun(
       found,
-      `Dry run: would deploy ${config.version} to ${targetGroupName(newFleet)} (${instanceIds.length} instances) and move traffic in ${steps}; nothing was changed`
+      `Dry run: would ${scale}deploy ${config.version} to ${targetGroupName(newFleet)}${size} and move traffic in ${steps}; nothing was changed`
     )
   }
   // An alarm already firing would fail the first hold anyway; stopping now spares the users the canary.
@@ -70,101 +86,131 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   }
 
   // Read-only, so it runs while the lock is taken; its answer is awaited before anything is sent.
-  const instancesReady = checkInstancesReady(ctx.clients.ssm, instanceIds)
+  // A group's instances are known only once it is held still: they are checked then.
+  const instancesReady = group ? Promise.resolve() : checkInstancesReady(ctx.clients.ssm, instanceIds)
   instancesReady.catch(() => undefined)
+  if (group) run.report.autoScaling = group.report
   return withThePair(
     run,
     found,
     { operation: 'deploy', newFleet, stableFleet, restore: plan.restore, trafficMoved: false, preview },
     async (pair) => {
-      const fleets: ShiftedFleets = {
-        newFleet,
-        stableFleet,
-        records: {
-          [stableFleet]: { ...found.fleets[stableFleet].record, role: 'live' },
-          [newFleet]: {
-            version: config.version,
-            role: 'deploying',
-            deployedAt: new Date(ctx.clock.now()).toISOString(),
-            deployedBy: ctx.run.url
-          }
+      try {
+        return await deployHeld(pair)
+      } finally {
+        // Whatever the ending: the group gets back exactly the processes this run took from it.
+        await group?.letGo(pair.processesSuspended)
+      }
+    }
+  )
+
+  async function deployHeld(pair: HeldPair): Promise<RunReport> {
+    const fleets: ShiftedFleets = {
+      newFleet,
+      stableFleet,
+      records: {
+        [stableFleet]: { ...found.fleets[stableFleet].record, role: 'live' },
+        [newFleet]: {
+          version: config.version,
+          role: 'deploying',
+          deployedAt: new Date(ctx.clock.now()).toISOString(),
+          deployedBy: ctx.run.url
         }
       }
-      const record = new DeployRecord(ctx, newFleet, found.fleets[newFleet].record, fleets.records[newFleet])
-      try {
-        await instancesReady
-        // Recorded as the commands go out: a deploy that stops before that leaves the fleet as it was.
-        record.markDeploying()
-        await runDeployCommands(config, ctx, instanceIds, {
+    }
+    const record = new DeployRecord(ctx, newFleet, found.fleets[newFleet].record, fleets.records[newFleet])
+    let instanceIds = plan.instanceIds
+    try {
+      if (group) {
+        instanceIds = await group.prepare(run.deadline - ctx.clock.now(), pair.processesSuspended)
+        Object.assign(plan, { instanceIds })
+        run.report.outputs.instanceIds = instanceIds
+        await checkInstancesReady(ctx.clients.ssm, instanceIds)
+      }
+      await instancesReady
+      // Recorded as the commands go out: a deploy that stops before that leaves the fleet as it was.
+      record.markDeploying()
+      await ctx.log.group(`Commands on ${targetGroupName(newFleet)} (${instanceIds.length} instances)`, () =>
+        runDeployCommands(config, ctx, instanceIds, {
           onSent: pair.commandsSent,
           onReport: (commands) => reportCommands(run, commands)
         })
-        await record.settled()
-        found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds)
-        await runBeforeTrafficCommands(run, pair, newFleet, found.fleets[newFleet].instances)
-        await gateBeforeTraffic(checks)
-        await record.mark('canary')
-        await preview?.open(pair.previewOpened)
-      } catch (error) {
-        // Before traffic moved every failure ends the same way: nothing reached the new fleet.
-        fleets.records[newFleet] = await record.endBeforeTraffic(pair.hasSentCommands)
-        return endBeforeTraffic(run, found, fleets, error)
-      }
-      fleets.records[newFleet] = record.current
-
-      const outcome = await runTrafficSteps(
-        config,
-        ctx,
-        {
-          routes: found.routes,
-          pair: found.traffic.pair,
-          newFleet,
-          stableFleet,
-          steps: plan.steps,
-          checks,
-          restore: plan.restore,
-          instanceIds,
-          deadline: run.deadline,
-          firstStepNumber: 1,
-          stillHoldsLock: pair.stillHoldsLock,
-          onTrafficMoved: pair.trafficMoved
-        },
-        run.report
       )
-      if (outcome.kind === 'failed')
-        return endAfterFailedSteps(run, pair, found, fleets, outcome, `Deploy of ${config.version}`)
-      run.report.outputs.deployed = newFleet
-      if (plan.pauses) {
-        await recordAfterTraffic(ctx, run.report.warnings, stableFleet, fleets.records[stableFleet])
-        // The preview stays for the testers and reviewers; the promote or rollback closes it.
-        pair.keepPreviewOpen()
-        const last = plan.steps.at(-1)?.weight ?? 0
-        const open = preview ? ', preview open' : ''
-        return run.end(
-          found,
-          { routes: outcome.routes, records: fleets.records },
-          'paused',
-          `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}${open}; run promote to continue, or rollback`
-        )
-      }
-      return endWithNewFleetLive(
-        run,
+      await record.settled()
+      // The fleet has taken the version: instances its group launches from now on install it too.
+      await group?.recordVersion()
+      found.fleets[newFleet].instances = await waitForNewFleetHealth(run, found, newFleet, instanceIds)
+      await runBeforeTrafficCommands(run, pair, newFleet, found.fleets[newFleet].instances)
+      await gateBeforeTraffic(checks)
+      await record.mark('canary')
+      await preview?.open(pair.previewOpened)
+    } catch (error) {
+      // Before traffic moved every failure ends the same way: nothing reached the new fleet.
+      fleets.records[newFleet] = await record.endBeforeTraffic(pair.hasSentCommands)
+      return endBeforeTraffic(run, found, fleets, error)
+    }
+    fleets.records[newFleet] = record.current
+
+    const outcome = await runTrafficSteps(
+      config,
+      ctx,
+      {
+        routes: found.routes,
+        pair: found.traffic.pair,
+        newFleet,
+        stableFleet,
+        steps: plan.steps,
+        checks,
+        restore: plan.restore,
+        instanceIds,
+        deadline: run.deadline,
+        firstStepNumber: 1,
+        stillHoldsLock: pair.stillHoldsLock,
+        onTrafficMoved: pair.trafficMoved
+      },
+      run.report
+    )
+    if (outcome.kind === 'failed')
+      return endAfterFailedSteps(run, pair, found, fleets, outcome, `Deploy of ${config.version}`)
+    run.report.outputs.deployed = newFleet
+    if (plan.pauses) {
+      await recordAfterTraffic(ctx, run.report.warnings, stableFleet, fleets.records[stableFleet])
+      // The preview stays for the testers and reviewers; the promote or rollback closes it.
+      pair.keepPreviewOpen()
+      const last = plan.steps.at(-1)?.weight ?? 0
+      const open = preview ? ', preview open' : ''
+      return run.end(
         found,
-        fleets,
-        outcome.routes,
-        `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`,
-        () =>
-          runContractCommands(
-            run,
-            pair,
-            newFleet,
-            fleets.records[newFleet],
-            found.fleets[newFleet].instances,
-            stableFleet
-          )
+        { routes: outcome.routes, records: fleets.records },
+        'paused',
+        `Canary of ${config.version} paused at ${last}% on ${targetGroupName(newFleet)}${open}; run promote to continue, or rollback`
       )
     }
-  )
+    return endWithNewFleetLive(
+      run,
+      found,
+      fleets,
+      outcome.routes,
+      `Deployed ${config.version} to ${targetGroupName(newFleet)}; it now takes all traffic, ${targetGroupName(stableFleet)} keeps running for a rollback`,
+      () =>
+        runContractCommands(
+          run,
+          pair,
+          newFleet,
+          fleets.records[newFleet],
+          found.fleets[newFleet].instances,
+          stableFleet
+        )
+    )
+  }
+}
+
+function toDetect(found: Discovery, arn: string): FleetToDetect {
+  return { targetGroupArn: arn, registeredIds: registeredIds(found, arn) }
+}
+
+function registeredIds(found: Discovery, arn: string): string[] {
+  return found.fleets[arn].instances.map((t) => t.id)
 }
 
 function registeredInstances(found: Discovery, newFleet: string): string[] {
@@ -191,15 +237,16 @@ async function waitForNewFleetHealth(run: OperationRun, found: Discovery, newFle
       `The operation's timeout (${Math.round(config.timeoutMs / 60_000)}m) was reached before the health check; no traffic was moved: raise timeout`
     )
   }
-  ctx.log.info(`Waiting for every target of ${targetGroupName(newFleet)} to be healthy`)
-  return waitHealthy(ctx.clients.elb, newFleet, {
-    instanceIds,
-    cadence: found.fleets[newFleet].cadence,
-    timeoutMs: Math.min(config.healthTimeoutMs, untilDeadlineMs),
-    clock: ctx.clock,
-    log: ctx.log,
-    signal: ctx.signal
-  })
+  return ctx.log.group(`Health of ${targetGroupName(newFleet)}: every target healthy on the new code`, () =>
+    waitHealthy(ctx.clients.elb, newFleet, {
+      instanceIds,
+      cadence: found.fleets[newFleet].cadence,
+      timeoutMs: Math.min(config.healthTimeoutMs, untilDeadlineMs),
+      clock: ctx.clock,
+      log: ctx.log,
+      signal: ctx.signal
+    })
+  )
 }
 
 /** The checks' gates once more, just before the first shift: the world may have changed meanwhile. */
@@ -235,9 +282,12 @@ function failureMessage(error: unknown): string {
 
 function logPlan(ctx: RunContext, plan: PlanReport, config: Config, preview?: PreviewReport): void {
   const ids = plan.instanceIds
-  ctx.log.info(
-    `Plan: deploy ${config.version} to ${targetGroupName(plan.newFleet)} (${ids.length} instances: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''})`
-  )
+  const fleet =
+    ids.length > 0
+      ? `${ids.length} instances: ${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}`
+      : 'its instances once scaled'
+  ctx.log.info(`Plan: deploy ${config.version} to ${targetGroupName(plan.newFleet)} (${fleet})`)
+  for (const line of plan.prepare ?? []) ctx.log.info(`  first: ${line}`)
   plan.steps.forEach((step, i) =>
     ctx.log.info(
       `  step ${i + 1}: ${step.weight}% of traffic on ${targetGroupName(plan.newFleet)}, held ${Math.round(step.holdMs / 1000)}s`

@@ -9,6 +9,7 @@ import { type Contract, currentContract } from '../plan/contract-guard.js'
 import { CONTRACT_TAG, decodeContract } from '../records/contract-record.js'
 import { decodeLock, type FleetRecord, type Lock, recordFromTags, TAG } from '../records/fleet-records.js'
 import { DeployError } from '../config/errors.js'
+import type { FleetGroupsReport } from '../report/report.js'
 
 /** One fleet as it stands: its target group, what is recorded on it, its instances' health. */
 export interface FleetView {
@@ -17,6 +18,8 @@ export interface FleetView {
   record: FleetRecord
   instances: InstanceHealth[]
   cadence: HealthCadence
+  /** The Auto Scaling groups behind the fleet, once an operation has looked (plain fleets: none). */
+  autoScaling?: FleetGroupsReport
   /** contract-commands as recorded for the deploy this fleet runs, when they ran. */
   contract?: Contract
 }

@@ -78,7 +78,8 @@ export function describeFleetsAndRoutes(report: RunReport, before: Discovery, af
       deployedBy: recordAfter.deployedBy,
       weightBefore: weightBefore[arn],
       weightAfter: weightAfter[arn],
-      instances: (after.fleets ?? before.fleets)[arn].instances
+      instances: (after.fleets ?? before.fleets)[arn].instances,
+      ...(fleet.autoScaling ? { autoScaling: fleet.autoScaling } : {})
     }
   })
   report.routes = before.routes.map((route): RouteReport => {
@@ -99,7 +100,7 @@ function roleFromWeight(percent: number): string {
 
 /** What a run that changes traffic claims, and what its post step must know to undo it. */
 export interface PairClaim {
-  operation: 'deploy' | 'promote' | 'rollback'
+  operation: 'deploy' | 'promote' | 'rollback' | 'retire'
   newFleet?: string
   stableFleet?: string
   /** Weights the post step writes back should this run die with traffic moved. */
@@ -119,6 +120,8 @@ export interface HeldPair {
   /** Every command id sent so far: the post step cancels them should this run die. */
   commandsSent(commandIds: string[]): void
   trafficMoved(moved: boolean): void
+  /** Auto Scaling processes this run has suspended now (none: all resumed): the post step resumes them. */
+  processesSuspended(group: string, processes: string[]): void
   /** The preview rules open now: the post step removes them should this run die. */
   previewOpened(ruleArns: string[]): void
   /** The new fleet keeps all traffic whatever happens next: the post step leaves it alone. */
@@ -176,6 +179,10 @@ export async function withThePair(
     },
     trafficMoved: (moved) => {
       progress.trafficMoved = moved
+      save()
+    },
+    processesSuspended: (group, processes) => {
+      progress.suspended = processes.length > 0 ? { group, processes: [...processes] } : undefined
       save()
     },
     previewOpened: (ruleArns) => {

@@ -1,5 +1,5 @@
 import { targetGroupName } from '../config/arn.js'
-import type { Config } from '../config/inputs.js'
+import { type Config, holdsOverrunTimeout } from '../config/inputs.js'
 import { planDeploy } from '../plan/deploy-plan.js'
 import { chooseHookInstance, describeHooks } from '../plan/run-once-plan.js'
 import { stagedCanary } from '../plan/staged-canary.js'
@@ -59,6 +59,10 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
     endAtFull: true,
     checks: describeChecks(checks)
   })
+  // Known only now: the holds above the paused weight. A deadline they overrun would roll back a
+  // healthy canary halfway, so the promote is refused before it moves anything.
+  const overrun = holdsOverrunTimeout(plan.steps.length, config.stepWaitMs, config.timeoutMs)
+  if (overrun) throw overrun
   const stepsText = plan.steps.map((s) => `${s.weight}%`).join(', ')
   plan.hooks = describeHooks(config, {
     ...plan,

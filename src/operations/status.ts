@@ -6,6 +6,9 @@ import type { RunContext } from '../runtime/context.js'
 import { type Discovery, discover } from './discover.js'
 import { describeFleetsAndRoutes } from './lifecycle.js'
 import { newReport } from '../report/report.js'
+import { detectOrAssumePlain, groupsReport } from '../fleet/auto-scaling.js'
+import { isAutoScalingFleet } from '../plan/auto-scaling.js'
+import { readFleetParameters } from '../records/fleet-parameters.js'
 import { rollbackSafety } from '../plan/contract-guard.js'
 import { stagedCanary } from '../plan/staged-canary.js'
 import { PreviewRoute } from '../traffic/preview-route.js'
@@ -14,6 +17,7 @@ import { PreviewRoute } from '../traffic/preview-route.js'
 export async function status(config: Config, ctx: RunContext): Promise<RunReport> {
   const report = newReport(config, ctx.clock.now(), ctx.run.url)
   const found = await discover(config, ctx.clients.elb, ctx.routesAtStart)
+  await lookUpGroups(config, ctx, found)
   describeFleetsAndRoutes(report, found, { routes: found.routes })
   report.headline = trafficHeadline(found)
   report.outputs.live = found.traffic.live
@@ -38,10 +42,45 @@ export async function status(config: Config, ctx: RunContext): Promise<RunReport
   return report
 }
 
+/**
+ * The Auto Scaling groups behind the fleets, and which fleets are retired. Parameter Store is read
+ * only when a fleet is a group, so the status of plain fleets is what it always was.
+ */
+async function lookUpGroups(config: Config, ctx: RunContext, found: Discovery): Promise<void> {
+  const pair = found.traffic.pair
+  const fleets = await detectOrAssumePlain(
+    ctx.clients.autoScaling,
+    pair.map((arn) => ({ targetGroupArn: arn, registeredIds: found.fleets[arn].instances.map((t) => t.id) })),
+    ctx.log
+  )
+  const withGroups = fleets.filter(isAutoScalingFleet)
+  if (withGroups.length === 0) return
+  const parameters = await readFleetParameters(
+    ctx.clients.ssm,
+    config.parameterPrefix,
+    withGroups.map((f) => f.targetGroupArn)
+  )
+  for (const fleet of withGroups) {
+    const recorded = parameters.get(fleet.targetGroupArn)
+    const retired = fleet.groups.every((g) => g.desiredCapacity === 0) ? recorded?.retired : undefined
+    found.fleets[fleet.targetGroupArn].autoScaling = groupsReport(fleet, retired)
+    for (const g of fleet.groups) {
+      const suspended = g.suspendedProcesses.length > 0 ? `; suspended: ${g.suspendedProcesses.join(', ')}` : ''
+      const inService = g.instances.filter((i) => i.lifecycleState === 'InService').length
+      ctx.log.info(
+        `${targetGroupName(fleet.targetGroupArn)}: Auto Scaling group ${g.name}, ${inService}/${g.desiredCapacity} InService (min ${g.minSize}, max ${g.maxSize})${suspended}`
+      )
+    }
+    if (recorded?.version) ctx.log.info(`  version for new instances (Parameter Store): ${recorded.version}`)
+  }
+}
+
 /** Where traffic is, in one line: "web-blue is live (v41); web-green is idle (v40)". */
 export function trafficHeadline(found: Discovery): string {
   const { traffic, fleets } = found
-  const version = (arn: string) => (fleets[arn].record.version ? ` (version ${fleets[arn].record.version})` : '')
+  const retired = (arn: string) => (fleets[arn].autoScaling?.retired ? ', retired' : '')
+  const version = (arn: string) =>
+    (fleets[arn].record.version ? ` (version ${fleets[arn].record.version})` : '') + retired(arn)
   const staged = stagedCanary(traffic, fleets)
   if (staged && traffic.live) {
     return `${targetGroupName(traffic.live)} is live${version(traffic.live)}; ${targetGroupName(staged)} holds a canary staged at 0%${version(staged)}; run promote or rollback`

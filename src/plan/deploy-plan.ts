@@ -53,6 +53,8 @@ export interface PlanReport {
   pauses: boolean
   /** What every hold watches, one line each (from the hold checks). */
   checks: string[]
+  /** What is done to the new fleet before the commands (its Auto Scaling group), one line each. */
+  prepare?: string[]
   /** The run-once hooks, one line each, in the order they run (from run-once-plan). */
   hooks?: string[]
 }
@@ -66,6 +68,7 @@ export interface DeployPlanInput {
   currentWeight: number
   endAtFull: boolean
   checks: string[]
+  prepare?: string[]
 }
 
 /** The whole plan: one function serves the dry-run and the real run, so they cannot differ. */
@@ -81,6 +84,7 @@ export function planDeploy(input: DeployPlanInput): PlanReport {
     restore: planRestore(input.routes, oldFleet, input.newFleet),
     // No step at all is canary-steps 0: stage the new fleet and pause before any traffic.
     pauses: !input.endAtFull && (last === undefined || last.weight < 100),
-    checks: input.checks
+    checks: input.checks,
+    ...(input.prepare ? { prepare: input.prepare } : {})
   }
 }

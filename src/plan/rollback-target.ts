@@ -11,7 +11,11 @@ export interface RollbackView {
 }
 
 /** Which fleet traffic goes back to, and from which; refuses when that would not be safe. */
-export function chooseRollbackTarget(found: RollbackView): { target: string; from: string; why: string } {
+export function chooseRollbackTarget(
+  found: RollbackView,
+  /** A previous fleet that will be scaled back and waited for until healthy before it gets traffic. */
+  bringingBack?: string
+): { target: string; from: string; why: string } {
   const { traffic, fleets } = found
   const other = (arn: string) => traffic.pair.find((a) => a !== arn) as string
   if (!traffic.percent || traffic.mixed) {
@@ -37,6 +41,7 @@ export function chooseRollbackTarget(found: RollbackView): { target: string; fro
       `${targetGroupName(previous)} holds a failed deploy${record.version ? ` of ${record.version}` : ''}, not the previous release; deploy the version you want instead`
     )
   }
+  if (previous === bringingBack) return { target: previous, from: other(previous), why: 'back to the previous release' }
   const instances = fleets[previous].instances
   const unhealthy = instances.filter((t) => t.state !== 'healthy')
   if (instances.length === 0 || unhealthy.length > 0) {

@@ -7,6 +7,9 @@ import type { Log } from '../runtime/log.js'
 import type { RunIdentity } from '../runtime/run-identity.js'
 import { decodeLock, encodeLock, type Lock, TAG } from './fleet-records.js'
 
+/** Who holds a lock: the run's id, and the link other runs are shown. */
+export type LockHolder = Pick<RunIdentity, 'id' | 'url'>
+
 // Longer than a competing run needs between reading the lock and writing its own (one round trip).
 const SETTLE_MS = 100
 
@@ -19,7 +22,7 @@ const SETTLE_MS = 100
 export async function acquireLock(
   elb: ElasticLoadBalancingV2Client,
   lockArn: string,
-  run: RunIdentity,
+  run: LockHolder,
   ttlMs: number,
   clock: Clock,
   log: Log,
@@ -65,11 +68,7 @@ export async function acquireLock(
 }
 
 /** Whether this run still holds the lock (another run may have forced it away). */
-export async function holdsLock(
-  elb: ElasticLoadBalancingV2Client,
-  lockArn: string,
-  run: RunIdentity
-): Promise<boolean> {
+export async function holdsLock(elb: ElasticLoadBalancingV2Client, lockArn: string, run: LockHolder): Promise<boolean> {
   return decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])?.id === run.id
 }
 
@@ -77,7 +76,7 @@ export async function holdsLock(
 export async function releaseLock(
   elb: ElasticLoadBalancingV2Client,
   lockArn: string,
-  run: RunIdentity
+  run: LockHolder
 ): Promise<boolean> {
   const held = decodeLock((await readTags(elb, [lockArn]))[lockArn][TAG.lock])
   if (held?.id !== run.id) return false

@@ -33,6 +33,8 @@ export interface RunReport {
   /** Whether the previous fleet is still a safe rollback target (status). */
   rollbackSafety?: { safe: boolean; line: string }
   failure?: FailureReport
+  /** What the run did to the Auto Scaling group of the fleet it worked on (group fleets only). */
+  autoScaling?: AutoScalingReport
   warnings: string[]
   /** The step's outputs (also what the summary's facts are drawn from). */
   outputs: RunOutputs
@@ -63,6 +65,30 @@ export interface FleetReport {
   weightBefore: number
   weightAfter: number
   instances: InstanceHealth[]
+  /** The Auto Scaling groups behind the fleet; absent for a fleet of plain instances. */
+  autoScaling?: FleetGroupsReport
+}
+
+export interface FleetGroupsReport {
+  groups: Array<{ name: string; desired: number; min: number; max: number; inService: number; suspended: string[] }>
+  /** Set while the fleet is retired: when, by which run, and the size it had. */
+  retired?: { at: string; by: string; desiredCapacity: number }
+}
+
+export interface AutoScalingReport {
+  group: string
+  /** A scale before the work: from and to, why, and how long until the instances were ready. */
+  scaled?: { from: number; to: number; why: string; readyAfterMs?: number }
+  /** Processes the run suspended while the fleet was checked. */
+  suspended: string[]
+  /** Processes already suspended before the run, left alone. */
+  leftAlone: string[]
+  /** True once what the run suspended was resumed; false when that failed. */
+  resumed?: boolean
+  /** The Parameter Store parameter written with the fleet's version. */
+  versionParameter?: string
+  /** Set by retire: the size the group had. */
+  retiredFrom?: { desiredCapacity: number; minSize: number }
 }
 
 export interface RouteReport {

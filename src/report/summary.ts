@@ -20,6 +20,7 @@ import {
   shortVersion,
   table
 } from './markdown.js'
+import { autoScalingBlocks, fleetGroupsCell } from './auto-scaling-summary.js'
 import type { FleetReport, Result, RunReport, TimelineEntry } from './report.js'
 import { weightChart } from './traffic-chart.js'
 
@@ -82,6 +83,7 @@ export function renderSummary(report: RunReport, opts: { maxBytes?: number } = {
     ...failureBlocks(report),
     ...warningBlocks(report.warnings),
     ...fleetBlocks(report.fleets),
+    ...autoScalingBlocks(report),
     ...routeBlocks(report),
     ...(report.plan ? planBlocks(report.plan, report) : []),
     ...timelineBlocks(report.timeline),
@@ -154,17 +156,18 @@ function warningBlocks(warnings: string[]): string[] {
 
 function fleetBlocks(fleets: FleetReport[]): string[] {
   if (fleets.length === 0) return []
+  // The Auto Scaling column appears only when a fleet is a group: plain fleets read as they always did.
+  const groups = fleets.some((fleet) => fleet.autoScaling)
   const rows = fleets.map((fleet) => [
     `**${escapeCell(fleet.name)}**`,
     change(fleet.roleBefore, fleet.roleAfter),
     change(shortVersion(fleet.versionBefore), shortVersion(fleet.versionAfter)),
     change(percent(fleet.weightBefore), percent(fleet.weightAfter)),
-    `${fleet.instances.filter(isHealthy).length}/${fleet.instances.length}`
+    `${fleet.instances.filter(isHealthy).length}/${fleet.instances.length}`,
+    ...(groups ? [fleetGroupsCell(fleet)] : [])
   ])
-  return [
-    '### Fleets',
-    table(['fleet', 'role', 'version', 'traffic', 'healthy'], rows, [false, false, false, true, true])
-  ]
+  const headers = ['fleet', 'role', 'version', 'traffic', 'healthy', ...(groups ? ['Auto Scaling group'] : [])]
+  return ['### Fleets', table(headers, rows, [false, false, false, true, true, false])]
 }
 
 function routeBlocks(report: RunReport): string[] {
@@ -201,6 +204,7 @@ function planBlocks(plan: PlanReport, report: RunReport): string[] {
     `- **New fleet:** ${escapeMarkdown(plan.newFleet)}, ${count(ids.length, 'instance')}${ids.length ? `: ${shownIds.join(', ')}` : ''}`,
     `- **Old fleet:** ${escapeMarkdown(plan.oldFleet)}, keeps running so that going back is one weight change`
   ]
+  for (const line of plan.prepare ?? []) facts.push(`- **First:** ${escapeMarkdown(line)}`)
   const last = plan.steps.at(-1)
   if (plan.pauses) facts.push(`- **Pauses** at ${percent(last?.weight ?? 0)} for a later \`promote\``)
   facts.push(...hookPlanFacts(plan))

@@ -18,6 +18,11 @@ export interface Progress {
   trafficMoved: boolean
   commandIds: string[]
   lockArn?: string
+  /**
+   * Auto Scaling processes this run suspended on the new fleet's group, until they are resumed: the
+   * post step resumes them, even after a finished main step that could not.
+   */
+  suspended?: { group: string; processes: string[] }
   /** Preview rules this run opened: the post step removes them. */
   previewRuleArns?: string[]
   /**

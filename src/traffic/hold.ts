@@ -1,4 +1,5 @@
 import type { Clock } from '../runtime/clock.js'
+import type { Log } from '../runtime/log.js'
 import type { CheckLook, HoldCheck, HoldWindow } from './checks/check.js'
 
 export interface HoldOptions {
@@ -7,6 +8,8 @@ export interface HoldOptions {
   /** The operation's deadline (epoch ms); passing it is a failure like any other check. */
   deadline: number
   checkIntervalMs?: number
+  /** Each round's looks go to its debug level. */
+  log?: Pick<Log, 'debug'>
 }
 
 export interface HoldFindings {
@@ -29,6 +32,7 @@ export async function holdStep(checks: HoldCheck[], window: HoldWindow, options:
   for (;;) {
     rounds++
     seen = await Promise.all(checks.map((check) => check.look(window)))
+    options.log?.debug(`look ${rounds} at ${window.weight}%: ${seen.map((look) => look.line).join('; ')}`)
     const failed = seen.find((look) => !look.ok)
     if (failed) return { checks: [failed.line], failure: failed.line }
     const now = clock.now()

@@ -61,7 +61,7 @@ export async function runTrafficSteps(
     holdStep(
       run.checks,
       { ...subject(run), step, weight, startedAt: entry.startedAt, holdMs },
-      { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline }
+      { clock: ctx.clock, signal: ctx.signal, deadline: run.deadline, log: ctx.log }
     )
   try {
     if (run.lookFirstAt !== undefined) {
@@ -92,18 +92,22 @@ export async function runTrafficSteps(
       // Told before the write: if the runner kills us mid-write, post still restores.
       moved = true
       run.onTrafficMoved(true)
-      ctx.log.info(`Step ${stepNumber}: ${describeWeights(target)}, held for ${Math.round(step.holdMs / 1000)}s`)
-      routes = await setWeights(
-        ctx.clients.elb,
-        routes,
-        run.pair,
-        everyRoute(routes, target),
-        config.stickiness,
-        ctx.log
+      const { findings, entry } = await ctx.log.group(
+        `Step ${stepNumber}: ${describeWeights(target)}, held for ${Math.round(step.holdMs / 1000)}s`,
+        async () => {
+          routes = await setWeights(
+            ctx.clients.elb,
+            routes,
+            run.pair,
+            everyRoute(routes, target),
+            config.stickiness,
+            ctx.log
+          )
+          const entry = timelineEntry(report, stepNumber, step.weight, ctx.clock.now())
+          ctx.signal.throwIfAborted()
+          return { findings: await hold(stepNumber, step.holdMs, entry), entry }
+        }
       )
-      const entry = timelineEntry(report, stepNumber, step.weight, ctx.clock.now())
-      ctx.signal.throwIfAborted()
-      const findings = await hold(stepNumber, step.holdMs, entry)
       entry.heldMs = ctx.clock.now() - entry.startedAt
       entry.checks = findings.checks
       if (findings.failure) {
