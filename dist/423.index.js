@@ -2311,7 +2311,9 @@ class OperationRun {
     finish(result, headline) {
         Object.assign(this.report, { result, headline, finishedAt: this.ctx.clock.now() });
         const line = `Result: ${result}. ${headline}`;
-        if (result === 'failed' || result === 'rolled-back')
+        // A rollback that put traffic back did what it was asked: only an undone deploy or promote is an error.
+        const asked = this.report.operation === 'rollback' && result === 'rolled-back';
+        if (result === 'failed' || (result === 'rolled-back' && !asked))
             this.ctx.log.error(line);
         else
             this.ctx.log.info(line);

@@ -56,6 +56,8 @@ it('cold idle group: scaled, deployed under load, a mid-deploy launch gets the v
   addParameter(sb.world, '/bluegreen/fleet/web-blue/version', 'v1')
   const blue = sb.world.autoScalingGroups.get('web-blue-asg')!
   const green = sb.world.autoScalingGroups.get('web-green-asg')!
+  // A team's group usually keeps a floor: retire must lower MinSize to reach zero, and a rollback put it back.
+  blue.minSize = 2
   green.suspended.set('AlarmNotification', 'User suspended at 2026-01-05T09:00:00Z')
   load = startLoad({ url: sb.proxyUrl, rps: 80 })
 
@@ -104,6 +106,7 @@ it('cold idle group: scaled, deployed under load, a mid-deploy launch gets the v
   const retired = await run(sb, { operation: 'retire' })
   expectResult(retired, 'succeeded')
   expect(blue.desiredCapacity).toBe(0)
+  expect(blue.minSize).toBe(0)
   await until(() => blue.instances.size === 0, 15_000, 'the retired instances to stop')
   const status = await run(sb, { operation: 'status' })
   expect(status.stdout).toMatch(/web-blue is idle, retired/)
@@ -112,6 +115,7 @@ it('cold idle group: scaled, deployed under load, a mid-deploy launch gets the v
   const rolledBack = await run(sb, { operation: 'rollback' })
   expectResult(rolledBack, 'rolled-back')
   expect(rolledBack.stdout).toMatch(/web-blue-asg was scaled from 0 to 4 instances and healthy in \d/)
+  expect(blue.minSize).toBe(2)
   const backAt = sb.world.weightChanges.at(-1)!.at
   expect(forwardWeights(sb.world.listeners.get(sb.listenerArn)!.defaultActions)).toEqual({
     [sb.blueArn]: 100,

@@ -66,6 +66,12 @@ describe('OperationRun', () => {
     expect(ctx.log.lines).toEqual([`${level}: Result: ${result}. what happened`])
   })
 
+  it('a rollback that put traffic back logs its result as info: it did what it was asked', () => {
+    const run = new OperationRun(config({ operation: 'rollback' }), ctx)
+    run.finish('rolled-back', 'all traffic on web-blue')
+    expect(ctx.log.lines).toEqual(['info: Result: rolled-back. all traffic on web-blue'])
+  })
+
   it('end fills the fleets and routes tables from before and after', async () => {
     const run = new OperationRun(config(), ctx)
     const before = await found()
