@@ -3,10 +3,13 @@
 // the same sandbox, by a waiter-based controller (bench/baseline.ts). Prints a markdown table per
 // fleet size, the definitions behind each number, and the goals met or missed.
 //
-// Then a canary under 0-50% throttling with each SDK retry mode (bench/throttling.ts).
+// Then a canary under 0-50% throttling with each SDK retry mode (bench/throttling.ts), and the
+// blast radius of a bad release at 10% of traffic, with the canary judge alone and with a 5xx
+// alarm alone (bench/blast-radius.ts).
 //
 //   npm run bench -- --sizes 1,10 --latency 20 --max-shells 32 --health-interval 1000 --no-baseline
 //   npm run bench -- --throttling-only   (only the throttling table)   --no-throttling (without it)
+//   npm run bench -- --blast-only        (only the blast radius)   --no-blast-radius (without it)
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
@@ -15,6 +18,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { defaultNode, REPO_ROOT, runAction, type RunActionResult } from '../sandbox/run-action.js'
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.js'
+import { BLAST_DEFAULTS, blastRadius, blastTable } from './blast-radius.js'
 import { describeSpan, SEQUENTIAL_ROUND_TRIPS } from './critical-path.js'
 import { measure, quantile, type RunMetrics, type RunObservation } from './measure.js'
 import { coldStarts as measureColdStarts, medianColdStart, type StartupSample, startupTable } from './startup.js'
@@ -33,6 +37,8 @@ interface Options {
   throttleRuns: number
   /** Other builds whose cold start is measured alternately with dist/ (e.g. main's). */
   compareDists: string[]
+  /** Measure the blast radius of a bad release; `only`: nothing else. */
+  blast: 'yes' | 'no' | 'only'
 }
 
 const COMMANDS = 'true'
@@ -56,7 +62,8 @@ function parseArgs(argv: string[]): Options {
     coldStartRuns: 5,
     throttling: 'yes',
     throttleRuns: 1,
-    compareDists: []
+    compareDists: [],
+    blast: 'yes'
   }
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split('=', 2)
@@ -95,8 +102,14 @@ function parseArgs(argv: string[]): Options {
       case '--compare-dist':
         opts.compareDists.push(path.resolve(value()))
         break
+      case '--blast-only':
+        opts.blast = 'only'
+        break
+      case '--no-blast-radius':
+        opts.blast = 'no'
+        break
       case '--help':
-        console.log('npm run bench -- [--sizes 1,10,100,1000] [--latency 20] [--max-shells 32] [--health-interval 1000] [--unhealthy-threshold 2] [--cold-start-runs 5] [--no-baseline] [--throttling-only | --no-throttling] [--throttle-runs 1] [--compare-dist DIR]')
+        console.log('npm run bench -- [--sizes 1,10,100,1000] [--latency 20] [--max-shells 32] [--health-interval 1000] [--unhealthy-threshold 2] [--cold-start-runs 5] [--no-baseline] [--throttling-only | --no-throttling] [--throttle-runs 1] [--compare-dist DIR] [--blast-only | --no-blast-radius]')
         process.exit(0)
         break
       default:
@@ -174,6 +187,8 @@ function runOurs(sb: Sandbox): Promise<Controlled> {
         'listener-arns': sb.listenerArn,
         strategy: 'all-at-once',
         'step-wait': '0',
+        // Deploy overhead, nothing held: the canary judge has nothing to judge (bench/blast-radius.ts measures it).
+        'canary-analysis': 'false',
         commands: COMMANDS,
         version: 'v2',
         'health-timeout': '5m',
@@ -415,6 +430,11 @@ async function main(): Promise<void> {
     console.log(`\nBenchmark took ${s(Date.now() - started)}.`)
     return
   }
+  if (opts.blast === 'only') {
+    console.log(blastTable(await blastRadius(BLAST_DEFAULTS), BLAST_DEFAULTS))
+    console.log(`\nBenchmark took ${s(Date.now() - started)}.`)
+    return
+  }
   const bundle = path.join(REPO_ROOT, 'dist', 'index.js')
   const bundleBytes = statSync(bundle).size
   const baselineBundle = opts.baseline ? await bundleBaseline() : undefined
@@ -470,6 +490,7 @@ async function main(): Promise<void> {
   console.log(goals(results, coldStarts, bundleBytes, nodeStartMs, coldStarts.length > 0 ? await startupParts() : '', compared))
   console.log(`\n## Definitions\n\n${DEFINITIONS(opts)}`)
   if (opts.throttling === 'yes') console.log(`\n${throttleTable(await throttling(throttleOptions), throttleOptions)}`)
+  if (opts.blast === 'yes') console.log(`\n${blastTable(await blastRadius(BLAST_DEFAULTS), BLAST_DEFAULTS)}`)
   console.log(`\nBenchmark took ${s(Date.now() - started)}.`)
 }
 

@@ -12,10 +12,10 @@ import { REPO_ROOT, runAction, runPost, type RunActionResult } from './run-actio
 import { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js'
 import { addParameter } from './aws/fixtures.js'
 import { renderMarkdownForTerminal } from './terminal-markdown.js'
-import { forwardWeights } from './world.js'
+import { forwardWeights, type AppBehaviour } from './world.js'
 
 const NEW_VERSION = 'v2'
-const deployCommands = (behaviour: 'ok' | 'unhealthy' | 'errors'): string =>
+const deployCommands = (behaviour: AppBehaviour): string =>
   [`echo ${NEW_VERSION} > version`, `echo ${behaviour} > behaviour`, './restart'].join('\n')
 
 // The migrate scenario's two releases of one schema change, as Django would split them: v2 reads
@@ -43,6 +43,8 @@ interface Expectation {
   lossless: boolean
   /** Which fleet has all the traffic at the end. */
   finalLive: 'blue' | 'green'
+  /** The action's log must say this (e.g. the metric that failed the canary). */
+  says?: RegExp
   /** The first run's result, when later runs follow it. */
   first?: string
 }
@@ -67,6 +69,10 @@ interface Scenario {
   afterFirst?: (sb: Sandbox) => Promise<{ lines: string[]; problems: string[] }>
 }
 
+// The sandbox publishes the load balancer's metrics in compressed time (a report every second,
+// published 2 s later: sandbox/metrics/alb-metrics.ts), so the scenarios tell the action so with
+// metrics-delay, as a user would for their own account's delay. At 50 requests a second, a 10%
+// step sees about 20 requests in 4 s: analysis-min-requests is lowered to match.
 const base = (over: Record<string, string> = {}): Record<string, string> => ({
   strategy: 'canary',
   'canary-steps': '10,50,100',
@@ -77,6 +83,8 @@ const base = (over: Record<string, string> = {}): Record<string, string> => ({
   commands: deployCommands('ok'),
   version: NEW_VERSION,
   timeout: '5m',
+  'metrics-delay': '3s',
+  'analysis-min-requests': '20',
   ...over
 })
 
@@ -115,9 +123,21 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'bad-version',
-    description: 'the new version answers 5xx: its alarm fires during the canary and the action rolls back',
-    inputs: base({ commands: deployCommands('errors'), 'step-wait': '6s' }),
-    expect: { result: 'rolled-back', exitZero: false, lossless: false, finalLive: 'blue' }
+    description: 'the new version answers one request in five with a 500 but stays healthy; no alarm is set: the canary judge rolls back on the 5xx rate',
+    inputs: base({ commands: deployCommands('flaky'), alarms: '', 'step-wait': '6s' }),
+    expect: { result: 'rolled-back', exitZero: false, lossless: false, finalLive: 'blue', says: /5xx rate/ }
+  },
+  {
+    name: 'slow-version',
+    description: 'the new version answers correctly but 150 ms slower; no alarm is set: the canary judge rolls back on latency',
+    inputs: base({ commands: deployCommands('slow'), alarms: '', 'step-wait': '6s' }),
+    expect: { result: 'rolled-back', exitZero: false, lossless: true, finalLive: 'blue', says: /TargetResponseTime/ }
+  },
+  {
+    name: 'alarm',
+    description: 'the new version answers every request 500; the judge is off: its 5xx alarm fires and the action rolls back',
+    inputs: base({ commands: deployCommands('errors'), 'step-wait': '8s', 'canary-analysis': 'false' }),
+    expect: { result: 'rolled-back', exitZero: false, lossless: false, finalLive: 'blue', says: /web-green-5xx/ }
   },
   {
     name: 'throttled',
@@ -260,6 +280,13 @@ function parseArgs(argv: string[]): Args | 'help' {
   return args
 }
 
+function describePublication(sb: Sandbox): string {
+  const p = sb.world.metrics.publication
+  return p.mode === 'aws'
+    ? `published ${p.delayMs / 1000}s after each minute closes (AWS timing)`
+    : `reported every ${(p.flushMs ?? 1000) / 1000}s, published ${p.delayMs / 1000}s later into the open minute (sandbox simplification: AWS reports each minute, minutes late)`
+}
+
 function banner(text: string): void {
   process.stdout.write(`\n━━ ${text} ${'━'.repeat(Math.max(3, 76 - text.length))}\n`)
 }
@@ -319,6 +346,7 @@ async function main(): Promise<number> {
     sb = await startSandbox({ fleetSize: args.fleetSize, healthIntervalMs: args.healthIntervalMs, ...scenario.sandbox })
     process.stdout.write(
       `sandbox up: proxy ${sb.proxyUrl}, AWS endpoint ${sb.endpointUrl}\n` +
+        `  load balancer metrics: ${describePublication(sb)}\n` +
         `  listener ${sb.listenerArn}\n  web-blue  ${sb.blueArn} (${sb.blueIds.length} instances, live, v1)\n` +
         `  web-green ${sb.greenArn} (${sb.greenIds.length} instances, idle, v1)\n`
     )
@@ -415,6 +443,7 @@ async function main(): Promise<number> {
       problems.push(`final weights ${JSON.stringify(weights)}: expected all traffic on web-${exp.finalLive}`)
     }
     if (exp.lossless && summary.failed > 0) problems.push(`${summary.failed} of ${summary.sent} requests failed`)
+    if (exp.says && !runs.some(([, run]) => exp.says?.test(run.stdout))) problems.push(`the action's log never says ${exp.says}`)
     if (!exp.lossless && exp.result === 'rolled-back') {
       const after = report.steps.at(-1)
       if (after && after.failures > 0) problems.push(`${after.failures} requests failed after the rollback`)

@@ -1,7 +1,11 @@
 // The whole local sandbox in one call: a world with two target groups (web-blue, web-green) of N
 // real instances each, one listener forwarding blue 100 / green 0 (ForwardConfig form), a 5xx
-// alarm per group; the instances, health checker, reverse proxy, alarm evaluator and the emulated
-// AWS endpoint running on loopback. `stop()` stops every server, timer and shell it started.
+// alarm per group and one on the whole load balancer; the instances, health checker, reverse
+// proxy, alarm evaluator and the emulated AWS endpoint running on loopback. `stop()` stops every
+// server, timer and shell it started.
+// The load balancer's CloudWatch metrics are published in compressed time by default (a report a
+// second, published 2 s later: see sandbox/metrics/alb-metrics.ts); the 5xx alarms evaluate the
+// same published data, so they are as late as CloudWatch alarms would be.
 // With `autoScaling`, each fleet is an Auto Scaling group (web-blue-asg, web-green-asg) attached
 // to its target group, whose instances the group controller launches, with user data that
 // installs the version Parameter Store records for the fleet.
@@ -16,6 +20,7 @@ import { AutoScalingController } from './fleet/auto-scaling.js'
 import { LocalCommandExecutor } from './fleet/command-executor.js'
 import { HealthChecker } from './fleet/health-checker.js'
 import { InstanceFleet } from './fleet/instances.js'
+import { SANDBOX_PUBLICATION, type Publication } from './metrics/alb-metrics.js'
 import { LoadBalancer } from './proxy/load-balancer.js'
 import { emptyWorld, type AppBehaviour, type World } from './world.js'
 
@@ -38,6 +43,8 @@ export interface SandboxOptions {
   stickySeconds?: number
   /** 5xx alarms: threshold share, window and minimum responses. Default 0.2 / 10 s / 5. */
   alarm?: { threshold?: number; windowMs?: number; minRequests?: number }
+  /** How the load balancer's metrics are published. Default progressive, 1 s reports, 2 s delay. */
+  metrics?: Publication
   /** Proxy port (0: free port). */
   listenerPort?: number
   /** Downtime of an app during `./restart`. Default 150 ms. */
@@ -138,6 +145,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
 async function startSandboxUnobserved(opts: SandboxOptions): Promise<Sandbox> {
   const world = emptyWorld()
+  world.metrics.publication = { ...(opts.metrics ?? SANDBOX_PUBLICATION) }
   const size = opts.fleetSize ?? 3
   const ownDir = !opts.rootDir
   const rootDir = opts.rootDir ?? (await mkdtemp(path.join(os.tmpdir(), 'alb-sandbox-')))
@@ -193,6 +201,8 @@ async function startSandboxUnobserved(opts: SandboxOptions): Promise<Sandbox> {
     const alarm = { threshold: 0.2, windowMs: 10_000, minRequests: 5, ...opts.alarm }
     addAlarm(world, { name: 'web-blue-5xx', watch: { targetGroupArn: blueArn, ...alarm } })
     addAlarm(world, { name: 'web-green-5xx', watch: { targetGroupArn: greenArn, ...alarm } })
+    // The alarm most teams have: on the whole load balancer, where a canary's errors are diluted.
+    addAlarm(world, { name: 'web-5xx', watch: { loadBalancerArn: lbArn, ...alarm } })
 
     const executor = new LocalCommandExecutor(world, {
       maxShells: opts.maxShells,
@@ -205,7 +215,7 @@ async function startSandboxUnobserved(opts: SandboxOptions): Promise<Sandbox> {
     const loadBalancer = new LoadBalancer(world)
     await loadBalancer.start()
     stops.push(() => loadBalancer.stop())
-    const alarmEvaluator = new AlarmEvaluator(world, loadBalancer.stats)
+    const alarmEvaluator = new AlarmEvaluator(world, world.metrics)
     alarmEvaluator.start()
     stops.push(() => alarmEvaluator.stop())
     const endpoint: AwsEndpoint = await startAwsEndpoint(world, executor, opts.endpoint)

@@ -64,8 +64,9 @@ export function renderMarkdownForTerminal(markdown: string): string {
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]
     if (line.startsWith('```mermaid')) {
-      while (i + 1 < lines.length && !lines[++i].startsWith('```'));
-      out.push('(chart of traffic on the new fleet over time: see the table below)')
+      let title = ''
+      while (i + 1 < lines.length && !lines[++i].startsWith('```')) title ||= /^\s*title "(.*)"$/.exec(lines[i])?.[1] ?? ''
+      out.push(`(chart${title ? ` "${title}"` : ''}: see the table below)`)
     } else if (line.startsWith('```')) {
       while (i + 1 < lines.length && !lines[++i].startsWith('```')) out.push(`    ${lines[i]}`)
     } else if (line.startsWith('|')) {

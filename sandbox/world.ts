@@ -3,6 +3,8 @@
 // sandbox/fleet/, sandbox/proxy/, ...) act on. One plain in-memory model so that the API layer
 // and the "physical" layer never disagree about a weight, a target's health or a command.
 
+import { AlbMetrics } from './metrics/alb-metrics.js'
+
 /** ELBv2 action in the shape the API returns (subset the sandbox supports). */
 export interface ElbAction {
   Type: 'forward' | 'fixed-response' | 'redirect' | 'authenticate-oidc' | 'authenticate-cognito'
@@ -84,8 +86,12 @@ export interface TargetGroup {
   attributes?: Record<string, string>
 }
 
-/** Behaviour of an instance's app, as set by what was deployed to it. */
-export type AppBehaviour = 'ok' | 'unhealthy' | 'errors'
+/**
+ * Behaviour of an instance's app, as set by what was deployed to it: `errors` answers every
+ * request 500, `flaky` one in five, `slow` answers correctly but 150 ms later; all three keep
+ * passing their health check, so only the traffic's own metrics can tell them from `ok`.
+ */
+export type AppBehaviour = 'ok' | 'unhealthy' | 'errors' | 'flaky' | 'slow'
 
 export interface Instance {
   id: string // i-0123456789abcdef0 style (17 hex digits)
@@ -146,8 +152,11 @@ export interface Alarm {
   state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA'
   reason: string
   updatedAt: number
-  /** For metric alarms the sandbox evaluates: 5xx share of responses from this target group. */
-  watch?: { targetGroupArn: string; threshold: number; windowMs: number; minRequests: number }
+  /**
+   * For metric alarms the sandbox evaluates: 5xx share of the responses from this target group,
+   * or of all the responses of this load balancer (an alarm on the whole load balancer).
+   */
+  watch?: { targetGroupArn?: string; loadBalancerArn?: string; threshold: number; windowMs: number; minRequests: number }
   /** For composite alarms: ALARM when any named alarm is in ALARM. */
   anyOf?: string[]
 }
@@ -235,6 +244,8 @@ export interface World {
   calls: ApiCall[]
   /** Every change of a route's forward weights (written by ModifyListener/ModifyRule/CreateRule). */
   weightChanges: WeightChange[]
+  /** The load balancer's CloudWatch metrics: what the proxy served, published as CloudWatch would. */
+  metrics: AlbMetrics
   /** Auto Scaling groups by name (sandbox/fleet/auto-scaling.ts makes them real). */
   autoScalingGroups: Map<string, AutoScalingGroup>
 }
@@ -254,6 +265,7 @@ export function emptyWorld(region = 'us-east-1', accountId = '123456789012'): Wo
     faults: { failCommandOn: new Set(), hangCommandOn: new Set() },
     calls: [],
     weightChanges: [],
+    metrics: new AlbMetrics(),
     autoScalingGroups: new Map()
   }
 }

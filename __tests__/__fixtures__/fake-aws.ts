@@ -9,7 +9,12 @@ import {
   SuspendProcessesCommand,
   UpdateAutoScalingGroupCommand
 } from '@aws-sdk/client-auto-scaling'
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch'
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  GetMetricDataCommand,
+  type MetricDataQuery
+} from '@aws-sdk/client-cloudwatch'
 import {
   AddTagsCommand,
   type Action,
@@ -134,6 +139,24 @@ export class FakeAws {
   command: (instanceId: string) => CommandBehaviour = () => ({ status: 'Success', exitCode: 0, output: 'deployed' })
   /** State of each alarm; by default OK. */
   alarm: (name: string, now: number) => string = () => 'OK'
+  /** Period and evaluation periods DescribeAlarms reports for each alarm. */
+  alarmTiming: (name: string) => { Period?: number; EvaluationPeriods?: number } = () => ({
+    Period: 60,
+    EvaluationPeriods: 1
+  })
+  /**
+   * The traffic the load balancer serves, for its CloudWatch metrics: requests per second split
+   * by the first listener's weights as they were at each moment, each group's 5xx share and
+   * response time, and how long after a minute closes CloudWatch publishes it (AWS timing).
+   */
+  traffic = {
+    rps: 20,
+    errorRate: (_group: string, _at: number): number => 0,
+    latencyMs: (_group: string, _at: number): number => 20,
+    publishDelayMs: 120_000
+  }
+  /** Weights of each route as they were applied, with the time: what the traffic followed. */
+  readonly weightHistory: Array<{ at: number; arn: string; weights: Record<string, number> }> = []
   readonly knownAlarms = new Set<string>()
   readonly offline = new Set<string>()
   readonly commands = new Map<string, Invocation[]>()
@@ -417,13 +440,100 @@ export class FakeAws {
         .map((n) => ({
           AlarmName: n,
           StateValue: this.alarm(n, this.clock.now()),
-          StateReason: `Threshold Crossed for ${n}`
+          StateReason: `Threshold Crossed for ${n}`,
+          ...this.alarmTiming(n)
         }))
     }))
+    this.cloudwatch.on(GetMetricDataCommand).callsFake(async (input) => ({
+      MetricDataResults: (input.MetricDataQueries as MetricDataQuery[]).map((q) =>
+        this.metricData(q, (input.StartTime as Date).getTime(), (input.EndTime as Date).getTime())
+      )
+    }))
+  }
+
+  /**
+   * One query's datapoints from the traffic model, by ALB's rules: per target group (or the whole
+   * load balancer without a TargetGroup dimension), a datapoint per period with requests in it,
+   * counts only when nonzero, minutes published `publishDelayMs` after they close.
+   */
+  private metricData(q: MetricDataQuery, start: number, end: number) {
+    const stat = q.MetricStat
+    const name = stat?.Metric?.MetricName ?? ''
+    const tg = stat?.Metric?.Dimensions?.find((d) => d.Name === 'TargetGroup')?.Value
+    const groups = tg ? [BLUE, GREEN].filter((g) => g.endsWith(tg)) : [BLUE, GREEN]
+    const period = (stat?.Period ?? 60) * 1000
+    const now = this.clock.now()
+    const first = Math.floor(start / 60_000) * 60_000
+    const timestamps: Date[] = []
+    const values: number[] = []
+    for (let bucket = first; bucket < end; bucket += period) {
+      let requests = 0
+      let errors = 0
+      let latencySum = 0
+      let latencyMax = 0
+      for (let minute = bucket; minute < Math.min(bucket + period, end); minute += 60_000) {
+        if (minute + 60_000 + this.traffic.publishDelayMs > now) continue
+        for (const g of groups) {
+          const m = this.minuteOf(g, minute)
+          requests += m.requests
+          errors += m.errors
+          latencySum += m.latencySum
+          latencyMax = Math.max(latencyMax, m.latencyMax)
+        }
+      }
+      const n = Math.round(requests)
+      if (n === 0) continue
+      const value =
+        name === 'RequestCount'
+          ? n
+          : name === 'HTTPCode_Target_5XX_Count'
+            ? Math.round(errors)
+            : name === 'TargetResponseTime'
+              ? (stat?.Stat === 'Average' ? latencySum / requests : latencyMax) / 1000
+              : 0
+      if (value === 0) continue
+      timestamps.push(new Date(bucket))
+      values.push(value)
+    }
+    return { Id: q.Id, Label: name, Timestamps: timestamps, Values: values, StatusCode: 'Complete' as const }
+  }
+
+  private readonly minutes = new Map<
+    string,
+    { requests: number; errors: number; latencySum: number; latencyMax: number }
+  >()
+
+  /** A closed minute of a group's traffic, second by second (kept: the past does not change). */
+  private minuteOf(group: string, minute: number) {
+    const key = `${group}@${minute}`
+    let m = this.minutes.get(key)
+    if (m) return m
+    m = { requests: 0, errors: 0, latencySum: 0, latencyMax: 0 }
+    for (let t = minute; t < minute + 60_000; t += 1000) {
+      const r = this.traffic.rps * this.shareAt(group, t)
+      if (r <= 0) continue
+      m.requests += r
+      m.errors += r * this.traffic.errorRate(group, t)
+      m.latencySum += r * this.traffic.latencyMs(group, t)
+      m.latencyMax = Math.max(m.latencyMax, this.traffic.latencyMs(group, t))
+    }
+    this.minutes.set(key, m)
+    return m
+  }
+
+  /** The group's share of the first route's traffic at time t. */
+  private shareAt(group: string, t: number): number {
+    const route = this.weightHistory[0]?.arn
+    let weights: Record<string, number> | undefined
+    for (const h of this.weightHistory) if (h.arn === route && h.at <= t) weights = h.weights
+    if (!weights) return 0
+    const total = Object.values(weights).reduce((a, b) => a + b, 0)
+    return total > 0 ? (weights[group] ?? 0) / total : 0
   }
 
   /** A listener forwarding to blue and green with these weights (ForwardConfig form). */
   addListener(arn: string, blue: number, green: number, extra: Action[] = []): void {
+    this.weightHistory.push({ at: 0, arn, weights: { [BLUE]: blue, [GREEN]: green } })
     this.listeners.set(arn, [
       ...extra,
       {
@@ -596,6 +706,7 @@ export class FakeAws {
       return {}
     }
     store.set(arn, clone(actions))
+    this.weightHistory.push({ at: this.clock.now(), arn, weights: this.weights(arn) })
     this.events.push(`write ${arn === LISTENER ? 'listener' : arn} ${this.weights(arn)[GREEN] ?? 0}`)
     this.onWrite({ arn, actions: clone(actions) })
     return {}

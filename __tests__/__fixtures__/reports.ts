@@ -208,3 +208,69 @@ export function bigFleet(instances: number, failed: number, outputBytes: number)
 }
 
 /** Each markdown table in the text, as its lines. */
+
+/** A canary the judge passed at 10% and rolled back at 50% on the 5xx rate, mid-hold. */
+export function canaryCaughtByAnalysis(): RunReport {
+  const report = canarySuccess()
+  const reason =
+    '5xx rate 7.0% on the new fleet (154/2210) vs 0.55% on the stable one (12/2190): +6.42 points, over the tolerated +1 point, and significant (p=<1e-6 < 0.001)'
+  return {
+    ...report,
+    result: 'rolled-back',
+    headline: 'Deploy of v1.5.0 rolled back at step 2: canary analysis failed; web-blue has all traffic again.',
+    timeline: [
+      report.timeline[0],
+      {
+        step: 2,
+        weight: 50,
+        startedAt: T0 + 8 * MIN,
+        heldMs: 3 * MIN,
+        outcome: 'failed',
+        checks: [`canary analysis: ${reason}`]
+      },
+      { step: 0, weight: 0, startedAt: T0 + 11 * MIN, heldMs: 0, outcome: 'restored', checks: ['weights read back'] }
+    ],
+    failure: { what: `canary analysis: ${reason}`, at: T0 + 11 * MIN, step: 2, weight: 50 },
+    analysis: [
+      {
+        step: 1,
+        weight: 10,
+        at: T0 + 10 * MIN,
+        verdict: 'pass',
+        reason: '5xx rate 0.20% on the new fleet (3/1480) vs 0.19% on the stable one (25/13320), within +1 point',
+        newFleet: {
+          requests: 1480,
+          errors: 3,
+          target5xx: 3,
+          connectionErrors: 0,
+          latencyAvgMs: 21.4,
+          latencyP99Ms: 80
+        },
+        stable: { requests: 13320, errors: 25, target5xx: 25, connectionErrors: 0, latencyAvgMs: 20, latencyP99Ms: 78 },
+        stableFromBaseline: false,
+        extended: false,
+        early: false
+      },
+      {
+        step: 2,
+        weight: 50,
+        at: T0 + 11 * MIN,
+        verdict: 'fail',
+        metric: 'error-rate',
+        reason,
+        newFleet: {
+          requests: 2210,
+          errors: 154,
+          target5xx: 150,
+          connectionErrors: 4,
+          latencyAvgMs: 22,
+          latencyP99Ms: 95
+        },
+        stable: { requests: 2190, errors: 12, target5xx: 12, connectionErrors: 0, latencyAvgMs: 20 },
+        stableFromBaseline: false,
+        extended: false,
+        early: true
+      }
+    ]
+  }
+}

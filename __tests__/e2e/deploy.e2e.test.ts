@@ -50,10 +50,20 @@ describe('deploys under steady load', () => {
   it('canary 10/50/100: no failed request, and each step serves the new version at its weight', async () => {
     const sb = await stage()
     load = startLoad({ url: sb.proxyUrl, rps: 100 })
-    const result = await run(sb, { strategy: 'canary', 'canary-steps': '10,50,100', 'step-wait': '5s', alarms: 'web-green-5xx', commands: DEPLOY_V2 })
+    const result = await run(sb, {
+      strategy: 'canary',
+      'canary-steps': '10,50,100',
+      'step-wait': '5s',
+      alarms: 'web-green-5xx',
+      commands: DEPLOY_V2,
+      'metrics-delay': '3s',
+      'analysis-min-requests': '30'
+    })
     load.stop()
     await load.done
 
+    // A good version must pass every check, the canary judge's too: when it does not, say why.
+    if (result.outputs.result !== 'succeeded') console.log(result.stdout)
     expect(result.outputs.result).toBe('succeeded')
     expect(result.exitCode).toBe(0)
     expect(greenWeight(sb)).toBe(100)
@@ -69,6 +79,9 @@ describe('deploys under steady load', () => {
     expect(result.outputs['deployed-target-group-arn']).toBe(sb.greenArn)
     expect(JSON.parse(result.outputs['instance-ids']).sort()).toEqual([...sb.greenIds].sort())
     expect(result.summary).toMatch(/xychart-beta/)
+    // The canary judge passed every step on the load balancer's own numbers.
+    expect(result.summary).toContain('### Canary analysis')
+    expect(result.summary.match(/^\| [123] \((10|50|100)%\) \|.*\| pass( \(extended\))? \|$/gm)).toHaveLength(3)
     // The log reads as phases, and the result is an annotation on the run's page.
     expect(result.stdout.match(/^::group::.*$/gm)?.map((l) => l.replace(/ \(.*|: .*|,.*$/g, ''))).toEqual([
       '::group::Commands on web-green',
@@ -144,6 +157,8 @@ describe('rollback on a bad version', () => {
       'canary-steps': '10,50,100',
       'step-wait': '8s',
       alarms: 'web-green-5xx',
+      // The alarm alone: the canary judge (tested in canary-analysis.e2e.test.ts) would be first.
+      'canary-analysis': 'false',
       commands: 'echo v2 > version && echo errors > behaviour && ./restart'
     })
     const restoredAt = sb.world.weightChanges.at(-1)!.at
@@ -205,7 +220,8 @@ describe('operations and faults', () => {
   it('30% of API calls throttled: the deploy still succeeds', async () => {
     const sb = await stage()
     sb.world.apiFaults.throttleShare = 0.3
-    const result = await run(sb, { strategy: 'canary', 'canary-steps': '50,100', 'step-wait': '2s', commands: DEPLOY_V2 })
+    // No load here: the canary judge would only find every step inconclusive (canary-analysis.e2e.test.ts).
+    const result = await run(sb, { strategy: 'canary', 'canary-steps': '50,100', 'step-wait': '2s', commands: DEPLOY_V2, 'canary-analysis': 'false' })
     expect(result.outputs.result).toBe('succeeded')
     const throttled = sb.world.calls.filter((c) => /Throttl/.test(c.errorCode ?? ''))
     expect(throttled.length).toBeGreaterThan(3)
@@ -214,11 +230,11 @@ describe('operations and faults', () => {
 
   it('pause at 10%, then promote in a later run reading the state from AWS', async () => {
     const sb = await stage()
-    const paused = await run(sb, { strategy: 'canary', 'canary-steps': '10', 'step-wait': '1s', commands: DEPLOY_V2 })
+    const paused = await run(sb, { strategy: 'canary', 'canary-steps': '10', 'step-wait': '1s', commands: DEPLOY_V2, 'canary-analysis': 'false' })
     expect(paused.outputs.result).toBe('paused')
     expect(paused.exitCode).toBe(0)
     expect(greenWeight(sb)).toBe(10)
-    const promoted = await run(sb, { operation: 'promote', strategy: 'canary', 'canary-steps': '10,50,100', 'step-wait': '1s' })
+    const promoted = await run(sb, { operation: 'promote', strategy: 'canary', 'canary-steps': '10,50,100', 'step-wait': '1s', 'canary-analysis': 'false' })
     expect(promoted.outputs.result).toBe('succeeded')
     expect(greenWeight(sb)).toBe(100)
     const rolledBack = await run(sb, { operation: 'rollback' })

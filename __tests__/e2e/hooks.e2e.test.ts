@@ -30,7 +30,16 @@ async function stage(opts: SandboxOptions = {}): Promise<Sandbox> {
 function run(sb: Sandbox, inputs: Record<string, string>): Promise<RunActionResult> {
   return runAction({
     env: sb.env,
-    inputs: { 'listener-arns': sb.listenerArn, version: 'v2', 'health-timeout': '60s', 'command-timeout': '30s', ...inputs }
+    inputs: {
+      'listener-arns': sb.listenerArn,
+      version: 'v2',
+      'health-timeout': '60s',
+      'command-timeout': '30s',
+      // No steady load here: the canary judge would wait out metrics-delay at every step for data
+      // that never comes (it has its own tests in canary-analysis.e2e.test.ts).
+      'canary-analysis': 'false',
+      ...inputs
+    }
   })
 }
 

@@ -28,7 +28,15 @@ describe('a listener and a rule given together', () => {
 
     const deploy = await runAction({
       env: sb.env,
-      inputs: { ...routes, version: 'v2', 'step-wait': '1s', 'health-timeout': '60s', commands: 'echo v2 > version && ./restart' }
+      // No steady load here: the canary judge would wait out metrics-delay for data that never comes.
+      inputs: {
+        ...routes,
+        version: 'v2',
+        'step-wait': '1s',
+        'health-timeout': '60s',
+        commands: 'echo v2 > version && ./restart',
+        'canary-analysis': 'false'
+      }
     })
     expect(deploy.outputs.result).toBe('succeeded')
     expect(weightsNow()).toEqual([

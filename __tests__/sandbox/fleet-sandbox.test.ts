@@ -14,7 +14,7 @@ describe('startSandbox', () => {
       for (const arn of [sb.blueArn, sb.greenArn]) {
         expect([...sb.world.targetGroups.get(arn)!.targets.values()].every((t) => t.state === 'healthy')).toBe(true)
       }
-      expect([...sb.world.alarms.keys()].sort()).toEqual(['web-blue-5xx', 'web-green-5xx'])
+      expect([...sb.world.alarms.keys()].sort()).toEqual(['web-5xx', 'web-blue-5xx', 'web-green-5xx'])
       const res = await fetch(sb.proxyUrl)
       expect(res.headers.get('x-app-version')).toBe('v1')
 

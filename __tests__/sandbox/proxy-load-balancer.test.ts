@@ -48,7 +48,8 @@ describe('LoadBalancer', () => {
   let lb: LoadBalancer
   beforeEach(async () => {
     h = await startFleet()
-    lb = new LoadBalancer(h.world)
+    // A seeded choice: the split is then the same on every run, not a 1-in-50 flake on a tolerance.
+    lb = new LoadBalancer(h.world, { random: seeded(42) })
   })
   afterEach(async () => {
     await lb.stop()
@@ -202,3 +203,15 @@ describe('pickWeighted', () => {
     expect(pickWeighted([{ arn: 'a', weight: 0 }])).toBeUndefined()
   })
 })
+
+/** mulberry32: a small seeded PRNG, uniform on [0, 1). */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}

@@ -26,7 +26,7 @@ describe('renderTerminal', () => {
     expect(text).toMatch(/^\s*Failed at step 1 \(10% on the new fleet\)/m)
     expect(text).toMatch(/^i-0ddd +Failed \(step 3 \| pipes/m)
     expect(text).not.toContain('xychart-beta')
-    expect(text).toContain('(chart of traffic on the new fleet over time: see the table below)')
+    expect(text).toContain('(chart "Traffic on the new fleet (%)": see the table below)')
     expect(text).toContain('▸ i-0ddd: Failed, exit 1')
   })
 })

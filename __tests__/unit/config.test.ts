@@ -93,6 +93,14 @@ describe('parseConfig: defaults', () => {
       stepWaitMs: 60_000,
       healthTimeoutMs: 5 * 60_000,
       alarms: [],
+      canaryAnalysis: {
+        enabled: true,
+        maxErrorRateIncrease: 0.01,
+        maxLatencyIncrease: 0.25,
+        minRequests: 100,
+        metricsDelayMs: 180_000,
+        inconclusive: 'pass'
+      },
       stickiness: { mode: 'keep' },
       autoRollback: true,
       dryRun: false,

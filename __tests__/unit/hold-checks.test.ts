@@ -31,7 +31,7 @@ describe('alarms check', () => {
   })
 
   it('says every watched alarm is OK, and promises each one in the plan', async () => {
-    const check = alarmsCheck(ctx.clients.cloudwatch, ['web-5xx', 'db-errors'])
+    const check = alarmsCheck(ctx.clients.cloudwatch, ['web-5xx', 'db-errors'], 180_000)
     expect(check.describe).toEqual(['alarm web-5xx not in ALARM', 'alarm db-errors not in ALARM'])
     expect(await check.look(window([]))).toEqual({ ok: true, line: 'alarms web-5xx, db-errors OK' })
     // Composite alarms are asked for too: DescribeAlarms leaves them out unless asked.
@@ -43,7 +43,7 @@ describe('alarms check', () => {
 
   it('fails a look and the gate on an alarm in ALARM, with its reason', async () => {
     aws.alarm = (name) => (name === 'db-errors' ? 'ALARM' : 'OK')
-    const check = alarmsCheck(ctx.clients.cloudwatch, ['web-5xx', 'db-errors'])
+    const check = alarmsCheck(ctx.clients.cloudwatch, ['web-5xx', 'db-errors'], 180_000)
     const expected = { ok: false, line: 'alarm db-errors in ALARM: Threshold Crossed for db-errors' }
     expect(await check.look(window([]))).toEqual(expected)
     expect(await check.gate?.()).toEqual(expected)
@@ -51,12 +51,12 @@ describe('alarms check', () => {
 
   it('counts INSUFFICIENT_DATA as not firing', async () => {
     aws.alarm = () => 'INSUFFICIENT_DATA'
-    const check = alarmsCheck(ctx.clients.cloudwatch, ['web-5xx'])
+    const check = alarmsCheck(ctx.clients.cloudwatch, ['web-5xx'], 180_000)
     expect((await check.look(window([]))).ok).toBe(true)
   })
 
   it('with no alarms watches nothing: no AWS call, no gate, no promise in the plan', async () => {
-    const check = alarmsCheck(ctx.clients.cloudwatch, [])
+    const check = alarmsCheck(ctx.clients.cloudwatch, [], 180_000)
     expect(check.gate).toBeUndefined()
     expect(check.describe).toEqual([])
     expect(await check.look(window([]))).toEqual({ ok: true, line: 'no alarms watched' })
@@ -64,7 +64,7 @@ describe('alarms check', () => {
   })
 
   it('makes a misspelt alarm an error rather than a check that never fires', async () => {
-    const check = alarmsCheck(ctx.clients.cloudwatch, ['web-5xx', 'web-5x'])
+    const check = alarmsCheck(ctx.clients.cloudwatch, ['web-5xx', 'web-5x'], 180_000)
     const looking = check.look(window([]))
     await expect(looking).rejects.toThrow(DeployError)
     await expect(looking).rejects.toThrow(
@@ -147,17 +147,29 @@ describe('the list of checks', () => {
   const config = (alarms: string) =>
     parseConfig({ 'listener-arns': LISTENER, commands: 'true', version: 'v2', alarms }, { region: 'us-east-1' })
 
-  it('holds the alarms, then target health, in the order they are looked at and reported', () => {
-    expect(holdChecks(config('web-5xx'), ctx.clients).map((c) => c.name)).toEqual(['alarms', 'target health'])
+  const report = () => ({ analysis: [], warnings: [] })
+
+  it('holds the alarms, then target health, then the canary judge, in the order they are looked at and reported', () => {
+    expect(holdChecks(config('web-5xx'), ctx, report()).map((c) => c.name)).toEqual([
+      'alarms',
+      'target health',
+      'canary analysis'
+    ])
   })
 
   it('describes itself as the lines of every check, in order', () => {
-    expect(describeChecks(holdChecks(config('web-5xx\ndb-errors'), ctx.clients))).toEqual([
+    const lines = describeChecks(holdChecks(config('web-5xx\ndb-errors'), ctx, report()))
+    expect(lines.slice(0, 3)).toEqual([
       'alarm web-5xx not in ALARM',
       'alarm db-errors not in ALARM',
       'every target of the new fleet healthy'
     ])
-    expect(describeChecks(holdChecks(config(''), ctx.clients))).toEqual(['every target of the new fleet healthy'])
+    expect(lines[3]).toMatch(/^canary analysis: /)
+    const off = parseConfig(
+      { 'listener-arns': LISTENER, commands: 'true', version: 'v2', 'canary-analysis': 'false' },
+      { region: 'us-east-1' }
+    )
+    expect(describeChecks(holdChecks(off, ctx, report()))).toEqual(['every target of the new fleet healthy'])
   })
 })
 

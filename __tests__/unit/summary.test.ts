@@ -9,6 +9,7 @@ import {
   LOG_URL,
   RUN_URL,
   bigFleet,
+  canaryCaughtByAnalysis,
   canarySuccess,
   dryRun,
   failureWithEvilOutput
@@ -84,6 +85,42 @@ describe('renderSummary: canary success', () => {
 
   it('keeps every table row as wide as its header', () => {
     for (const t of tables(md)) for (const row of t) expect(pipes(row)).toBe(pipes(t[0]))
+  })
+})
+
+describe("renderSummary: the canary judge's evidence", () => {
+  const md = renderSummary(canaryCaughtByAnalysis())
+
+  it("shows each judged step: both fleets' requests, 5xx rate and latency, and the verdict", () => {
+    expect(md).toContain('### Canary analysis')
+    expect(md).toContain('| 1 (10%) | 1,480 / 13,320 | 0.20% / 0.19% | 21 ms · 80 ms / 20 ms · 78 ms | pass |')
+    expect(md).toContain('| 2 (50%) | 2,210 / 2,190 | 7.0% / 0.55% | 22 ms · 95 ms / 20 ms · – | **fail** (early) |')
+  })
+
+  it('says why, naming the metric and the numbers, and the failure line says the same', () => {
+    expect(md).toMatch(/^- Step 2: 5xx rate 7\.0% on the new fleet &#40;154\/2210&#41; vs 0\.55% on the stable one/m)
+    expect(md).toMatch(
+      /^> \*\*Failed at step 2 \(50% on the new fleet\), 12:11:00 UTC:\*\* canary analysis: 5xx rate 7\.0%/m
+    )
+  })
+
+  it("charts both fleets' 5xx rate per step, labelled with the weight, in visible colours", () => {
+    const charts = [...md.matchAll(/```mermaid\n([\s\S]*?)\n```/g)].map((m) => m[1].split('\n'))
+    expect(charts).toHaveLength(2)
+    const chart = charts[1]
+    expect(chart[0]).toBe('%%{init: {"themeVariables":{"xyChart":{"plotColorPalette":"#dc2626, #2563eb"}}}}%%')
+    expect(chart).toContain('  x-axis ["step 1 at 10%", "step 2 at 50%"]')
+    expect(chart).toContain('  y-axis "5xx rate (%)" 0 --> 9')
+    expect(chart).toContain('  line [0.2, 6.97]')
+    expect(chart).toContain('  line [0.19, 0.55]')
+  })
+
+  it('keeps every table row as wide as its header', () => {
+    for (const t of tables(md)) for (const row of t) expect(pipes(row)).toBe(pipes(t[0]))
+  })
+
+  it('has no analysis section when the judge did not judge', () => {
+    expect(renderSummary(canarySuccess())).not.toContain('Canary analysis')
   })
 })
 

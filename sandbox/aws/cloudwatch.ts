@@ -1,9 +1,12 @@
-// CloudWatch DescribeAlarms over the world's alarms (JSON 1.0 wire, Query-era error codes).
+// CloudWatch over JSON 1.0 (Query-era error codes): DescribeAlarms over the world's alarms, and
+// GetMetricData over the load balancer metrics the proxy really produced (sandbox/metrics/).
 
-import type { Alarm } from '../world.js'
+import { dimensionValue } from '../metrics/alb-metrics.js'
+import type { Alarm, World } from '../world.js'
 import type { Handler } from './context.js'
 import { ApiError } from './errors.js'
 import { epochSeconds, optNumber, optString, optStrings, type JsonObject } from './json-input.js'
+import { getMetricData } from './cloudwatch-metric-data.js'
 import { paginate } from './pagination.js'
 import { intRange, lengthRange, oneOf } from './validate.js'
 
@@ -15,7 +18,16 @@ function stateReasonData(a: Alarm): string {
   return JSON.stringify({ version: '1.0', queryDate: new Date(a.updatedAt).toISOString() })
 }
 
-function metricAlarmShape(a: Alarm) {
+/** An alarm on a group's metric names its load balancer and the group, as ALB publishes them. */
+function alarmDimensions(tgArn: string, world: World): Array<{ Name: string; Value: string }> {
+  const lb = world.targetGroups.get(tgArn)?.loadBalancerArns[0]
+  return [
+    ...(lb ? [{ Name: 'LoadBalancer', Value: dimensionValue(lb) }] : []),
+    { Name: 'TargetGroup', Value: dimensionValue(tgArn) }
+  ]
+}
+
+function metricAlarmShape(a: Alarm, world: World) {
   return {
     AlarmName: a.name,
     AlarmArn: a.arn,
@@ -33,9 +45,11 @@ function metricAlarmShape(a: Alarm) {
     MetricName: 'HTTPCode_Target_5XX_Count',
     Namespace: 'AWS/ApplicationELB',
     Statistic: 'Sum',
-    Dimensions: a.watch
-      ? [{ Name: 'TargetGroup', Value: a.watch.targetGroupArn.replace(/^.*:(targetgroup\/)/, '$1') }]
-      : [],
+    Dimensions: a.watch?.targetGroupArn
+      ? alarmDimensions(a.watch.targetGroupArn, world)
+      : a.watch?.loadBalancerArn
+        ? [{ Name: 'LoadBalancer', Value: dimensionValue(a.watch.loadBalancerArn) }]
+        : [],
     Period: a.watch ? Math.max(10, Math.round(a.watch.windowMs / 1000)) : 60,
     EvaluationPeriods: 1,
     DatapointsToAlarm: 1,
@@ -94,12 +108,13 @@ const describeAlarms: Handler<JsonObject> = (body, { world }) => {
     new ApiError('InvalidNextToken', 'The service cannot complete the request: invalid NextToken')
   )
   return {
-    MetricAlarms: p.items.filter((a) => a.type === 'MetricAlarm').map(metricAlarmShape),
+    MetricAlarms: p.items.filter((a) => a.type === 'MetricAlarm').map((a) => metricAlarmShape(a, world)),
     CompositeAlarms: p.items.filter((a) => a.type === 'CompositeAlarm').map(compositeAlarmShape),
     ...(p.next ? { NextToken: p.next } : {})
   }
 }
 
 export const cloudwatchOperations: Record<string, Handler<JsonObject>> = {
-  DescribeAlarms: describeAlarms
+  DescribeAlarms: describeAlarms,
+  GetMetricData: getMetricData
 }

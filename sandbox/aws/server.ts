@@ -23,6 +23,8 @@ export interface AwsEndpointOptions {
   consistencyDelayMs?: number
   /** Seed for fault injection. */
   seed?: number
+  /** The endpoint's clock (what "now" is for publication delays and timestamps). Default Date.now. */
+  now?: () => number
 }
 
 export interface AwsEndpoint {
@@ -196,7 +198,7 @@ export async function startAwsEndpoint(
   const ctx: ServiceContext = {
     world,
     executor,
-    now: () => Date.now(),
+    now: opts.now ?? (() => Date.now()),
     consistencyDelayMs: () => world.apiFaults.consistencyDelayMs ?? opts.consistencyDelayMs ?? 0,
     extraTags: new Map()
   }

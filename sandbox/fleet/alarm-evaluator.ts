@@ -1,6 +1,8 @@
 // Evaluates the world's alarms every ~250 ms from what the proxy saw: a metric alarm with `watch`
 // goes to ALARM when the 5xx share of the responses served by its target group in the last
-// windowMs is >= threshold with at least minRequests responses, else OK. Composite alarms (anyOf)
+// windowMs is >= threshold with at least minRequests responses, else OK. The sandbox hands it the
+// published metrics (world.metrics), whose window ends where publication has got to, so an alarm
+// sees a bad answer as late as CloudWatch would; tests may hand it the proxy's live counts. Composite alarms (anyOf)
 // are in ALARM while any named alarm is. updatedAt changes only on a state change.
 
 import type { Alarm, World } from '../world.js'
@@ -51,8 +53,10 @@ export class AlarmEvaluator {
     const now = this.now()
     for (const alarm of this.world.alarms.values()) {
       if (alarm.type !== 'MetricAlarm' || !alarm.watch) continue
-      const { targetGroupArn, threshold, windowMs, minRequests } = alarm.watch
-      const { total, errors } = this.stats.window(targetGroupArn, windowMs, now)
+      const { targetGroupArn, loadBalancerArn, threshold, windowMs, minRequests } = alarm.watch
+      const watched = targetGroupArn ?? loadBalancerArn
+      if (!watched) continue
+      const { total, errors } = this.stats.window(watched, windowMs, now)
       const share = total > 0 ? errors / total : 0
       const breaching = total >= minRequests && total > 0 && share >= threshold
       const datapoint = `1 datapoint [${round(share)} (${stamp(now)})]`

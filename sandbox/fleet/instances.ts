@@ -3,6 +3,7 @@
 //
 //   <dir>/version     the version the app reports (GET / -> `version=<v>`, header x-app-version)
 //   <dir>/behaviour   ok | unhealthy (GET /health -> 503) | errors (GET / -> 500, health still 200)
+//                     | flaky (every 5th GET / -> 500) | slow (GET / answered SLOW_MS later)
 //   <dir>/restart     executable: restarts the app, which re-reads the files above
 //   <dir>/schemas     optional, e.g. `1-2`: the database schema versions this version works with.
 //                     When present, GET / reads the fleet's shared database (a file holding the
@@ -67,9 +68,15 @@ interface LocalInstance {
   server: http.Server
   sockets: Set<Socket>
   restarting?: Promise<AppState>
+  /** Requests served (other than health checks), for `flaky`. */
+  served: number
 }
 
-const BEHAVIOURS: readonly AppBehaviour[] = ['ok', 'unhealthy', 'errors']
+const BEHAVIOURS: readonly AppBehaviour[] = ['ok', 'unhealthy', 'errors', 'flaky', 'slow']
+/** How much later a `slow` app answers (its health check stays fast, as a cheap endpoint would). */
+export const SLOW_MS = 150
+/** A `flaky` app answers one request in this many with a 500. */
+export const FLAKY_EVERY = 5
 
 export function randomInstanceId(): string {
   return 'i-' + randomBytes(9).toString('hex').slice(0, 17)
@@ -148,7 +155,7 @@ export class InstanceFleet {
       managedBySsm: spec.managedBySsm ?? true,
       platformType: spec.platformType ?? 'Linux'
     }
-    const local: LocalInstance = { info, app, server, sockets }
+    const local: LocalInstance = { info, app, server, sockets, served: 0 }
     this.instances.set(id, local)
     return info
   }
@@ -261,7 +268,8 @@ export class InstanceFleet {
       res.end(ok ? 'ok\n' : 'unhealthy\n')
       return
     }
-    if (behaviour === 'errors') {
+    inst.served++
+    if (behaviour === 'errors' || (behaviour === 'flaky' && inst.served % FLAKY_EVERY === 0)) {
       res.writeHead(500, headers)
       res.end(`error version=${version}`)
       return
@@ -276,6 +284,14 @@ export class InstanceFleet {
       }
       res.writeHead(200, { ...headers, 'x-db-schema': String(schema) })
       res.end(`version=${version} schema=${schema}`)
+      return
+    }
+    if (behaviour === 'slow') {
+      const timer = setTimeout(() => {
+        res.writeHead(200, headers)
+        res.end(`version=${version}`)
+      }, SLOW_MS)
+      res.on('close', () => clearTimeout(timer))
       return
     }
     res.writeHead(200, headers)

@@ -5,7 +5,10 @@
 //   is still in the forward action, weight 0 included (stickiness.ts); then round-robin over its
 //   healthy targets (all targets when none is healthy: ALB fails open; 503 when the group has
 //   none); fixed-response and redirect answered directly; proxy errors -> 502, timeout -> 504.
-// Every request is recorded, and 5xx counts per target group are kept for the alarm evaluator.
+// Every request is recorded, kept in 5xx counts per target group, and handed to the world's
+// CloudWatch metrics (sandbox/metrics/alb-metrics.ts) the way ALB accounts for it: the target's
+// status and response time (to its response headers), or the status the load balancer made itself,
+// and whether the connection to the target failed.
 
 import { randomBytes } from 'node:crypto'
 import http from 'node:http'
@@ -27,6 +30,12 @@ export interface ProxyRecord {
   status: number
   /** Why the load balancer itself answered (no target, proxy error, ...). */
   error?: string
+  /** The load balancer generated the status (no target answered). */
+  elbGenerated?: boolean
+  /** From sending the request to the target until its response headers (TargetResponseTime). */
+  targetMs?: number
+  /** The connection to the target failed or was reset before it answered (TargetConnectionErrorCount). */
+  connectionError?: boolean
   /** The AWSALBTG stickiness cookie chose the group (not the weights). */
   sticky?: boolean
 }
@@ -177,6 +186,16 @@ export class LoadBalancer {
     if (this.records.length >= this.recordLimit) this.records.splice(0, Math.ceil(this.recordLimit / 10))
     this.records.push(r)
     if (r.targetGroupArn) this.stats.add(r.targetGroupArn, r.status, r.at)
+    const loadBalancerArn = this.world.listeners.get(r.listenerArn)?.loadBalancerArn
+    if (loadBalancerArn) {
+      this.world.metrics.record({
+        at: r.at,
+        loadBalancerArn,
+        targetGroupArn: r.targetGroupArn,
+        ...(r.elbGenerated ? { elbStatus: r.status } : { targetStatus: r.status, targetMs: r.targetMs }),
+        connectionError: r.connectionError
+      })
+    }
   }
 
   private handle(listenerArn: string, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -186,6 +205,7 @@ export class LoadBalancer {
       req.resume()
       rec.status = status
       rec.error = error
+      rec.elbGenerated = true
       rec.durationMs = this.now() - at
       this.record(rec)
       if (!res.headersSent) res.writeHead(status, { 'content-type': 'text/plain', server: 'awselb/2.0', ...headers })
@@ -248,9 +268,11 @@ export class LoadBalancer {
     headers['x-forwarded-proto'] = listener.protocol.toLowerCase()
     headers['x-forwarded-port'] = String(listener.port)
     headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(rec.at / 1000).toString(16)}-${randomBytes(12).toString('hex')}`
+    const sentAt = this.now()
     const upstream = http.request(
       { host: this.host, port, method: req.method, path: req.url, headers, agent: this.agent },
       (up) => {
+        rec.targetMs = this.now() - sentAt
         const out: http.OutgoingHttpHeaders = {}
         for (const [k, v] of Object.entries(up.headers)) if (!HOP_BY_HOP.has(k) && v !== undefined) out[k] = v
         for (const [k, v] of Object.entries(extra)) {
@@ -279,7 +301,12 @@ export class LoadBalancer {
         return
       }
       if (e.code === 'ETIMEDOUT') reply(504, '504 Gateway Time-out\n', 'upstream timeout')
-      else reply(502, '502 Bad Gateway\n', `upstream ${e.code ?? e.message}`)
+      else {
+        // Refused, reset or closed before answering: ALB counts it against the group's
+        // connections, not its 5xx answers (those are the target's own).
+        rec.connectionError = true
+        reply(502, '502 Bad Gateway\n', `upstream ${e.code ?? e.message}`)
+      }
     })
     if (req.method === 'GET' || req.method === 'HEAD') {
       req.resume()

@@ -5,6 +5,9 @@ export interface AlarmState {
   name: string
   state: string
   reason?: string
+  /** A metric alarm's period in seconds (the longest of a metric-math alarm's metrics). */
+  periodS?: number
+  evaluationPeriods?: number
 }
 
 /**
@@ -25,13 +28,26 @@ export async function readAlarms(cloudwatch: CloudWatchClient, names: string[]):
         NextToken
       })
     )
-    for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
-      if (alarm.AlarmName)
+    for (const alarm of page.MetricAlarms ?? []) {
+      if (!alarm.AlarmName) continue
+      const mathPeriods = (alarm.Metrics ?? []).map((m) => m.MetricStat?.Period ?? m.Period ?? 0)
+      const periodS = alarm.Period ?? (mathPeriods.length > 0 ? Math.max(...mathPeriods) : undefined)
+      found.set(alarm.AlarmName, {
+        name: alarm.AlarmName,
+        state: alarm.StateValue ?? 'UNKNOWN',
+        reason: alarm.StateReason,
+        ...(periodS ? { periodS } : {}),
+        ...(alarm.EvaluationPeriods ? { evaluationPeriods: alarm.EvaluationPeriods } : {})
+      })
+    }
+    for (const alarm of page.CompositeAlarms ?? []) {
+      if (alarm.AlarmName) {
         found.set(alarm.AlarmName, {
           name: alarm.AlarmName,
           state: alarm.StateValue ?? 'UNKNOWN',
           reason: alarm.StateReason
         })
+      }
     }
     NextToken = page.NextToken
   } while (NextToken)

@@ -1,4 +1,5 @@
 import { ARN_EXAMPLE, type ArnKind, parseArn, type ParsedArn } from './arn.js'
+import { CANARY_ANALYSIS_DEFAULTS, type CanaryAnalysisConfig, parseCanaryAnalysis } from './canary-analysis.js'
 import { formatDuration, parseDurationMs } from './duration.js'
 import { InputError, InputErrors } from './errors.js'
 import { HOOK_INPUT_DEFAULTS, type HookInputs, parseHookInputs } from './hook-inputs.js'
@@ -28,6 +29,8 @@ export interface Config extends HookInputs {
   stepWaitMs: number
   healthTimeoutMs: number
   alarms: string[]
+  /** The canary judge: the new fleet against the stable one on the load balancer's metrics. */
+  canaryAnalysis: CanaryAnalysisConfig
   stickiness: Stickiness
   autoRollback: boolean
   dryRun: boolean
@@ -67,6 +70,7 @@ export const INPUT_DEFAULTS: Readonly<Record<string, string>> = {
   timeout: '60m',
   version: '',
   'parameter-prefix': '/bluegreen',
+  ...CANARY_ANALYSIS_DEFAULTS,
   ...HOOK_INPUT_DEFAULTS
 }
 
@@ -179,6 +183,7 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
   const stepWaitMs = check(() => duration(input, 'step-wait', 0, 24 * 3600_000), 0)
   const healthTimeoutMs = check(() => duration(input, 'health-timeout', 1000, 24 * 3600_000), 0)
   const alarms = check(() => parseAlarms(input('alarms')), [])
+  const canaryAnalysis = parseCanaryAnalysis(input, check)
   const stickiness = check((): Stickiness => parseStickiness(input('stickiness')), { mode: 'keep' })
   const autoRollback = check(() => bool(input, 'auto-rollback'), true)
   const dryRun = check(() => bool(input, 'dry-run'), false)
@@ -223,6 +228,7 @@ export function parseConfig(raw: RawInputs, env: { region?: string; sha?: string
     stepWaitMs,
     healthTimeoutMs,
     alarms,
+    canaryAnalysis,
     stickiness,
     autoRollback,
     dryRun,

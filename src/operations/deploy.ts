@@ -13,7 +13,7 @@ import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import { DeployError } from '../config/errors.js'
 import type { HoldCheck } from '../traffic/checks/check.js'
-import { describeChecks, firstFailingGate, holdChecks } from '../traffic/checks/hold-checks.js'
+import { describeChecks, firstFailingGate, holdChecks, planWarnings } from '../traffic/checks/hold-checks.js'
 import type { PreviewReport } from '../traffic/preview-route.js'
 import { runTrafficSteps } from '../traffic/steps.js'
 import { planPreview, runBeforeTrafficCommands, runContractCommands } from './around-traffic.js'
@@ -35,7 +35,7 @@ import { findNewFleetGroup } from '../fleet/new-fleet-group.js'
  */
 export async function deploy(config: Config, ctx: RunContext): Promise<RunReport> {
   const run = new OperationRun(config, ctx)
-  const checks = holdChecks(config, ctx.clients)
+  const checks = holdChecks(config, ctx, run.report)
   // The gates are read alongside the routes: a misspelt alarm name fails a dry run too.
   const [found, failingGate] = await Promise.all([
     discover(config, ctx.clients.elb, ctx.routesAtStart),
@@ -65,6 +65,7 @@ export async function deploy(config: Config, ctx: RunContext): Promise<RunReport
   // Planned while nothing has changed: a listener with no room for it fails the deploy here.
   const preview = await planPreview(run, found, newFleet)
   logPlan(ctx, plan, config, preview?.report)
+  run.warnAboutPlan(planWarnings(checks, config))
   if (config.dryRun) {
     const steps = `${plan.steps.length} step${plan.steps.length > 1 ? 's' : ''}`
     const scale = group?.scale.kind === 'scale' ? `scale ${group.group.name} to ${group.scale.to} instances, ` : ''

@@ -48,6 +48,14 @@ export class OperationRun {
     return this.finish(result, headline)
   }
 
+  /** Warnings about the plan go to the log and the summary, in the dry run too. */
+  warnAboutPlan(warnings: string[]): void {
+    for (const warning of warnings) {
+      this.ctx.log.warning(`Plan: ${warning}`)
+      this.report.warnings.push(warning)
+    }
+  }
+
   /** A dry run ends having read everything and changed nothing. */
   dryRun(found: Discovery, headline: string): RunReport {
     return this.end(found, { routes: found.routes }, 'unchanged', headline)

@@ -7,7 +7,7 @@ import { describeWeights } from '../plan/traffic-state.js'
 import type { RunReport } from '../report/report.js'
 import type { RunContext } from '../runtime/context.js'
 import { DeployError } from '../config/errors.js'
-import { describeChecks, holdChecks } from '../traffic/checks/hold-checks.js'
+import { describeChecks, holdChecks, planWarnings } from '../traffic/checks/hold-checks.js'
 import { runTrafficSteps } from '../traffic/steps.js'
 import { findPreview, runContractCommands } from './around-traffic.js'
 import { type Discovery, discover } from './discover.js'
@@ -48,7 +48,7 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
   const stableFleet = traffic.pair.find((arn) => arn !== newFleet) as string
   const instanceIds = fleets[newFleet].instances.map((t) => t.id)
   const currentWeight = traffic.percent[newFleet]
-  const checks = holdChecks(config, ctx.clients)
+  const checks = holdChecks(config, ctx, run.report)
   const plan = planDeploy({
     config,
     pair: traffic.pair,
@@ -73,6 +73,7 @@ export async function promote(config: Config, ctx: RunContext): Promise<RunRepor
   run.report.version = fleets[newFleet].record.version
   Object.assign(run.report.outputs, { live: stableFleet, idle: newFleet, instanceIds })
   ctx.log.info(`Promoting ${targetGroupName(newFleet)} from ${currentWeight}%: steps ${stepsText}`)
+  run.warnAboutPlan(planWarnings(checks, config))
   if (config.dryRun) {
     return run.dryRun(
       found,

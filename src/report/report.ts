@@ -2,6 +2,7 @@ import type { InstanceHealth } from '../aws/elbv2.js'
 import type { Operation } from '../config/inputs.js'
 import type { CommandReport } from '../fleet/deploy-commands.js'
 import type { HookRun } from '../fleet/run-once.js'
+import type { StepAnalysis } from '../plan/canary-judgement.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
 import type { PreviewReport } from '../traffic/preview-route.js'
@@ -25,6 +26,8 @@ export interface RunReport {
   routes: RouteReport[]
   plan?: PlanReport
   timeline: TimelineEntry[]
+  /** The canary judge's verdict on each step it judged, with the numbers. */
+  analysis?: StepAnalysis[]
   commands?: CommandReport
   /** The run-once hooks that ran (before-traffic-commands, contract-commands), in order. */
   hooks?: HookRun[]
@@ -137,6 +140,7 @@ export function newReport(
     fleets: [],
     routes: [],
     timeline: [],
+    analysis: [],
     warnings: [],
     outputs: {}
   }

@@ -5,6 +5,7 @@ import type { CommandReport } from '../fleet/deploy-commands.js'
 import type { InstanceCommandResult } from '../fleet/run-commands.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
+import { analysisBlocks } from './analysis-summary.js'
 import { escapeCell, escapeHtml, escapeMarkdown } from './escape.js'
 import { hookBlocks, hookPlanFacts, previewBlocks, rollbackSafetyBlocks } from './hooks-summary.js'
 import {
@@ -87,6 +88,7 @@ export function renderSummary(report: RunReport, opts: { maxBytes?: number } = {
     ...routeBlocks(report),
     ...(report.plan ? planBlocks(report.plan, report) : []),
     ...timelineBlocks(report.timeline),
+    ...analysisBlocks(report.analysis ?? []),
     ...previewBlocks(report),
     ...hookBlocks(report),
     ...rollbackSafetyBlocks(report)

@@ -14,6 +14,8 @@ export interface HoldWindow extends HoldSubject {
   weight: number
   startedAt: number
   holdMs: number
+  /** The operation's deadline: a check that waits for late evidence must give its word by then. */
+  deadline?: number
 }
 
 /** What one look saw: a line for the timeline, and whether the step may go on. */
@@ -21,6 +23,11 @@ export interface CheckLook {
   ok: boolean
   /** In the user's words: "alarm web-5xx OK", "3/3 targets healthy", "alarm web-5xx in ALARM: …". */
   line: string
+  /**
+   * From `conclude` only: no word yet, keep the step held (every check still watching it) and ask
+   * again, at the latest at this time. The canary judge uses it while CloudWatch's data is late.
+   */
+  holdUntil?: number
 }
 
 /**
@@ -36,6 +43,11 @@ export interface HoldCheck {
   gate?(): Promise<CheckLook>
   /** A look during a hold; a failed look ends the hold at once. */
   look(window: HoldWindow): Promise<CheckLook>
-  /** The last word at the end of a hold, for checks whose evidence arrives late (may wait). */
+  /**
+   * The last word at the end of a hold, for checks whose evidence arrives late: asked once the
+   * hold's time is up, and again at every look while it answers with `holdUntil`.
+   */
   conclude?(window: HoldWindow): Promise<CheckLook>
+  /** What the plan should warn about this check's timing for steps held `stepWaitMs` (after the gate). */
+  timingWarnings?(stepWaitMs: number): string[]
 }
