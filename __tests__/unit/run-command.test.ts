@@ -5,6 +5,7 @@ import {
   GetCommandInvocationCommand,
   InvalidCommandId,
   ListCommandInvocationsCommand,
+  ListCommandsCommand,
   type PingStatus,
   SendCommandCommand,
   SSMClient
@@ -464,6 +465,30 @@ describe('checkInstancesReady', () => {
     expect(calls.map((c) => c.Filters?.[0]?.Values?.length ?? 0).sort((a, b) => a - b)).toEqual([
       20, 50, 50, 50, 50, 50, 50
     ])
+  })
+
+  it('refuses before anything is sent when the role may not follow commands with ListCommands', async () => {
+    describeFleet({ 'i-0a': 'Online' })
+    ssmMock.on(ListCommandsCommand).rejects(
+      Object.assign(
+        new Error('User: arn:aws:sts::1:assumed-role/deploy is not authorized to perform: ssm:ListCommands'),
+        {
+          name: 'AccessDeniedException'
+        }
+      )
+    )
+    const check = checkInstancesReady(ssm, ['i-0a'])
+    await expect(check).rejects.toThrow(DeployError)
+    await expect(check).rejects.toThrow(/give the workflow's role ssm:ListCommands .*; nothing was sent$/)
+    const [probe] = ssmMock.commandCalls(ListCommandsCommand)
+    expect(probe.args[0].input.MaxResults).toBe(1)
+    expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0)
+  })
+
+  it('lets other errors of that probe through as they are', async () => {
+    describeFleet({ 'i-0a': 'Online' })
+    ssmMock.on(ListCommandsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+    await expect(checkInstancesReady(ssm, ['i-0a'])).rejects.toThrow('Rate exceeded')
   })
 
   it('bounds the list of instances in the message', async () => {

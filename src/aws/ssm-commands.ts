@@ -62,6 +62,23 @@ export async function listCommands(
   return { commands: found, calls }
 }
 
+/**
+ * Whether this role may follow commands with ListCommands: asked before anything is sent, since a
+ * deploy that finds out after sending would leave its commands running unwatched.
+ */
+export async function mayListCommands(ssm: SSMClient): Promise<void> {
+  try {
+    await ssm.send(
+      new ListCommandsCommand({ MaxResults: 1, Filters: [{ key: 'InvokedAfter', value: new Date().toISOString() }] })
+    )
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'AccessDeniedException') throw error
+    throw new DeployError(
+      `Not allowed to follow SSM commands (${messageOf(error)}); give the workflow's role ssm:ListCommands (see the IAM policy in the README); nothing was sent`
+    )
+  }
+}
+
 /** One command by its id; SSM answers InvalidCommandId for an id it does not know (yet). */
 export async function getCommand(ssm: SSMClient, commandId: string): Promise<Command | undefined> {
   const { Commands } = await ssm.send(new ListCommandsCommand({ CommandId: commandId }))
