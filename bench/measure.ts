@@ -190,7 +190,9 @@ export function pollRounds(ssmCalls: ApiCall[]): number[] {
   let asked = new Set<string>()
   let current = 0
   let started = false
-  for (const c of ssmCalls) {
+  // Polling follows the first send; calls before it (readiness checks, a permission probe) are not rounds.
+  const firstSend = ssmCalls.findIndex((c) => c.operation === 'SendCommand')
+  for (const c of firstSend < 0 ? [] : ssmCalls.slice(firstSend)) {
     if (STATUS_OPERATIONS.has(c.operation)) {
       const p = (c.params ?? {}) as { CommandId?: string; InstanceId?: string; NextToken?: string }
       const key = `${c.operation} ${p.CommandId ?? '*'} ${p.InstanceId ?? '*'} ${p.NextToken ?? ''}`

@@ -95,6 +95,10 @@ describe('what a ListCommands listing covers', () => {
       healthDetectionMs: 0
     })
     expect(pollRounds(calls)).toEqual([1, 1, 1])
+    // A probe and readiness checks before the first send are not poll rounds.
+    const probe = call('ListCommands', 900, 920, { MaxResults: 1 })
+    const describe = call('DescribeInstanceInformation', 905, 925)
+    expect(pollRounds([probe, describe, ...calls])).toEqual([1, 1, 1])
     // c1 finished at 1500, seen at 1570; c2 at 1600, seen at 1820.
     expect(metrics.detectMedianMs).toBe(70)
     expect(metrics.detectLastMs).toBe(220)
