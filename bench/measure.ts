@@ -3,6 +3,7 @@
 // every SSM invocation's real start and finish (world.commands). Pure functions over plain data.
 
 import type { ApiCall, Command } from '../sandbox/world.js'
+import { floorMs, medianAnswerMs, span, type Span, waves } from './critical-path.js'
 
 /** One deploy as observed from outside the controller's process. */
 export interface RunObservation {
@@ -61,11 +62,17 @@ export interface RunMetrics {
   /** Requests before the first SendCommand, and from ModifyListener on (each one a round trip when in series). */
   callsBeforeSend: number
   callsFromFlip: number
+  /** First request → first SendCommand, and ModifyListener → exit: round trips in series and the gaps between. */
+  setupSpan: Span
+  finishSpan: Span
+  /** The sandbox's median time to answer a request, and the floor: process start + the sequential round trips. */
+  answerMs: number
+  floorMs: number
   invocations: number
   succeeded: number
 }
 
-const STATUS_OPERATIONS = new Set(['ListCommandInvocations', 'GetCommandInvocation'])
+const STATUS_OPERATIONS = new Set(['ListCommands', 'ListCommandInvocations', 'GetCommandInvocation'])
 
 export function measure(run: RunObservation): RunMetrics {
   const { calls } = run
@@ -83,7 +90,10 @@ export function measure(run: RunObservation): RunMetrics {
     if (!STATUS_OPERATIONS.has(c.operation) || c.status !== 200) continue
     const p = (c.params ?? {}) as { CommandId?: string; InstanceId?: string }
     const answered = c.answeredAt ?? c.at
-    if (c.operation === 'ListCommandInvocations' && p.CommandId && !p.InstanceId) push(byCommand, p.CommandId, answered)
+    if (c.operation === 'ListCommands' && !p.CommandId) {
+      // One listing covers every command of the run in its time window that SSM knew by then.
+      for (const command of commandsListed(run.commands, c)) push(byCommand, command, answered)
+    } else if (c.operation !== 'GetCommandInvocation' && p.CommandId && !p.InstanceId) push(byCommand, p.CommandId, answered)
     else if (p.CommandId && p.InstanceId) push(byInvocation, `${p.CommandId} ${p.InstanceId}`, answered)
   }
   const latencies: number[] = []
@@ -121,6 +131,8 @@ export function measure(run: RunObservation): RunMetrics {
     health: flip - knewAllAt,
     finish: run.exitedAt - flip
   }
+  const all = waves(calls)
+  const answerMs = medianAnswerMs(calls)
   const callsByOperation: Record<string, number> = {}
   for (const c of calls) callsByOperation[c.operation] = (callsByOperation[c.operation] ?? 0) + 1
   return {
@@ -143,9 +155,28 @@ export function measure(run: RunObservation): RunMetrics {
     peakRssMb: run.peakRssBytes === undefined ? undefined : run.peakRssBytes / 2 ** 20,
     callsBeforeSend: calls.filter((c) => c.at < firstSend).length,
     callsFromFlip: calls.filter((c) => c.at >= flip).length,
+    setupSpan: span(all, firstCall, firstSend),
+    finishSpan: span(all, flip, run.exitedAt),
+    answerMs,
+    floorMs: floorMs(phases.start, answerMs),
     invocations: invocations.length,
     succeeded: succeeded.size
   }
+}
+
+/** The run's commands a ListCommands call without CommandId covered: sent by then, in its time filters. */
+export function commandsListed(commands: Command[], call: ApiCall): string[] {
+  const filters = ((call.params ?? {}) as { Filters?: Array<{ key?: string; value?: string }> }).Filters ?? []
+  const after = filters.find((f) => f.key === 'InvokedAfter')?.value
+  const before = filters.find((f) => f.key === 'InvokedBefore')?.value
+  return commands
+    .filter(
+      (c) =>
+        c.requestedAt <= (call.answeredAt ?? call.at) &&
+        (after === undefined || c.requestedAt >= Date.parse(after)) &&
+        (before === undefined || c.requestedAt <= Date.parse(before))
+    )
+    .map((c) => c.commandId)
 }
 
 /**
@@ -159,7 +190,9 @@ export function pollRounds(ssmCalls: ApiCall[]): number[] {
   let asked = new Set<string>()
   let current = 0
   let started = false
-  for (const c of ssmCalls) {
+  // Polling follows the first send; calls before it (readiness checks, a permission probe) are not rounds.
+  const firstSend = ssmCalls.findIndex((c) => c.operation === 'SendCommand')
+  for (const c of firstSend < 0 ? [] : ssmCalls.slice(firstSend)) {
     if (STATUS_OPERATIONS.has(c.operation)) {
       const p = (c.params ?? {}) as { CommandId?: string; InstanceId?: string; NextToken?: string }
       const key = `${c.operation} ${p.CommandId ?? '*'} ${p.InstanceId ?? '*'} ${p.NextToken ?? ''}`

@@ -221,6 +221,8 @@ export interface ApiCall {
   operation: string
   /** The request parameters as received (decoded). */
   params: unknown
+  /** The SDK's attempt number for this request (its amz-sdk-request header): 2 and up are retries. */
+  attempt?: number
   /** When the answer was computed (after the injected latency): what it shows is the world at this time. */
   answeredAt?: number
   /** HTTP status returned; error code when failed. */

@@ -1,4 +1,6 @@
-import { createElbClient } from './aws/clients.js'
+import type { ClientRequest } from 'node:http'
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
+import { createElbClient } from './aws/elb-client.js'
 import { type Config, INPUT_DEFAULTS, parseConfig } from './config/inputs.js'
 import { readRoutes } from './aws/elbv2.js'
 
@@ -20,14 +22,39 @@ export async function run(): Promise<void> {
     inputError = error
   }
   const elb = config ? createElbClient(config.region) : undefined
+  const sent = config ? firstRequestSent() : undefined
   const routes = config && elb ? readRoutes(elb, config.listenerArns, config.ruleArns) : undefined
   // Loading the rest is synchronous work that would hold the request back until it is done (the
-  // socket is written from the event loop), so the answer is awaited first. A failure surfaces in
-  // the operation, with its context.
-  await routes?.catch(() => undefined)
+  // socket is written from the event loop), so it starts once the request is on its way, and its
+  // time is spent while the answer travels. A failure surfaces in the operation, with its context.
+  if (routes && sent) {
+    await Promise.race([sent.promise, routes.then(noop, noop)])
+    sent.cancel()
+  }
   const { runOperation } = await import('./run-operation.js')
   await runOperation({ startedAt, config, inputError, elb, routes })
 }
+
+/**
+ * Resolves once the process's first HTTP request has been handed to the operating system (its
+ * `finish`), as Node's diagnostics channel for client requests reports it.
+ */
+export function firstRequestSent(): { promise: Promise<void>; cancel(): void } {
+  let done: () => void = () => undefined
+  const promise = new Promise<void>((resolve) => (done = resolve))
+  const onStart = (message: unknown): void => {
+    unsubscribe(CHANNEL, onStart)
+    const request = (message as { request?: ClientRequest }).request
+    if (!request) return done()
+    request.once('finish', done)
+    request.once('close', done)
+  }
+  subscribe(CHANNEL, onStart)
+  return { promise, cancel: () => (unsubscribe(CHANNEL, onStart), done()) }
+}
+
+const CHANNEL = 'http.client.request.start'
+const noop = (): void => undefined
 
 /**
  * The inputs as the runner passes them (INPUT_<NAME>, spaces as underscores, upper case), read the

@@ -44,6 +44,7 @@ import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   ListCommandInvocationsCommand,
+  ListCommandsCommand,
   SendCommandCommand,
   SSMClient
 } from '@aws-sdk/client-ssm'
@@ -94,6 +95,8 @@ export interface Invocation {
   behaviour: CommandBehaviour
   sentAt: number
   cancelled: boolean
+  /** MaxErrors of its command, as sent. */
+  maxErrors?: string
 }
 
 /** An Auto Scaling group of the fake: instances launch Pending and are InService `bootMs` later. */
@@ -343,11 +346,29 @@ export class FakeAws {
           instanceId,
           behaviour: this.command(instanceId),
           sentAt: this.clock.now(),
-          cancelled: false
+          cancelled: false,
+          maxErrors: input.MaxErrors
         }))
       )
       await this.beforeCommandAnswer(input.InstanceIds as string[])
-      return { Command: { CommandId: id } }
+      return { Command: { CommandId: id, RequestedDateTime: new Date(this.clock.now()) } }
+    })
+    // Status and counts rolled up from the invocations, as SSM's ListCommands reports them.
+    this.ssm.on(ListCommandsCommand).callsFake(async (input) => {
+      const inWindow = (at: number) =>
+        (input.Filters ?? []).every((f: { key: string; value: string }) =>
+          f.key === 'InvokedAfter'
+            ? at >= Date.parse(f.value)
+            : f.key === 'InvokedBefore'
+              ? at <= Date.parse(f.value)
+              : true
+        )
+      const ids = input.CommandId ? [input.CommandId] : [...this.commands.keys()].reverse()
+      return {
+        Commands: ids
+          .filter((id) => this.commands.has(id) && inWindow(this.commands.get(id)![0]?.sentAt ?? 0))
+          .map((id) => this.commandSummary(id))
+      }
     })
     this.ssm.on(ListCommandInvocationsCommand).callsFake(async (input) => {
       const invocations = this.commands.get(input.CommandId) ?? []
@@ -645,6 +666,38 @@ export class FakeAws {
     const g = this.groups.get(name)
     if (!g) throw Object.assign(new Error(`AutoScalingGroup name not found - ${name}`), { name: 'ValidationError' })
     return g
+  }
+
+  private commandSummary(id: string) {
+    const invocations = this.commands.get(id) ?? []
+    const statuses = invocations.map((inv) => this.statusOf(inv))
+    const final = (s: string) => !['Pending', 'InProgress'].includes(s)
+    const errors = statuses.filter((s) => s === 'Failed' || s === 'TimedOut').length
+    const completed = statuses.filter(final).length
+    const maxErrors = invocations[0]?.maxErrors ?? '0'
+    const allowed = maxErrors.endsWith('%')
+      ? Math.floor((Number(maxErrors.slice(0, -1)) * statuses.length) / 100)
+      : Number(maxErrors)
+    const [Status, StatusDetails] =
+      completed < statuses.length
+        ? ['InProgress', 'In Progress']
+        : statuses.some((s) => s === 'Cancelled')
+          ? ['Cancelled', 'Cancelled']
+          : statuses.every((s) => s === 'Success')
+            ? ['Success', 'Success']
+            : errors > allowed
+              ? ['Failed', 'Failed']
+              : ['Failed', 'Incomplete']
+    return {
+      CommandId: id,
+      RequestedDateTime: new Date(invocations[0]?.sentAt ?? 0),
+      Status: Status as 'Success',
+      StatusDetails,
+      TargetCount: statuses.length,
+      CompletedCount: completed,
+      ErrorCount: errors,
+      DeliveryTimedOutCount: 0
+    }
   }
 
   private statusOf(inv: Invocation): string {

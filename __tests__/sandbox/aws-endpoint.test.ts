@@ -75,6 +75,8 @@ describe('emulated AWS endpoint: faults, call log, wire details', () => {
       ssm.destroy()
     }
     expect(h.world.calls).toHaveLength(2)
+    // Each request is logged with the SDK's attempt number, so retries can be counted.
+    expect(h.world.calls.map((c) => c.attempt)).toEqual([1, 2])
   }, 30_000)
 
   test('dropped connections surface as network errors the SDK retries, and are logged', async () => {

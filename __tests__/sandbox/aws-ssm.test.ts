@@ -256,6 +256,66 @@ describe('SSM results', () => {
     expect((await rejection(h.ssm.send(new ListCommandsCommand({ MaxResults: 51 })))).name).toBe('ValidationException')
   })
 
+  test('a command just sent is not listed, nor found by its id, until the consistency delay has passed', async () => {
+    await setup({ consistencyDelayMs: 400 })
+    const id = (await send()).Command!.CommandId!
+    expect((await h.ssm.send(new ListCommandsCommand({}))).Commands).toEqual([])
+    expect((await rejection(h.ssm.send(new ListCommandsCommand({ CommandId: id })))).name).toBe('InvalidCommandId')
+    await new Promise((r) => setTimeout(r, 450))
+    expect((await h.ssm.send(new ListCommandsCommand({}))).Commands!.map((c) => c.CommandId)).toEqual([id])
+    expect((await h.ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands).toHaveLength(1)
+  })
+
+  test('InvokedAfter and InvokedBefore select the commands requested in a window, by RequestedDateTime', async () => {
+    await setup()
+    const before = (await send({ Comment: 'before' })).Command!
+    await new Promise((r) => setTimeout(r, 20))
+    const inside = (await send({ Comment: 'inside' })).Command!
+    await new Promise((r) => setTimeout(r, 20))
+    const after = (await send({ Comment: 'after' })).Command!
+    const at = (c: typeof inside) => c.RequestedDateTime!.getTime()
+    const window = await h.ssm.send(
+      new ListCommandsCommand({
+        Filters: [
+          { key: 'InvokedAfter', value: new Date(at(inside)).toISOString() },
+          { key: 'InvokedBefore', value: new Date(at(inside)).toISOString() }
+        ]
+      })
+    )
+    expect(window.Commands!.map((c) => c.Comment)).toEqual(['inside'])
+    const since = await h.ssm.send(
+      new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: new Date(at(before) + 1).toISOString() }] })
+    )
+    expect(since.Commands!.map((c) => c.CommandId)).toEqual([after.CommandId, inside.CommandId])
+    const bad = await rejection(h.ssm.send(new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: 'yesterday' }] })))
+    expect(bad.name).toBe('InvalidFilterValue')
+  })
+
+  test('counts as the command runs: TargetCount, CompletedCount, ErrorCount, DeliveryTimedOutCount', async () => {
+    await setup({ mode: 'pending' }, 5)
+    const id = (await send({ MaxErrors: '5' })).Command!.CommandId!
+    const invs = [...h.world.commands.get(id)!.invocations.values()]
+    const counts = async () => {
+      const c = (await h.ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands![0]
+      return [c.Status, c.StatusDetails, c.TargetCount, c.CompletedCount, c.ErrorCount, c.DeliveryTimedOutCount]
+    }
+    expect(await counts()).toEqual(['Pending', 'Pending', 5, 0, 0, 0])
+    invs[0].status = 'Success'
+    invs[1].status = 'InProgress'
+    expect(await counts()).toEqual(['InProgress', 'In Progress', 5, 1, 0, 0])
+    invs[1].status = 'Failed'
+    invs[2].status = 'TimedOut'
+    invs[2].statusDetails = 'ExecutionTimedOut'
+    expect(await counts()).toEqual(['InProgress', 'In Progress', 5, 3, 2, 0])
+    invs[3].status = 'TimedOut'
+    invs[3].statusDetails = 'DeliveryTimedOut'
+    invs[4].status = 'Success'
+    // Every target ended, within MaxErrors, but not all succeeded: Incomplete.
+    expect(await counts()).toEqual(['Failed', 'Incomplete', 5, 5, 2, 1])
+    invs.forEach((i) => ((i.status = 'Success'), (i.statusDetails = 'Success')))
+    expect(await counts()).toEqual(['Success', 'Success', 5, 5, 0, 0])
+  })
+
   test('command status rolls up: Success, InProgress, Incomplete vs MaxErrors', async () => {
     await setup({ mode: 'pending' }, 4)
     const id = (await send({ MaxErrors: '1' })).Command!.CommandId!

@@ -1,18 +1,23 @@
 // The rules for running a document on a fleet through SSM, as plain data in and out.
 import { describe, expect, it } from '@jest/globals'
-import type { CommandInvocation } from '@aws-sdk/client-ssm'
+import type { Command, CommandInvocation } from '@aws-sdk/client-ssm'
 import {
   allowedFailures,
   clipComment,
   commandComment,
+  commandLook,
+  commandProgress,
   concurrencyFor,
   DEFAULT_POLL,
   elapsed,
+  isCountedFailure,
   isFinal,
   listedDuration,
   nextPollInterval,
   outputTail,
-  roundSpacing
+  requestedWindow,
+  roundSpacing,
+  sentWindowFilters
 } from '../../src/plan/command-policy.js'
 
 describe('concurrencyFor', () => {
@@ -62,9 +67,9 @@ describe('nextPollInterval', () => {
     [100, 0, 150],
     [150, 100, 225],
     [400, 5_000, 500],
-    [500, 29_999, 500],
-    [500, 30_000, 3000],
-    [500, 40_000, 4000],
+    [500, 59_999, 500],
+    [500, 60_000, 3000],
+    [500, 80_000, 4000],
     [4000, 120_000, 5000],
     [5000, 3600_000, 5000]
   ])('after %i ms at %i ms old: %i ms', (interval, age, next) => {
@@ -78,8 +83,137 @@ describe('roundSpacing', () => {
     [500, 5, 500],
     [500, 20, 2000],
     [3000, 20, 3000]
-  ])('interval %i with %i unfinished commands: %i ms', (interval, unfinished, spacing) => {
-    expect(roundSpacing(interval, unfinished)).toBe(spacing)
+  ])('interval %i after a round of %i calls: %i ms', (interval, calls, spacing) => {
+    expect(roundSpacing(interval, calls)).toBe(spacing)
+  })
+})
+
+describe('commandProgress', () => {
+  const command = (over: Partial<Command>): Command => ({
+    Status: 'Success',
+    StatusDetails: 'Success',
+    TargetCount: 50,
+    CompletedCount: 50,
+    ErrorCount: 0,
+    DeliveryTimedOutCount: 0,
+    ...over
+  })
+
+  it.each<[string, Partial<Command>, { final: boolean; failures: number; allSucceeded: boolean }]>([
+    ['every target succeeded', {}, { final: true, failures: 0, allSucceeded: true }],
+    [
+      'still running',
+      { Status: 'InProgress', StatusDetails: 'In Progress', CompletedCount: 20 },
+      { final: false, failures: 0, allSucceeded: false }
+    ],
+    [
+      'not started',
+      { Status: 'Pending', StatusDetails: 'Pending', CompletedCount: 0 },
+      { final: false, failures: 0, allSucceeded: false }
+    ],
+    [
+      'being cancelled',
+      { Status: 'Cancelling', CompletedCount: 10 },
+      { final: false, failures: 0, allSucceeded: false }
+    ],
+    [
+      'running with failures',
+      { Status: 'InProgress', CompletedCount: 20, ErrorCount: 2 },
+      { final: false, failures: 2, allSucceeded: false }
+    ],
+    [
+      'failed',
+      { Status: 'Failed', StatusDetails: 'Failed', ErrorCount: 3 },
+      { final: true, failures: 3, allSucceeded: false }
+    ],
+    [
+      'delivery timed out',
+      { Status: 'TimedOut', StatusDetails: 'Delivery Timed Out', DeliveryTimedOutCount: 50 },
+      { final: true, failures: 50, allSucceeded: false }
+    ],
+    // Success within MaxErrors, or with a cancelled invocation no counter shows: not all succeeded.
+    ['Success but Incomplete', { StatusDetails: 'Incomplete' }, { final: true, failures: 0, allSucceeded: false }],
+    ['Success with an error within MaxErrors', { ErrorCount: 1 }, { final: true, failures: 1, allSucceeded: false }],
+    [
+      'cancelled',
+      { Status: 'Cancelled', StatusDetails: 'Cancelled', CompletedCount: 50 },
+      { final: true, failures: 0, allSucceeded: false }
+    ],
+    [
+      'Success with targets not all completed',
+      { CompletedCount: 49 },
+      { final: true, failures: 0, allSucceeded: false }
+    ],
+    ['Success of no target', { TargetCount: 0, CompletedCount: 0 }, { final: true, failures: 0, allSucceeded: false }]
+  ])('%s', (_name, over, expected) => {
+    expect(commandProgress(command(over))).toMatchObject(expected)
+  })
+})
+
+describe('commandLook', () => {
+  const progress = (over: Partial<ReturnType<typeof commandProgress>>) => ({
+    final: false,
+    targets: 50,
+    completed: 10,
+    failures: 0,
+    allSucceeded: false,
+    ...over
+  })
+
+  it('a command whose every target succeeded is done without a call', () => {
+    expect(commandLook(progress({ final: true, completed: 50, allSucceeded: true }), 50, 0)).toBe('done')
+  })
+
+  it('a command that succeeded on another number of targets than sent is looked at', () => {
+    expect(commandLook(progress({ final: true, completed: 49, targets: 49, allSucceeded: true }), 50, 0)).toBe(
+      'list-invocations'
+    )
+  })
+
+  it('a command that ended otherwise has its invocations listed, whatever was listed before', () => {
+    expect(commandLook(progress({ final: true, completed: 50, failures: 1 }), 50, 1)).toBe('list-invocations')
+  })
+
+  it('a running command is listed only when its counts show failures not listed yet', () => {
+    expect(commandLook(progress({ failures: 0 }), 50, 0)).toBe('wait')
+    expect(commandLook(progress({ failures: 1 }), 50, 0)).toBe('list-invocations')
+    expect(commandLook(progress({ failures: 1 }), 50, 1)).toBe('wait')
+    expect(commandLook(progress({ failures: 3 }), 50, 1)).toBe('list-invocations')
+  })
+})
+
+describe('isCountedFailure', () => {
+  it.each([
+    ['Failed', true],
+    ['TimedOut', true],
+    ['Cancelled', false],
+    ['Success', false],
+    ['InProgress', false]
+  ])('%s: %s', (status, counted) => {
+    expect(isCountedFailure({ Status: status } as CommandInvocation)).toBe(counted)
+  })
+})
+
+describe('sentWindowFilters', () => {
+  const t = Date.UTC(2026, 10, 30, 12, 0, 0)
+
+  it("selects from a second before the first command to a second after the last, by SSM's clock", () => {
+    const windows = [
+      requestedWindow(new Date(t + 2000), 0),
+      requestedWindow(new Date(t), 0),
+      requestedWindow(new Date(t + 500), 0)
+    ]
+    expect(sentWindowFilters(windows)).toEqual([
+      { key: 'InvokedAfter', value: '2026-11-30T11:59:59.000Z' },
+      { key: 'InvokedBefore', value: '2026-11-30T12:00:03.000Z' }
+    ])
+  })
+
+  it("widens to 5 minutes either side of the runner's clock when SSM gave no time", () => {
+    expect(sentWindowFilters([requestedWindow(undefined, t)])).toEqual([
+      { key: 'InvokedAfter', value: '2026-11-30T11:54:59.000Z' },
+      { key: 'InvokedBefore', value: '2026-11-30T12:05:01.000Z' }
+    ])
   })
 })
 

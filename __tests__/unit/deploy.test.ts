@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
-import { ListCommandInvocationsCommand, SendCommandCommand } from '@aws-sdk/client-ssm'
+import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
 import { deploy } from '../../src/operations/deploy.js'
 import { TAG } from '../../src/records/fleet-records.js'
@@ -276,23 +276,35 @@ describe('deploy', () => {
     expect(ctx.log.text()).toMatch(/step 2: 50% of traffic on web-green/)
   })
 
-  it('1,000 instances: 20 commands, at most ceil(N/50) listings per poll round', async () => {
+  it('1,000 instances: 20 commands, followed with one status call per poll round', async () => {
     aws.fleet(GREEN, 1000, 'a')
     aws.command = () => ({ status: 'Success', exitCode: 0, takesMs: 3000 })
-    let roundListings: number[] = []
-    let listingsSoFar = 0
+    const statusCalls = () =>
+      aws.ssm
+        .calls()
+        .filter((c) =>
+          /^(ListCommands|ListCommandInvocations|GetCommandInvocation)Command$/.test(c.args[0].constructor.name)
+        ).length
+    const perRound: number[] = []
+    let callsSoFar = 0
     const sleeps = clock.sleep
     clock.sleep = async (ms, signal) => {
-      const now = aws.ssm.commandCalls(ListCommandInvocationsCommand).length
-      if (now > listingsSoFar) roundListings.push(now - listingsSoFar)
-      listingsSoFar = now
+      const now = statusCalls()
+      if (now > callsSoFar) perRound.push(now - callsSoFar)
+      callsSoFar = now
       return sleeps(ms, signal)
     }
     const report = await deploy(config(), context(clock))
     expect(report.result).toBe('succeeded')
     expect(aws.ssm.commandCalls(SendCommandCommand)).toHaveLength(20)
-    expect(Math.max(...roundListings)).toBeLessThanOrEqual(20)
-    expect(aws.ssm.calls().filter((c) => c.args[0].constructor.name === 'GetCommandInvocationCommand')).toHaveLength(0)
-    roundListings = []
+    expect(perRound.length).toBeGreaterThan(3)
+    expect(Math.max(...perRound)).toBe(1)
+    expect(
+      aws.ssm
+        .calls()
+        .filter(
+          (c) => c.args[0].constructor.name !== 'ListCommandsCommand' && /Invocation/.test(c.args[0].constructor.name)
+        )
+    ).toHaveLength(0)
   })
 })

@@ -57,7 +57,7 @@ describe('the deploy log', () => {
       'Step 3: web-green 100 / web-blue 0,'
     ])
     const [commands, health, ...steps] = phases
-    expect(commands.lines.some((l) => /^debug: poll: listed 1 command/.test(l))).toBe(true)
+    expect(commands.lines.some((l) => /^debug: poll: 1 call\(s\) about 1 command/.test(l))).toBe(true)
     expect(commands.lines).toContain('info: 3/3 done, 0 failed')
     expect(health.lines.some((l) => /^debug: poll: i-\w+ healthy/.test(l))).toBe(true)
     for (const step of steps) expect(step.lines.some((l) => /^debug: look \d+ at \d+%: /.test(l))).toBe(true)

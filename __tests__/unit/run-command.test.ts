@@ -1,48 +1,36 @@
 import {
   CancelCommandCommand,
-  type CommandInvocation,
   DescribeInstanceInformationCommand,
   type DescribeInstanceInformationCommandInput,
   GetCommandInvocationCommand,
-  type GetCommandInvocationCommandInput,
-  type GetCommandInvocationCommandOutput,
   InvalidCommandId,
-  InvocationDoesNotExist,
   ListCommandInvocationsCommand,
-  type ListCommandInvocationsCommandInput,
+  ListCommandsCommand,
   type PingStatus,
   SendCommandCommand,
-  type SendCommandCommandInput,
   SSMClient
 } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
-import type { Clock } from '../../src/runtime/clock.js'
 import { DeployError } from '../../src/config/errors.js'
 import type { Log } from '../../src/runtime/log.js'
 import { cancelCommands } from '../../src/aws/ssm-commands.js'
 import { checkInstancesReady } from '../../src/fleet/instance-readiness.js'
 import { type CommandRequest, runCommand } from '../../src/fleet/run-commands.js'
 import { consoleUrl, logGroupUrl } from '../../src/aws/console-links.js'
+import {
+  failed,
+  fakeClock,
+  fakeRunCommand,
+  inProgress,
+  pending,
+  type Status,
+  success
+} from '../__fixtures__/fake-run-command.js'
 
 const ssmMock = mockClient(SSMClient)
 const ssm = new SSMClient({ region: 'eu-west-1' })
 
 beforeEach(() => ssmMock.reset())
-
-/** A clock whose sleep advances time at once, remembering every sleep. */
-function fakeClock(start = 1_700_000_000_000): Clock & { sleeps: number[] } {
-  let t = start
-  const sleeps: number[] = []
-  return {
-    sleeps,
-    now: () => t,
-    sleep: async (ms, signal) => {
-      signal?.throwIfAborted()
-      sleeps.push(ms)
-      t += ms
-    }
-  }
-}
 
 function memoryLog(): Log & { lines: string[] } {
   const lines: string[] = []
@@ -75,67 +63,17 @@ function request(instanceIds: string[], overrides: Partial<CommandRequest> = {})
   }
 }
 
-type Status = Pick<CommandInvocation, 'Status' | 'StatusDetails'> | undefined
-
-/**
- * An SSM that runs commands: `status(instance, round, commandIndex)` says what the listing shows
- * for an instance at the command's n-th listing (undefined: not listed yet). Records, for each
- * listing call, how many sleeps came before it, so calls can be grouped into poll rounds.
- */
-function fakeSsm(
-  clock: { sleeps: number[] },
+const fakeSsm = (
+  clock: ReturnType<typeof fakeClock>,
   status: (instanceId: string, round: number, commandIndex: number) => Status,
-  options: {
-    output?: (instanceId: string) => Partial<GetCommandInvocationCommandOutput>
-    pageSize?: number
-    onListing?: (commandId: string, round: number) => void
-  } = {}
-) {
-  const commands = new Map<string, string[]>()
-  const rounds = new Map<string, number>()
-  const listingRounds: number[] = []
-  ssmMock.on(SendCommandCommand).callsFake(async (input: SendCommandCommandInput) => {
-    const id = `cmd-${commands.size + 1}`
-    commands.set(id, input.InstanceIds ?? [])
-    return { Command: { CommandId: id } }
-  })
-  ssmMock.on(ListCommandInvocationsCommand).callsFake(async (input: ListCommandInvocationsCommandInput) => {
-    listingRounds.push(clock.sleeps.length)
-    const id = input.CommandId ?? ''
-    const instanceIds = commands.get(id) ?? []
-    if (!input.NextToken) rounds.set(id, (rounds.get(id) ?? 0) + 1)
-    const round = rounds.get(id) ?? 0
-    options.onListing?.(id, round)
-    const index = [...commands.keys()].indexOf(id)
-    const all = instanceIds.flatMap((instanceId) => {
-      const s = status(instanceId, round, index)
-      return s ? [{ CommandId: id, InstanceId: instanceId, ...s }] : []
-    })
-    const size = Math.min(input.MaxResults ?? 50, options.pageSize ?? 50)
-    const from = Number(input.NextToken ?? 0)
-    const next = from + size < all.length ? String(from + size) : undefined
-    return { CommandInvocations: all.slice(from, from + size), NextToken: next }
-  })
-  ssmMock.on(GetCommandInvocationCommand).callsFake(async (input: GetCommandInvocationCommandInput) => ({
-    CommandId: input.CommandId,
-    InstanceId: input.InstanceId,
-    ...(options.output?.(input.InstanceId ?? '') ?? {})
-  }))
-  ssmMock.on(CancelCommandCommand).resolves({})
-  return { commands, listingRounds }
-}
-
-const success: Status = { Status: 'Success', StatusDetails: 'Success' }
-const failed: Status = { Status: 'Failed', StatusDetails: 'Failed' }
-const inProgress: Status = { Status: 'InProgress', StatusDetails: 'InProgress' }
+  options: Parameters<typeof fakeRunCommand>[3] = {}
+) => fakeRunCommand(ssmMock, clock, status, options)
 
 describe('runCommand', () => {
-  it('runs the document on 3 instances and reports each one, with no output fetched for successes', async () => {
+  it('runs the document on 3 instances and reports each one, with one status call per round', async () => {
     const clock = fakeClock()
     const log = memoryLog()
-    fakeSsm(clock, (_id, round) =>
-      round === 1 ? { Status: 'Pending', StatusDetails: 'Pending' } : round === 2 ? inProgress : success
-    )
+    const ssmFake = fakeSsm(clock, (_id, round) => (round === 1 ? pending : round === 2 ? inProgress : success))
     const sent: string[][] = []
 
     const outcome = await runCommand(ssm, request(['i-a', 'i-b', 'i-c'], { cloudWatchLogGroup: '/deploy/web' }), {
@@ -151,11 +89,14 @@ describe('runCommand', () => {
       withinMaxErrors: true,
       timedOut: false
     })
-    expect(outcome.results.map((r) => [r.instanceId, r.status])).toEqual([
-      ['i-a', 'Success'],
-      ['i-b', 'Success'],
-      ['i-c', 'Success']
-    ])
+    expect(outcome.results).toEqual(
+      ['i-a', 'i-b', 'i-c'].map((instanceId) => ({
+        instanceId,
+        status: 'Success',
+        statusDetails: 'Success',
+        exitCode: 0
+      }))
+    )
     const [send] = ssmMock.commandCalls(SendCommandCommand)
     expect(send.args[0].input).toEqual({
       DocumentName: 'AWS-RunShellScript',
@@ -168,8 +109,10 @@ describe('runCommand', () => {
       CloudWatchOutputConfig: { CloudWatchLogGroupName: '/deploy/web', CloudWatchOutputEnabled: true }
     })
     expect(sent).toEqual([['cmd-1']])
-    expect(ssmMock.commandCalls(ListCommandInvocationsCommand)).toHaveLength(3)
-    expect(ssmMock.commandCalls(GetCommandInvocationCommand)).toHaveLength(0)
+    // Three rounds, one ListCommands each; SSM's counts said all succeeded, so nothing else.
+    expect(ssmFake.perRound()).toEqual([1, 1, 1])
+    expect(ssmFake.count('ListCommandInvocations')).toBe(0)
+    expect(ssmFake.count('GetCommandInvocation')).toBe(0)
     expect(ssmMock.commandCalls(CancelCommandCommand)).toHaveLength(0)
     expect(log.lines).toContain('0/3 done, 0 failed')
     expect(log.lines).toContain('3/3 done, 0 failed')
@@ -198,14 +141,12 @@ describe('runCommand', () => {
     expect(custom.Parameters).toEqual({ version: ['1'] })
   })
 
-  it('sends 1,000 instances as 20 commands of 50 and lists each unfinished command once per round', async () => {
+  it('sends 1,000 instances as 20 commands of 50 and follows all of them with one call per round', async () => {
     const clock = fakeClock()
     const fleet = ids(1000)
-    // Command k finishes at its (k % 4 + 2)-th listing, so finished commands must drop out of later rounds.
+    // Command k finishes in round k % 4 + 2, so the commands end at different times.
     const finishRound = (k: number) => (k % 4) + 2
-    const { listingRounds } = fakeSsm(clock, (_id, round, k) =>
-      round === 1 ? undefined : round >= finishRound(k) ? success : inProgress
-    )
+    const ssmFake = fakeSsm(clock, (_id, round, k) => (round >= finishRound(k) ? success : inProgress))
     const sent: number[] = []
 
     const outcome = await runCommand(ssm, request(fleet), {
@@ -220,13 +161,8 @@ describe('runCommand', () => {
     expect(new Set(sends.flat())).toEqual(new Set(fleet))
     expect(sent).toEqual(Array.from({ length: 20 }, (_, i) => i + 1))
 
-    const perRound = new Map<number, number>()
-    for (const r of listingRounds) perRound.set(r, (perRound.get(r) ?? 0) + 1)
-    expect(Math.max(...perRound.values())).toBeLessThanOrEqual(Math.ceil(fleet.length / 50))
-    // Exactly one listing per command per round until it finished, and none after.
-    const expected = Array.from({ length: 20 }, (_, k) => finishRound(k)).reduce((a, b) => a + b, 0)
-    expect(listingRounds).toHaveLength(expected)
-    expect(ssmMock.commandCalls(GetCommandInvocationCommand)).toHaveLength(0)
+    expect(ssmFake.perRound()).toEqual([1, 1, 1, 1, 1])
+    expect(ssmFake.count('ListCommandInvocations') + ssmFake.count('GetCommandInvocation')).toBe(0)
     expect(outcome).toMatchObject({ succeeded: 1000, failed: 0, withinMaxErrors: true })
     expect(outcome.commandIds).toHaveLength(20)
   })
@@ -240,55 +176,53 @@ describe('runCommand', () => {
     expect(clock.sleeps.at(-1)).toBe(500)
   })
 
-  it('looks at a long-running command at a tenth of its age, at most every 5 s', async () => {
+  it('looks at a long-running command at a twentieth of its age after a minute, at most every 5 s', async () => {
     const clock = fakeClock()
-    fakeSsm(clock, (_id, round) => (round < 150 ? inProgress : success))
+    fakeSsm(clock, (_id, round) => (round < 200 ? inProgress : success))
     await runCommand(ssm, request(['i-a'], { executionTimeoutMs: 3600_000 }), { clock, log: memoryLog() })
     const elapsed = clock.sleeps.reduce((a, b) => a + b, 0)
-    // 150 rounds span over 5 minutes (a fixed 1 s interval would spend them in 2.5 minutes).
-    expect(elapsed).toBeGreaterThan(5 * 60_000)
+    // 200 rounds span over 7 minutes (every half second they would be spent in under 2).
+    expect(elapsed).toBeGreaterThan(7 * 60_000)
     expect(Math.max(...clock.sleeps)).toBe(5000)
-    // 40 s in, the interval is a tenth of the age.
+    // Every half second for the first minute; 80 s in, the interval is a twentieth of the age.
     let t = 0
-    const at40s = clock.sleeps.find((ms) => (t += ms) > 40_000)
-    expect(at40s).toBeGreaterThanOrEqual(3500)
-    expect(at40s).toBeLessThanOrEqual(5000)
+    const firstMinute = clock.sleeps.filter((ms) => (t += ms) < 60_000)
+    expect(Math.max(...firstMinute)).toBe(500)
+    t = 0
+    const at80s = clock.sleeps.find((ms) => (t += ms) > 80_000)
+    expect(at80s).toBeGreaterThanOrEqual(3500)
+    expect(at80s).toBeLessThanOrEqual(5000)
   })
 
-  it('follows listing pages and counts them as one listing', async () => {
+  it('follows invocation listing pages of a command that failed', async () => {
     const clock = fakeClock()
     const fleet = ids(45)
-    fakeSsm(clock, (id) => (id === 'i-0044' ? failed : success), { pageSize: 20 })
+    const ssmFake = fakeSsm(clock, (id) => (id === 'i-0044' ? failed : success), { invocationPageSize: 20 })
     const outcome = await runCommand(ssm, request(fleet, { maxErrors: '1' }), { clock, log: memoryLog() })
     expect(ssmMock.commandCalls(ListCommandInvocationsCommand).map((c) => c.args[0].input.NextToken)).toEqual([
       undefined,
       '20',
       '40'
     ])
+    expect(ssmFake.count('GetCommandInvocation')).toBe(1)
     expect(outcome).toMatchObject({ succeeded: 44, failed: 1 })
   })
 
-  it('treats InvocationDoesNotExist and an empty list right after sending as pending', async () => {
+  it('treats a command missing from the listings right after sending as pending', async () => {
     const clock = fakeClock()
-    fakeSsm(clock, (_id, round) => (round <= 2 ? undefined : success), {
-      onListing: (_id, round) => {
-        if (round === 1) throw new InvocationDoesNotExist({ message: 'not yet', $metadata: {} })
-      }
-    })
+    const ssmFake = fakeSsm(clock, (_id, round) => (round <= 2 ? undefined : success))
     const outcome = await runCommand(ssm, request(['i-a', 'i-b']), { clock, log: memoryLog() })
     expect(outcome).toMatchObject({ succeeded: 2, failed: 0, timedOut: false })
-    expect(ssmMock.commandCalls(ListCommandInvocationsCommand)).toHaveLength(3)
+    expect(ssmFake.perRound()).toEqual([1, 1, 1])
   })
 
   it('gives up on a command that stays unknown long after sending, and cancels it', async () => {
     const clock = fakeClock()
-    fakeSsm(clock, () => success, {
-      onListing: () => {
-        throw new InvalidCommandId({ message: 'no such command', $metadata: {} })
-      }
-    })
-    await expect(runCommand(ssm, request(['i-a']), { clock, log: memoryLog() })).rejects.toThrow('no such command')
+    const ssmFake = fakeSsm(clock, () => undefined)
+    await expect(runCommand(ssm, request(['i-a']), { clock, log: memoryLog() })).rejects.toThrow(InvalidCommandId)
     expect(clock.now() - 1_700_000_000_000).toBeGreaterThanOrEqual(60_000)
+    // Until then one listing a round; then it is asked for by its id, once.
+    expect(ssmFake.calls.filter((c) => 'CommandId' in c.input && c.input.CommandId === 'cmd-1')).toHaveLength(1)
     expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input)).toEqual([{ CommandId: 'cmd-1' }])
   })
 
@@ -403,6 +337,7 @@ describe('runCommand', () => {
 
     expect(ssmMock.commandCalls(CancelCommandCommand).map((c) => c.args[0].input)).toEqual([{ CommandId: 'cmd-1' }])
     expect(outcome).toMatchObject({ timedOut: true, succeeded: 1, failed: 1, withinMaxErrors: true })
+    expect(outcome.results[0]).toMatchObject({ instanceId: 'i-a', status: 'Success' })
     expect(outcome.results[1]).toMatchObject({ instanceId: 'i-b', status: 'TimedOut' })
     expect(outcome.results[1].statusDetails).toContain('command-timeout')
     // Cancelled after the timeout and its grace, without overshooting it by more than one poll.
@@ -416,6 +351,7 @@ describe('runCommand', () => {
     fakeSsm(clock, (_id, round) => (round < 90 ? inProgress : success))
     const log = memoryLog()
     await runCommand(ssm, request(['i-a']), { clock, log })
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBeGreaterThan(30_000)
     // Said once when it changes; while it stays the same, a sign of life at debug level.
     expect(log.lines.filter((l) => l === '0/1 done, 0 failed')).toHaveLength(1)
     expect(log.lines.filter((l) => l === 'debug: still 0/1 done, 0 failed').length).toBeGreaterThanOrEqual(1)
@@ -426,7 +362,7 @@ describe('runCommand', () => {
     const controller = new AbortController()
     const reason = new Error('The operation was cancelled by the runner')
     fakeSsm(clock, () => inProgress, {
-      onListing: (_id, round) => {
+      onRound: (round) => {
         if (round === 2) controller.abort(reason)
       }
     })
@@ -529,6 +465,30 @@ describe('checkInstancesReady', () => {
     expect(calls.map((c) => c.Filters?.[0]?.Values?.length ?? 0).sort((a, b) => a - b)).toEqual([
       20, 50, 50, 50, 50, 50, 50
     ])
+  })
+
+  it('refuses before anything is sent when the role may not follow commands with ListCommands', async () => {
+    describeFleet({ 'i-0a': 'Online' })
+    ssmMock.on(ListCommandsCommand).rejects(
+      Object.assign(
+        new Error('User: arn:aws:sts::1:assumed-role/deploy is not authorized to perform: ssm:ListCommands'),
+        {
+          name: 'AccessDeniedException'
+        }
+      )
+    )
+    const check = checkInstancesReady(ssm, ['i-0a'])
+    await expect(check).rejects.toThrow(DeployError)
+    await expect(check).rejects.toThrow(/give the workflow's role ssm:ListCommands .*; nothing was sent$/)
+    const [probe] = ssmMock.commandCalls(ListCommandsCommand)
+    expect(probe.args[0].input.MaxResults).toBe(1)
+    expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(0)
+  })
+
+  it('lets other errors of that probe through as they are', async () => {
+    describeFleet({ 'i-0a': 'Online' })
+    ssmMock.on(ListCommandsCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+    await expect(checkInstancesReady(ssm, ['i-0a'])).rejects.toThrow('Rate exceeded')
   })
 
   it('bounds the list of instances in the message', async () => {

@@ -185,6 +185,13 @@ export function callerOf(req: IncomingMessage): string | undefined {
   return typeof auth === 'string' ? /Credential=([^/,\s]+)\//.exec(auth)?.[1] : undefined
 }
 
+/** The SDKs number their attempts at one call in a header: `amz-sdk-request: attempt=2; max=8`. */
+export function sdkAttempt(req: IncomingMessage): number | undefined {
+  const header = req.headers['amz-sdk-request']
+  const attempt = typeof header === 'string' ? /attempt=(\d+)/.exec(header)?.[1] : undefined
+  return attempt === undefined ? undefined : Number(attempt)
+}
+
 const throttleError = (service: Service): ApiError =>
   new ApiError(service === 'ssm' ? 'ThrottlingException' : 'Throttling', 'Rate exceeded')
 
@@ -210,6 +217,7 @@ export async function startAwsEndpoint(
     const userAgent = [req.headers['x-amz-user-agent'], req.headers['user-agent']].find((h): h is string => typeof h === 'string')
     const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0, caller: callerOf(req), userAgent }
     world.calls.push(call)
+    call.attempt = sdkAttempt(req)
     const own = world.apiFaults.callerLatencyMs ?? {}
     const latency =
       world.apiFaults.latencyMs + (call.caller ? (own[call.caller] ?? 0) + (own[`${call.caller}/${call.service}`] ?? 0) : 0)

@@ -405,13 +405,15 @@ const listCommands: Handler<JsonObject> = (body, ctx) => {
   const maxResults = optNumber(body, 'MaxResults')
   intRange(V, maxResults, 'MaxResults', 1, 50)
   const filters = readCommandFilters(body)
+  // A command just sent is not listed yet, even by its id, for the same while as its invocations
+  // (SSM is eventually consistent; a client must tolerate both).
   let commands: Command[]
   if (commandId) {
     const c = ctx.world.commands.get(commandId)
-    if (!c) throw new ApiError('InvalidCommandId', `Command ${commandId} not found`)
+    if (!c || !visible(ctx, c)) throw new ApiError('InvalidCommandId', `Command ${commandId} not found`)
     commands = [c]
   } else {
-    commands = [...ctx.world.commands.values()].sort(newestFirst)
+    commands = [...ctx.world.commands.values()].filter((c) => visible(ctx, c)).sort(newestFirst)
   }
   commands = commands.filter((c) => (!instanceId || c.invocations.has(instanceId)) && filters.every((f) => f(c)))
   const p = paginate('ListCommands', commands, optString(body, 'NextToken'), maxResults ?? 50, () =>

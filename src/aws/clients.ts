@@ -2,6 +2,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling'
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
+import { clientConfig } from './client-config.js'
 
 export interface AwsClients {
   elb: ElasticLoadBalancingV2Client
@@ -10,18 +11,12 @@ export interface AwsClients {
   autoScaling: AutoScalingClient
 }
 
-export const USER_AGENT = 'alb-blue-green-deploy-action/0.1.0'
-
 /**
- * Clients for the four services. Adaptive retry rate-limits the client itself when AWS throttles,
- * which matters when a large fleet is polled; attempts stay bounded so that an outage fails the
- * step rather than hanging it. Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables.
+ * Clients for the four services, configured alike (client-config.ts: retries bounded, the SDK's
+ * own settings honoured). The load balancer's may already exist: the run's first request went
+ * through it (main.ts, elb-client.ts).
  */
-export function createClients(
-  region: string,
-  elb?: ElasticLoadBalancingV2Client,
-  maxAttempts = MAX_ATTEMPTS
-): AwsClients {
+export function createClients(region: string, elb?: ElasticLoadBalancingV2Client, maxAttempts?: number): AwsClients {
   const config = clientConfig(region, maxAttempts)
   return {
     elb: elb ?? new ElasticLoadBalancingV2Client(config),
@@ -29,15 +24,4 @@ export function createClients(
     cloudwatch: new CloudWatchClient(config),
     autoScaling: new AutoScalingClient(config)
   }
-}
-
-const MAX_ATTEMPTS = 8
-
-function clientConfig(region: string, maxAttempts: number) {
-  return { region, maxAttempts, retryMode: 'adaptive', customUserAgent: USER_AGENT }
-}
-
-/** The load balancer client alone: the first request of every run goes through it. */
-export function createElbClient(region: string): ElasticLoadBalancingV2Client {
-  return new ElasticLoadBalancingV2Client(clientConfig(region, MAX_ATTEMPTS))
 }

@@ -1,11 +1,14 @@
 import {
   CancelCommandCommand,
+  type Command,
+  type CommandFilter,
   type CommandInvocation,
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   type GetCommandInvocationCommandOutput,
   type InstanceInformation,
   ListCommandInvocationsCommand,
+  ListCommandsCommand,
   SendCommandCommand,
   type SendCommandCommandInput,
   type SSMClient
@@ -16,14 +19,70 @@ import { boundedList, DeployError, messageOf } from '../config/errors.js'
 const PAGE_SIZE = 50
 export const IDS_PER_DESCRIBE = 50
 
+/** A command as SendCommand answered: its id, and when SSM's own clock says it was requested. */
+export interface SentCommandId {
+  id: string
+  requestedAt?: Date
+}
+
 /** Sends one command; SSM's refusals become errors that say what to fix. */
-export async function sendCommand(ssm: SSMClient, input: SendCommandCommandInput): Promise<string> {
+export async function sendCommand(ssm: SSMClient, input: SendCommandCommandInput): Promise<SentCommandId> {
   const { Command } = await ssm.send(new SendCommandCommand(input)).catch((e: unknown) => {
     throw sendError(e, input.DocumentName ?? '')
   })
   if (!Command?.CommandId)
     throw new DeployError(`SSM accepted ${input.DocumentName} but returned no command id; run the deploy again`)
-  return Command.CommandId
+  return { id: Command.CommandId, requestedAt: Command.RequestedDateTime }
+}
+
+/**
+ * The commands the filters select, page after page, until every id in `wanted` has been seen (the
+ * rest of the account's commands are of no interest) or the pages run out. One page holds 50
+ * commands, which is 2,500 instances of ours: a deploy's status is one call.
+ */
+export async function listCommands(
+  ssm: SSMClient,
+  filters: CommandFilter[],
+  wanted: ReadonlySet<string>
+): Promise<{ commands: Command[]; calls: number }> {
+  const found: Command[] = []
+  const missing = new Set(wanted)
+  let calls = 0
+  let NextToken: string | undefined
+  do {
+    calls++
+    const page = await ssm.send(new ListCommandsCommand({ Filters: filters, MaxResults: PAGE_SIZE, NextToken }))
+    for (const command of page.Commands ?? []) {
+      if (!command.CommandId || !wanted.has(command.CommandId)) continue
+      found.push(command)
+      missing.delete(command.CommandId)
+    }
+    NextToken = page.NextToken
+  } while (NextToken && missing.size > 0)
+  return { commands: found, calls }
+}
+
+/**
+ * Whether this role may follow commands with ListCommands: asked before anything is sent, since a
+ * deploy that finds out after sending would leave its commands running unwatched.
+ */
+export async function mayListCommands(ssm: SSMClient): Promise<void> {
+  try {
+    await ssm.send(
+      new ListCommandsCommand({ MaxResults: 1, Filters: [{ key: 'InvokedAfter', value: new Date().toISOString() }] })
+    )
+  } catch (error) {
+    if ((error as { name?: string }).name !== 'AccessDeniedException') throw error
+    throw new DeployError(
+      `Not allowed to follow SSM commands (${messageOf(error)}); give the workflow's role ssm:ListCommands (see the IAM policy in the README); nothing was sent`
+    )
+  }
+}
+
+/** One command by its id; SSM answers InvalidCommandId for an id it does not know (yet). */
+export async function getCommand(ssm: SSMClient, commandId: string): Promise<Command | undefined> {
+  const { Commands } = await ssm.send(new ListCommandsCommand({ CommandId: commandId }))
+  return Commands?.find((c) => c.CommandId === commandId)
 }
 
 /** Every invocation of a command, through all pages. */

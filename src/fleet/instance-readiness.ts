@@ -1,20 +1,25 @@
 import type { InstanceInformation, SSMClient } from '@aws-sdk/client-ssm'
 import { chunks, inGroups } from '../aws/batches.js'
-import { describeInstances, IDS_PER_DESCRIBE } from '../aws/ssm-commands.js'
+import { describeInstances, IDS_PER_DESCRIBE, mayListCommands } from '../aws/ssm-commands.js'
 import { boundedList, DeployError } from '../config/errors.js'
 
 // Describe calls side by side: one after the other, 1,000 instances would wait on 20 round trips.
 const DESCRIBES_AT_ONCE = 5
 
 /**
- * Checks that every instance can receive a command now: managed by SSM and its agent online.
- * Sending to an instance that is not would only fail later, one invocation at a time.
+ * Checks that every instance can receive a command now (managed by SSM and its agent online), and
+ * that the run may follow the commands. Sending to an instance that is not would only fail later,
+ * one invocation at a time.
  */
 export async function checkInstancesReady(ssm: SSMClient, instanceIds: string[]): Promise<void> {
   const seen = new Map<string, InstanceInformation>()
-  await inGroups(chunks(instanceIds, IDS_PER_DESCRIBE), DESCRIBES_AT_ONCE, async (batch) => {
-    for (const info of await describeInstances(ssm, batch)) if (info.InstanceId) seen.set(info.InstanceId, info)
-  })
+  await Promise.all([
+    inGroups(chunks(instanceIds, IDS_PER_DESCRIBE), DESCRIBES_AT_ONCE, async (batch) => {
+      for (const info of await describeInstances(ssm, batch)) if (info.InstanceId) seen.set(info.InstanceId, info)
+    }),
+    // The commands are followed with ListCommands, a permission roles made for earlier versions lack.
+    mayListCommands(ssm)
+  ])
   const notReady = instanceIds.flatMap((id) => {
     const info = seen.get(id)
     if (!info) return [`${id} (not managed by SSM)`]

@@ -1,7 +1,8 @@
 // The rules for running a document on a fleet through SSM: how the fleet's rate controls are
-// shared across commands, how many failures it tolerates, how often status is polled, and what the
-// commands say about themselves. Pure, so every rule is tested without AWS.
-import type { CommandInvocation } from '@aws-sdk/client-ssm'
+// shared across commands, how many failures it tolerates, how often status is polled, what a
+// command's counts say and when its invocations are worth a call, and what the commands say about
+// themselves. Pure, so every rule is tested without AWS.
+import type { Command, CommandFilter, CommandInvocation } from '@aws-sdk/client-ssm'
 
 // SSM's own limits: InstanceIds per SendCommand, characters in a command's comment.
 export const INSTANCES_PER_COMMAND = 50
@@ -21,16 +22,16 @@ export interface PollSettings {
 }
 
 // Status is polled quickly at first (the first look 100 ms after sending), then every half second
-// for the first 30 s: most deploy scripts end by then, and each is noticed within half a second.
-// A long script is then looked at less often, at a tenth of its age, up to every 5 s: noticing it
-// late costs at most a tenth of its run, and a ten-minute script costs a few hundred calls, not
-// a thousand.
+// for the first minute: most deploy scripts end by then, and each is noticed within half a second.
+// A round is one call whatever the fleet's size, so that minute costs about 120 calls. A long
+// script is then looked at less often, at a twentieth of its age, up to every 5 s: noticing it late
+// costs at most a twentieth of its run, and a ten-minute script costs a couple of hundred calls.
 export const DEFAULT_POLL: PollSettings = {
   initialMs: 100,
   factor: 1.5,
   maxMs: 500,
-  slowAfterMs: 30_000,
-  slowShare: 0.1,
+  slowAfterMs: 60_000,
+  slowShare: 0.05,
   slowMaxMs: 5000
 }
 
@@ -40,14 +41,14 @@ export function nextPollInterval(poll: PollSettings, interval: number, ageMs: nu
   return Math.min(poll.slowMaxMs, Math.max(poll.maxMs, ageMs * poll.slowShare))
 }
 
-// Each round lists every unfinished command. With many commands, rounds are spaced so that the
-// listings stay under this rate (SSM throttles per account and API; other tools share it): 20
-// commands (1,000 instances) are polled every 2 s until some finish, then faster again.
-const LISTINGS_PER_SECOND = 10
+// A round is one ListCommands call, plus a listing of each command that shows new failures and the
+// output of each newly failed instance. Rounds are spaced so that even a round with many of those
+// stays under this rate (SSM throttles per account and API; other tools share it).
+const CALLS_PER_SECOND = 10
 
-/** How long to wait before the next round that lists `unfinished` commands. */
-export function roundSpacing(interval: number, unfinished: number): number {
-  return Math.max(interval, (unfinished * 1000) / LISTINGS_PER_SECOND)
+/** How long to wait before the next round, after a round that made `calls` calls. */
+export function roundSpacing(interval: number, calls: number): number {
+  return Math.max(interval, (calls * 1000) / CALLS_PER_SECOND)
 }
 
 // Invocation statuses that can still change; every other status is final.
@@ -55,6 +56,86 @@ const UNFINISHED = new Set(['Pending', 'InProgress', 'Delayed', 'Cancelling'])
 
 export function isFinal(invocation: CommandInvocation | undefined): boolean {
   return invocation?.Status !== undefined && !UNFINISHED.has(invocation.Status)
+}
+
+/** An invocation SSM counts in a command's ErrorCount or DeliveryTimedOutCount. */
+export function isCountedFailure(invocation: CommandInvocation | undefined): boolean {
+  return invocation?.Status === 'Failed' || invocation?.Status === 'TimedOut'
+}
+
+/** What one ListCommands entry says about a command, from its status and counts alone. */
+export interface CommandProgress {
+  final: boolean
+  targets: number
+  completed: number
+  /** Targets that failed, timed out or were never delivered, so far. */
+  failures: number
+  /** Every target ran the document and exited 0: nothing more to ask about this command. */
+  allSucceeded: boolean
+}
+
+// Command statuses that can still change; Success, Failed, TimedOut and Cancelled are final.
+const COMMAND_UNFINISHED = new Set(['Pending', 'InProgress', 'Cancelling'])
+
+export function commandProgress(command: Command): CommandProgress {
+  const final = command.Status !== undefined && !COMMAND_UNFINISHED.has(command.Status)
+  const targets = command.TargetCount ?? 0
+  const completed = command.CompletedCount ?? 0
+  const failures = (command.ErrorCount ?? 0) + (command.DeliveryTimedOutCount ?? 0)
+  // StatusDetails Success means the document succeeded on every invocation; "Incomplete" and the
+  // rest mean some did not (a command can be Success overall while one instance failed within
+  // MaxErrors, or was cancelled, which no counter shows). Only then may a deploy take the whole
+  // command as done without asking about its instances.
+  const allSucceeded =
+    final &&
+    command.Status === 'Success' &&
+    (command.StatusDetails ?? 'Success') === 'Success' &&
+    failures === 0 &&
+    targets > 0 &&
+    completed === targets
+  return { final, targets, completed, failures, allSucceeded }
+}
+
+/** What to do about one command after a round's ListCommands answer. */
+export type CommandLook = 'done' | 'list-invocations' | 'wait'
+
+/**
+ * Whether a command needs its invocations listed: when it ended in anything but full success (the
+ * table needs each instance's result), or while running when SSM counts more failures than its
+ * last invocation listing showed (their output is fetched as soon as they fail, so the end does
+ * not wait for it). A listing that lags the counts is simply asked again next round.
+ */
+export function commandLook(progress: CommandProgress, instanceCount: number, failuresListed: number): CommandLook {
+  if (progress.allSucceeded && progress.targets === instanceCount) return 'done'
+  if (progress.final) return 'list-invocations'
+  return progress.failures > failuresListed ? 'list-invocations' : 'wait'
+}
+
+// A command is listed with the moment SSM took it as its RequestedDateTime, and SSM's time filters
+// compare those. A second either side covers the rounding of a date string.
+const WINDOW_SLACK_MS = 1000
+// When SendCommand's answer carries no RequestedDateTime, the runner's clock stands in for SSM's;
+// AWS refuses requests signed more than 5 minutes off, so the two are at most that far apart.
+const CLOCK_SKEW_MAX_MS = 5 * 60_000
+
+/** When SSM may say a command was requested: its own time when known, else around the runner's. */
+export function requestedWindow(requestedAt: Date | undefined, sentAt: number): { earliest: number; latest: number } {
+  const t = requestedAt?.getTime()
+  if (t !== undefined && Number.isFinite(t)) return { earliest: t, latest: t }
+  return { earliest: sentAt - CLOCK_SKEW_MAX_MS, latest: sentAt + CLOCK_SKEW_MAX_MS }
+}
+
+/**
+ * ListCommands filters that select the commands requested between the first and the last of these
+ * (a deploy's commands, and at most a few of the account's others sent meanwhile): one page.
+ */
+export function sentWindowFilters(windows: ReadonlyArray<{ earliest: number; latest: number }>): CommandFilter[] {
+  const from = Math.min(...windows.map((w) => w.earliest)) - WINDOW_SLACK_MS
+  const to = Math.max(...windows.map((w) => w.latest)) + WINDOW_SLACK_MS
+  return [
+    { key: 'InvokedAfter', value: new Date(from).toISOString() },
+    { key: 'InvokedBefore', value: new Date(to).toISOString() }
+  ]
 }
 
 /**
