@@ -46,7 +46,12 @@ async function main(): Promise<void> {
   for (let i = 0; i < ids.length; i += INSTANCES_PER_COMMAND) {
     const batch = ids.slice(i, i + INSTANCES_PER_COMMAND)
     const { Command } = await ssm.send(
-      new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: batch, Parameters: { commands }, Comment: 'baseline deploy' })
+      new SendCommandCommand({
+        DocumentName: 'AWS-RunShellScript',
+        InstanceIds: batch,
+        Parameters: { commands },
+        Comment: 'baseline deploy'
+      })
     )
     sent.push({ commandId: Command?.CommandId ?? '', instanceIds: batch })
   }
@@ -54,12 +59,17 @@ async function main(): Promise<void> {
 
   await Promise.all(
     sent.flatMap(({ commandId, instanceIds }) =>
-      instanceIds.map((InstanceId) => waitUntilCommandExecuted({ client: ssm, maxWaitTime: MAX_WAIT_S }, { CommandId: commandId, InstanceId }))
+      instanceIds.map((InstanceId) =>
+        waitUntilCommandExecuted({ client: ssm, maxWaitTime: MAX_WAIT_S }, { CommandId: commandId, InstanceId })
+      )
     )
   )
   console.log('commands done')
 
-  await waitUntilTargetInService({ client: elb, maxWaitTime: MAX_WAIT_S }, { TargetGroupArn: idle, Targets: ids.map((Id) => ({ Id })) })
+  await waitUntilTargetInService(
+    { client: elb, maxWaitTime: MAX_WAIT_S },
+    { TargetGroupArn: idle, Targets: ids.map((Id) => ({ Id })) }
+  )
   console.log('targets in service')
 
   // Read the listener again right before writing, and flip the weights of the pair only.
@@ -71,7 +81,10 @@ async function main(): Promise<void> {
           TargetGroupArn: undefined,
           ForwardConfig: {
             ...a.ForwardConfig,
-            TargetGroups: a.ForwardConfig.TargetGroups.map((g) => ({ ...g, Weight: g.TargetGroupArn === idle ? 100 : 0 }))
+            TargetGroups: a.ForwardConfig.TargetGroups.map((g) => ({
+              ...g,
+              Weight: g.TargetGroupArn === idle ? 100 : 0
+            }))
           }
         }
       : a

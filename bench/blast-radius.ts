@@ -20,14 +20,27 @@ export interface BlastOptions {
   runs: number
 }
 
-export const BLAST_DEFAULTS: BlastOptions = { rps: 200, weight: 10, flushMs: 1000, delayMs: 2000, stepWait: '4s', runs: 3 }
+export const BLAST_DEFAULTS: BlastOptions = {
+  rps: 200,
+  weight: 10,
+  flushMs: 1000,
+  delayMs: 2000,
+  stepWait: '4s',
+  runs: 3
+}
 
 type Watcher = 'judge' | 'group-alarm' | 'lb-alarm'
 
 const WATCHERS: Record<Watcher, { label: string; inputs: Record<string, string> }> = {
   judge: { label: 'canary judge alone', inputs: { alarms: '', 'canary-analysis': 'true' } },
-  'group-alarm': { label: '5xx alarm on the new group alone', inputs: { alarms: 'web-green-5xx', 'canary-analysis': 'false' } },
-  'lb-alarm': { label: '5xx alarm on the whole load balancer alone', inputs: { alarms: 'web-5xx', 'canary-analysis': 'false' } }
+  'group-alarm': {
+    label: '5xx alarm on the new group alone',
+    inputs: { alarms: 'web-green-5xx', 'canary-analysis': 'false' }
+  },
+  'lb-alarm': {
+    label: '5xx alarm on the whole load balancer alone',
+    inputs: { alarms: 'web-5xx', 'canary-analysis': 'false' }
+  }
 }
 
 export interface BlastRun {
@@ -86,7 +99,10 @@ async function once(watcher: Watcher, o: BlastOptions): Promise<BlastRun> {
     const restored = shifted ? changes.find((c) => c.at > shifted.at && (c.weights[green] ?? 0) === 0) : undefined
     const shiftAt = shifted?.at ?? Infinity
     const after = load.samples.filter((s) => !s.ok && s.at >= shiftAt)
-    const firstBad = after.reduce<number | undefined>((m, s) => (m === undefined || s.doneAt < m ? s.doneAt : m), undefined)
+    const firstBad = after.reduce<number | undefined>(
+      (m, s) => (m === undefined || s.doneAt < m ? s.doneAt : m),
+      undefined
+    )
     const seconds = (load.stoppedAt - load.startedAt) / 1000
     const error = /::error::(.*)/.exec(run.stdout)?.[1] ?? ''
     return {
@@ -135,7 +151,9 @@ export function blastTable(runs: BlastRun[], o: BlastOptions): string {
     const mine = runs.filter((r) => r.watcher === watcher)
     if (mine.length === 0) continue
     const floors = mine.map((r) => share * r.rate * (o.delayMs / 1000))
-    const times = mine.map((r) => (r.firstBadAt !== undefined && r.restoredAt !== undefined ? (r.restoredAt - r.firstBadAt) / 1000 : NaN))
+    const times = mine.map((r) =>
+      r.firstBadAt !== undefined && r.restoredAt !== undefined ? (r.restoredAt - r.firstBadAt) / 1000 : NaN
+    )
     const restoredAll = times.every(Number.isFinite)
     const failed = median(mine.map((r) => r.failed))
     const floor = median(floors)
@@ -156,7 +174,11 @@ export function blastTable(runs: BlastRun[], o: BlastOptions): string {
   }
   const before = runs.reduce((n, r) => n + r.failedBefore, 0)
   lines.push('')
-  if (before > 0) lines.push(`Requests that failed before any shift (load or machine, not the release; not counted above): ${before}.`, '')
+  if (before > 0)
+    lines.push(
+      `Requests that failed before any shift (load or machine, not the release; not counted above): ${before}.`,
+      ''
+    )
   for (const watcher of Object.keys(WATCHERS) as Watcher[]) {
     const r = runs.find((x) => x.watcher === watcher)
     if (r) lines.push(`- ${WATCHERS[watcher].label}: ${r.why || `no error (result ${r.result})`}`)

@@ -35,7 +35,8 @@ function bundleSize(dist: string): { entry: number; all: number } {
   }
 }
 
-const quantile = (sorted: number[], q: number): number => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+const quantile = (sorted: number[], q: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 
 async function main(): Promise<void> {
   const { runs, dists } = parseArgs(process.argv.slice(2))
@@ -64,11 +65,19 @@ async function main(): Promise<void> {
   console.log('| bundle | spawn → first request | spawn → exit | index.js | all .js |')
   console.log('|---|---:|---:|---:|---:|')
   for (const dist of dists) {
-    const first = samples.get(dist)!.map((s) => s.firstRequestMs).sort((a, b) => a - b)
-    const exit = samples.get(dist)!.map((s) => s.exitMs).sort((a, b) => a - b)
+    const first = samples
+      .get(dist)!
+      .map((s) => s.firstRequestMs)
+      .sort((a, b) => a - b)
+    const exit = samples
+      .get(dist)!
+      .map((s) => s.exitMs)
+      .sort((a, b) => a - b)
     const size = bundleSize(dist)
     const range = (v: number[]) => `${quantile(v, 0.5)} ms (${quantile(v, 0.25)}-${quantile(v, 0.75)})`
-    console.log(`| ${path.relative(process.cwd(), dist) || dist} | ${range(first)} | ${range(exit)} | ${(size.entry / 1024).toFixed(0)} KiB | ${(size.all / 1024).toFixed(0)} KiB |`)
+    console.log(
+      `| ${path.relative(process.cwd(), dist) || dist} | ${range(first)} | ${range(exit)} | ${(size.entry / 1024).toFixed(0)} KiB | ${(size.all / 1024).toFixed(0)} KiB |`
+    )
   }
 }
 

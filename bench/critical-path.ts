@@ -88,6 +88,9 @@ export function floorMs(startMs: number, answerMs: number): number {
 }
 
 export function describeSpan(name: string, s: Span): string {
-  const gap = s.longestGap && s.longestGap.ms >= 1 ? `, longest ${Math.round(s.longestGap.ms)} ms between ${s.longestGap.after} and ${s.longestGap.before}` : ''
+  const gap =
+    s.longestGap && s.longestGap.ms >= 1
+      ? `, longest ${Math.round(s.longestGap.ms)} ms between ${s.longestGap.after} and ${s.longestGap.before}`
+      : ''
   return `${name}: ${s.waves} round trip${s.waves === 1 ? '' : 's'} (${Math.round(s.roundTripMs)} ms) + ${Math.round(s.gapMs)} ms between them${gap}`
 }

@@ -76,7 +76,9 @@ const STATUS_OPERATIONS = new Set(['ListCommands', 'ListCommandInvocations', 'Ge
 
 export function measure(run: RunObservation): RunMetrics {
   const { calls } = run
-  const invocations = run.commands.flatMap((c) => [...c.invocations.values()].map((inv) => ({ commandId: c.commandId, inv })))
+  const invocations = run.commands.flatMap((c) =>
+    [...c.invocations.values()].map((inv) => ({ commandId: c.commandId, inv }))
+  )
   const firstCall = calls[0]?.at ?? run.exitedAt
   const firstSend = calls.find((c) => c.operation === 'SendCommand')?.at ?? firstCall
   const lastFinish = Math.max(firstSend, ...invocations.map(({ inv }) => inv.finishedAt ?? run.exitedAt))
@@ -93,7 +95,8 @@ export function measure(run: RunObservation): RunMetrics {
     if (c.operation === 'ListCommands' && !p.CommandId) {
       // One listing covers every command of the run in its time window that SSM knew by then.
       for (const command of commandsListed(run.commands, c)) push(byCommand, command, answered)
-    } else if (c.operation !== 'GetCommandInvocation' && p.CommandId && !p.InstanceId) push(byCommand, p.CommandId, answered)
+    } else if (c.operation !== 'GetCommandInvocation' && p.CommandId && !p.InstanceId)
+      push(byCommand, p.CommandId, answered)
     else if (p.CommandId && p.InstanceId) push(byInvocation, `${p.CommandId} ${p.InstanceId}`, answered)
   }
   const latencies: number[] = []
@@ -113,7 +116,9 @@ export function measure(run: RunObservation): RunMetrics {
   const ssm = calls.filter((c) => c.service === 'ssm')
   const rounds = pollRounds(ssm)
   const succeeded = new Set(
-    invocations.filter(({ inv }) => inv.status === 'Success').map(({ commandId, inv }) => `${commandId} ${inv.instanceId}`)
+    invocations
+      .filter(({ inv }) => inv.status === 'Success')
+      .map(({ commandId, inv }) => `${commandId} ${inv.instanceId}`)
   )
   const perInstanceForSucceeded = calls.filter((c) => {
     if (c.operation !== 'GetCommandInvocation') return false
@@ -146,8 +151,14 @@ export function measure(run: RunObservation): RunMetrics {
     ssmCalls: ssm.length,
     pollRounds: rounds.length,
     ssmCallsPerRoundMax: Math.max(0, ...rounds),
-    ssmCallsPerRoundMedian: quantile([...rounds].sort((a, b) => a - b), 0.5),
-    ssmPeakPerSecond: peakInWindow(ssm.map((c) => c.at), 1000),
+    ssmCallsPerRoundMedian: quantile(
+      [...rounds].sort((a, b) => a - b),
+      0.5
+    ),
+    ssmPeakPerSecond: peakInWindow(
+      ssm.map((c) => c.at),
+      1000
+    ),
     perInstanceCallsForSucceeded: perInstanceForSucceeded,
     detectLastMs: knewAllAt - lastFinish,
     detectMedianMs: quantile(latencies, 0.5),

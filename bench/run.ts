@@ -70,7 +70,10 @@ function parseArgs(argv: string[]): Options {
     const value = (): string => inline ?? argv[++i] ?? ''
     switch (flag) {
       case '--sizes':
-        opts.sizes = value().split(',').map((s) => Number(s.trim())).filter((n) => Number.isInteger(n) && n > 0)
+        opts.sizes = value()
+          .split(',')
+          .map((s) => Number(s.trim()))
+          .filter((n) => Number.isInteger(n) && n > 0)
         break
       case '--latency':
         opts.latencyMs = Number(value())
@@ -109,7 +112,9 @@ function parseArgs(argv: string[]): Options {
         opts.blast = 'no'
         break
       case '--help':
-        console.log('npm run bench -- [--sizes 1,10,100,1000] [--latency 20] [--max-shells 32] [--health-interval 1000] [--unhealthy-threshold 2] [--cold-start-runs 5] [--no-baseline] [--throttling-only | --no-throttling] [--throttle-runs 1] [--compare-dist DIR] [--blast-only | --no-blast-radius]')
+        console.log(
+          'npm run bench -- [--sizes 1,10,100,1000] [--latency 20] [--max-shells 32] [--health-interval 1000] [--unhealthy-threshold 2] [--cold-start-runs 5] [--no-baseline] [--throttling-only | --no-throttling] [--throttle-runs 1] [--compare-dist DIR] [--blast-only | --no-blast-radius]'
+        )
         process.exit(0)
         break
       default:
@@ -143,7 +148,11 @@ interface Controlled {
 }
 
 /** Runs one controller process (the action or the baseline) and records what the sandbox saw. */
-async function observe(sb: Sandbox, group: string, run: (onStart: (child: ChildProcess) => void) => Promise<RunActionResult>): Promise<Controlled> {
+async function observe(
+  sb: Sandbox,
+  group: string,
+  run: (onStart: (child: ChildProcess) => void) => Promise<RunActionResult>
+): Promise<Controlled> {
   const callsBefore = sb.world.calls.length
   const commandsBefore = new Set(sb.world.commands.keys())
   let spawnedAt = 0
@@ -226,7 +235,9 @@ async function bundleBaseline(): Promise<string> {
     target: 'node24',
     minify: true,
     outfile: out,
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+    },
     logLevel: 'error'
   })
   return out
@@ -244,18 +255,24 @@ async function bareNodeStartMs(runs = 5): Promise<number> {
     })
     times.push(Date.now() - started)
   }
-  return quantile(times.sort((a, b) => a - b), 0.5)
+  return quantile(
+    times.sort((a, b) => a - b),
+    0.5
+  )
 }
 
 // ---- printing ---------------------------------------------------------------------------------
 
 const s = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(2)} s` : 'n/a')
 const ms = (v: number): string => (Number.isFinite(v) ? `${Math.round(v)} ms` : 'n/a')
-const ratio = (a: number, b: number): string => (b > 0 && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}` : '')
+const ratio = (a: number, b: number): string =>
+  b > 0 && Number.isFinite(a) && Number.isFinite(b) ? `${(a / b).toFixed(2)}` : ''
 
 function outcome(c: Controlled, ours: boolean): string {
   if (ours) return `${c.result.outputs.result ?? 'no result'} (exit ${c.result.exitCode})`
-  return c.result.exitCode === 0 ? 'flipped (exit 0)' : `failed (exit ${c.result.exitCode}): ${c.result.stderr.trim().split('\n').pop() ?? ''}`
+  return c.result.exitCode === 0
+    ? 'flipped (exit 0)'
+    : `failed (exit ${c.result.exitCode}): ${c.result.stderr.trim().split('\n').pop() ?? ''}`
 }
 
 function table(n: number, ours: RunMetrics, oursRun: Controlled, base?: RunMetrics, baseRun?: Controlled): string {
@@ -265,34 +282,73 @@ function table(n: number, ours: RunMetrics, oursRun: Controlled, base?: RunMetri
     ['wall time (spawn → exit)', s(ours.wallMs), base && s(base.wallMs), base && ratio(ours.wallMs, base.wallMs)],
     ['unavoidable (commands + health detection)', s(ours.unavoidableMs), base && s(base.unavoidableMs)],
     ['overhead (wall − unavoidable)', s(ours.overheadMs), base && s(base.overheadMs)],
-    [`floor (start + ${SEQUENTIAL_ROUND_TRIPS} round trips of ${ms(ours.answerMs)})`, s(ours.floorMs), base && s(base.floorMs)],
-    ['setup: first request → first SendCommand', describeSpan('', ours.setupSpan).slice(2), base && describeSpan('', base.setupSpan).slice(2)],
-    ['finish: ModifyListener → exit', describeSpan('', ours.finishSpan).slice(2), base && describeSpan('', base.finishSpan).slice(2)],
     [
-      'phases: start / setup / commands / detect / health / finish',
-      phaseLine(ours),
-      base && phaseLine(base)
+      `floor (start + ${SEQUENTIAL_ROUND_TRIPS} round trips of ${ms(ours.answerMs)})`,
+      s(ours.floorMs),
+      base && s(base.floorMs)
     ],
+    [
+      'setup: first request → first SendCommand',
+      describeSpan('', ours.setupSpan).slice(2),
+      base && describeSpan('', base.setupSpan).slice(2)
+    ],
+    [
+      'finish: ModifyListener → exit',
+      describeSpan('', ours.finishSpan).slice(2),
+      base && describeSpan('', base.finishSpan).slice(2)
+    ],
+    ['phases: start / setup / commands / detect / health / finish', phaseLine(ours), base && phaseLine(base)],
     ['API calls, total', String(ours.calls), base && String(base.calls), base && ratio(ours.calls, base.calls)],
     ['API calls by operation', byOperation(ours), base && byOperation(base)],
-    ['SSM calls, total', String(ours.ssmCalls), base && String(base.ssmCalls), base && ratio(ours.ssmCalls, base.ssmCalls)],
-    [`SSM calls per poll round: max / median (goal ≤ ${limit} + failures), rounds`, `${ours.ssmCallsPerRoundMax} / ${ours.ssmCallsPerRoundMedian}, ${ours.pollRounds}`, base && `${base.ssmCallsPerRoundMax} / ${base.ssmCallsPerRoundMedian}, ${base.pollRounds}`],
+    [
+      'SSM calls, total',
+      String(ours.ssmCalls),
+      base && String(base.ssmCalls),
+      base && ratio(ours.ssmCalls, base.ssmCalls)
+    ],
+    [
+      `SSM calls per poll round: max / median (goal ≤ ${limit} + failures), rounds`,
+      `${ours.ssmCallsPerRoundMax} / ${ours.ssmCallsPerRoundMedian}, ${ours.pollRounds}`,
+      base && `${base.ssmCallsPerRoundMax} / ${base.ssmCallsPerRoundMedian}, ${base.pollRounds}`
+    ],
     ['SSM calls in the busiest second', String(ours.ssmPeakPerSecond), base && String(base.ssmPeakPerSecond)],
-    ['per-instance calls for succeeded instances', String(ours.perInstanceCallsForSucceeded), base && String(base.perInstanceCallsForSucceeded)],
-    ['detection latency, last command', ms(ours.detectLastMs), base && ms(base.detectLastMs), base && ratio(ours.detectLastMs, base.detectLastMs)],
-    ['detection latency per invocation: median / p95', `${ms(ours.detectMedianMs)} / ${ms(ours.detectP95Ms)}`, base && `${ms(base.detectMedianMs)} / ${ms(base.detectP95Ms)}`],
-    ['peak memory (VmHWM)', mb(ours.peakRssMb), base && mb(base.peakRssMb), base && ours.peakRssMb && base.peakRssMb ? ratio(ours.peakRssMb, base.peakRssMb) : undefined],
+    [
+      'per-instance calls for succeeded instances',
+      String(ours.perInstanceCallsForSucceeded),
+      base && String(base.perInstanceCallsForSucceeded)
+    ],
+    [
+      'detection latency, last command',
+      ms(ours.detectLastMs),
+      base && ms(base.detectLastMs),
+      base && ratio(ours.detectLastMs, base.detectLastMs)
+    ],
+    [
+      'detection latency per invocation: median / p95',
+      `${ms(ours.detectMedianMs)} / ${ms(ours.detectP95Ms)}`,
+      base && `${ms(base.detectMedianMs)} / ${ms(base.detectP95Ms)}`
+    ],
+    [
+      'peak memory (VmHWM)',
+      mb(ours.peakRssMb),
+      base && mb(base.peakRssMb),
+      base && ours.peakRssMb && base.peakRssMb ? ratio(ours.peakRssMb, base.peakRssMb) : undefined
+    ],
     ['cold start (spawn → first request)', ms(ours.coldStartMs), base && ms(base.coldStartMs)],
     ['invocations succeeded', `${ours.succeeded}/${ours.invocations}`, base && `${base.succeeded}/${base.invocations}`]
   ]
-  const header = base ? '| metric | ours | baseline (SDK waiters) | ours/baseline |\n|---|---|---|---|' : '| metric | ours |\n|---|---|'
+  const header = base
+    ? '| metric | ours | baseline (SDK waiters) | ours/baseline |\n|---|---|---|---|'
+    : '| metric | ours |\n|---|---|'
   const lines = rows.map(([m, a, b, r]) => (base ? `| ${m} | ${a} | ${b ?? ''} | ${r ?? ''} |` : `| ${m} | ${a} |`))
   return [`### ${n} instance${n === 1 ? '' : 's'}`, '', header, ...lines].join('\n')
 }
 
 function phaseLine(m: RunMetrics): string {
   const p = m.phases
-  return [p.start, p.setup, p.commands, p.detect, p.health, p.finish].map((v) => (v / 1000).toFixed(2)).join(' / ') + ' s'
+  return (
+    [p.start, p.setup, p.commands, p.detect, p.health, p.finish].map((v) => (v / 1000).toFixed(2)).join(' / ') + ' s'
+  )
 }
 
 function byOperation(m: RunMetrics): string {
@@ -306,7 +362,9 @@ function mb(v: number | undefined): string {
   return v === undefined ? 'n/a' : `${v.toFixed(0)} MB`
 }
 
-const DEFINITIONS = (o: Options) => `Definitions (all times from the sandbox's own records: each API request's arrival and answer time, each SSM invocation's real finish):
+const DEFINITIONS = (
+  o: Options
+) => `Definitions (all times from the sandbox's own records: each API request's arrival and answer time, each SSM invocation's real finish):
 - wall time: the controller process's spawn to its exit, as the runner would time the step.
 - unavoidable = (last invocation finished − first SendCommand arrived) + health detection, where health detection =
   HealthCheckIntervalSeconds × UnhealthyThresholdCount as DescribeTargetGroups reports them (here ${Math.max(1, Math.ceil(o.healthIntervalMs / 1000))} s × ${o.unhealthyThreshold}).
@@ -342,7 +400,21 @@ async function importCost(dir: string, name: string, source: string, runs = 5): 
   const entry = path.join(dir, `${name}.ts`)
   const out = path.join(dir, `${name}.mjs`)
   await writeFile(entry, source)
-  await build({ entryPoints: [entry], absWorkingDir: REPO_ROOT, nodePaths: [path.join(REPO_ROOT, 'node_modules')], bundle: true, platform: 'node', format: 'esm', target: 'node24', minify: true, outfile: out, banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" }, logLevel: 'error' })
+  await build({
+    entryPoints: [entry],
+    absWorkingDir: REPO_ROOT,
+    nodePaths: [path.join(REPO_ROOT, 'node_modules')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    minify: true,
+    outfile: out,
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
+    },
+    logLevel: 'error'
+  })
   const times: number[] = []
   for (let i = 0; i < runs; i++) {
     const started = Date.now()
@@ -353,24 +425,42 @@ async function importCost(dir: string, name: string, source: string, runs = 5): 
     })
     times.push(Date.now() - started)
   }
-  return quantile(times.sort((a, b) => a - b), 0.5)
+  return quantile(
+    times.sort((a, b) => a - b),
+    0.5
+  )
 }
 
 /** Start-up of Node 24 with only the libraries the action loads before its first request. */
 async function startupParts(): Promise<string> {
   const dir = await tempDir('bench-imports-')
-  const core = await importCost(dir, 'core', "import * as core from '@actions/core'\nconsole.log(typeof core.getInput)\n")
+  const core = await importCost(
+    dir,
+    'core',
+    "import * as core from '@actions/core'\nconsole.log(typeof core.getInput)\n"
+  )
   const sdk = await importCost(
     dir,
     'sdk',
     "import { SSMClient } from '@aws-sdk/client-ssm'\nimport { CloudWatchClient } from '@aws-sdk/client-cloudwatch'\n" +
       "import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'\nconsole.log(typeof SSMClient, typeof CloudWatchClient, typeof ElasticLoadBalancingV2Client)\n"
   )
-  const elb = await importCost(dir, 'elb', "import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'\nconsole.log(typeof ElasticLoadBalancingV2Client)\n")
+  const elb = await importCost(
+    dir,
+    'elb',
+    "import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'\nconsole.log(typeof ElasticLoadBalancingV2Client)\n"
+  )
   return `node + @actions/core alone ${ms(core)}, node + the three AWS SDK clients alone ${ms(sdk)} (ELBv2 client alone ${ms(elb)})`
 }
 
-function goals(results: SizeResult[], coldStarts: number[], bundleBytes: number, nodeStartMs: number, parts: string, compared?: { dist: string; medianMs: number }): string {
+function goals(
+  results: SizeResult[],
+  coldStarts: number[],
+  bundleBytes: number,
+  nodeStartMs: number,
+  parts: string,
+  compared?: { dist: string; medianMs: number }
+): string {
   const lines: string[] = []
   const check = (ok: boolean, text: string, why?: string): void => {
     lines.push(`- [${ok ? 'x' : ' '}] ${text}${ok || !why ? '' : ` — missed: ${why}`}`)
@@ -412,11 +502,19 @@ function goals(results: SizeResult[], coldStarts: number[], bundleBytes: number,
     '(each a one-file bundle started by Node 24 and exiting at once); our own code and the first request add the rest'
   const measured = `cold start: median ${ms(median)} of ${coldStarts.length} runs (${coldStarts.map((v) => Math.round(v)).join(', ')} ms); bare \`node -e 0\` takes ${ms(nodeStartMs)} here; dist/index.js ${(bundleBytes / 1024).toFixed(0)} KiB`
   if (coldStarts.length === 0) lines.push('- [ ] cold start: not measured (--cold-start-runs 0)')
-  else if (compared) check(median <= compared.medianMs, `${measured}; ${ms(compared.medianMs)} for ${compared.dist}, runs alternated (goal: at or below it)`, why)
+  else if (compared)
+    check(
+      median <= compared.medianMs,
+      `${measured}; ${ms(compared.medianMs)} for ${compared.dist}, runs alternated (goal: at or below it)`,
+      why
+    )
   else lines.push(`- ${measured} (give --compare-dist with today's build to judge it)`)
   if (big?.base) {
     const factor = big.base.calls / big.ours.calls
-    check(factor >= 10, `API calls at 1,000: ${big.ours.calls} vs baseline ${big.base.calls}, ${factor.toFixed(1)}× fewer (goal ≥ 10×)`)
+    check(
+      factor >= 10,
+      `API calls at 1,000: ${big.ours.calls} vs baseline ${big.base.calls}, ${factor.toFixed(1)}× fewer (goal ≥ 10×)`
+    )
   }
   return lines.join('\n')
 }
@@ -464,7 +562,10 @@ async function main(): Promise<void> {
       sb.world.apiFaults.latencyMs = opts.latencyMs
       if (startup.length === 0 && opts.coldStartRuns > 0) {
         startup = await measureColdStarts(sb, dists, opts.coldStartRuns)
-        coldStarts = startup.filter((x) => x.dist === dists[0]).map((x) => x.firstRequestMs).sort((a, b) => a - b)
+        coldStarts = startup
+          .filter((x) => x.dist === dists[0])
+          .map((x) => x.firstRequestMs)
+          .sort((a, b) => a - b)
         console.log(`${startupTable(startup, dists, nodeStartMs)}\n`)
       }
       const oursRun = await runOurs(sb)
@@ -479,15 +580,20 @@ async function main(): Promise<void> {
       console.log(table(n, ours, oursRun, base, baseRun))
       console.log(`\n(sandbox of ${n} + ${n} instances; this size took ${s(Date.now() - t0)} in all)\n`)
       if (oursRun.result.exitCode !== 0) console.log('```\n' + oursRun.result.stdout.slice(-3000) + '\n```\n')
-      if (baseRun && baseRun.result.exitCode !== 0) console.log('```\n' + (baseRun.result.stdout + baseRun.result.stderr).slice(-3000) + '\n```\n')
+      if (baseRun && baseRun.result.exitCode !== 0)
+        console.log('```\n' + (baseRun.result.stdout + baseRun.result.stderr).slice(-3000) + '\n```\n')
     } finally {
       await sb.stop()
     }
   }
 
   console.log('## Goals\n')
-  const compared = dists[1] ? { dist: path.relative(process.cwd(), dists[1]), medianMs: medianColdStart(startup, dists[1]) } : undefined
-  console.log(goals(results, coldStarts, bundleBytes, nodeStartMs, coldStarts.length > 0 ? await startupParts() : '', compared))
+  const compared = dists[1]
+    ? { dist: path.relative(process.cwd(), dists[1]), medianMs: medianColdStart(startup, dists[1]) }
+    : undefined
+  console.log(
+    goals(results, coldStarts, bundleBytes, nodeStartMs, coldStarts.length > 0 ? await startupParts() : '', compared)
+  )
   console.log(`\n## Definitions\n\n${DEFINITIONS(opts)}`)
   if (opts.throttling === 'yes') console.log(`\n${throttleTable(await throttling(throttleOptions), throttleOptions)}`)
   if (opts.blast === 'yes') console.log(`\n${blastTable(await blastRadius(BLAST_DEFAULTS), BLAST_DEFAULTS)}`)

@@ -135,7 +135,11 @@ const s = (ms: number): string => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(
 /** The table, one row per share and variant (medians over the runs), and the verdict on the goal. */
 export function throttleTable(runs: ThrottleRun[], opts: ThrottleOptions): string {
   const variants = [...new Set(runs.map((r) => r.variant))]
-  const median = (values: number[]) => quantile([...values].sort((a, b) => a - b), 0.5)
+  const median = (values: number[]) =>
+    quantile(
+      [...values].sort((a, b) => a - b),
+      0.5
+    )
   const group = (variant: string, share: number) => runs.filter((r) => r.variant === variant && r.share === share)
   const lines = [
     `### Throttling: a canary (10% → 50% → 100%, held ${HOLD} each, 3 instances) with a share of API calls throttled`,
@@ -162,7 +166,13 @@ export function throttleTable(runs: ThrottleRun[], opts: ThrottleOptions): strin
   }
   const failures = runs.filter((r) => r.logTail)
   if (failures.length > 0) {
-    lines.push('', `${failures.length} run(s) did not succeed; the first one's log ends:`, '```', failures[0].logTail ?? '', '```')
+    lines.push(
+      '',
+      `${failures.length} run(s) did not succeed; the first one's log ends:`,
+      '```',
+      failures[0].logTail ?? '',
+      '```'
+    )
   }
   const ours = runs.filter((r) => r.ours)
   const at = (share: number) => median(ours.filter((r) => r.share === share).map((r) => r.wallMs))

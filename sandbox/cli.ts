@@ -123,19 +123,22 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'bad-version',
-    description: 'the new version answers one request in five with a 500 but stays healthy; no alarm is set: the canary judge rolls back on the 5xx rate',
+    description:
+      'the new version answers one request in five with a 500 but stays healthy; no alarm is set: the canary judge rolls back on the 5xx rate',
     inputs: base({ commands: deployCommands('flaky'), alarms: '', 'step-wait': '6s' }),
     expect: { result: 'rolled-back', exitZero: false, lossless: false, finalLive: 'blue', says: /5xx rate/ }
   },
   {
     name: 'slow-version',
-    description: 'the new version answers correctly but 150 ms slower; no alarm is set: the canary judge rolls back on latency',
+    description:
+      'the new version answers correctly but 150 ms slower; no alarm is set: the canary judge rolls back on latency',
     inputs: base({ commands: deployCommands('slow'), alarms: '', 'step-wait': '6s' }),
     expect: { result: 'rolled-back', exitZero: false, lossless: true, finalLive: 'blue', says: /TargetResponseTime/ }
   },
   {
     name: 'alarm',
-    description: 'the new version answers every request 500; the judge is off: its 5xx alarm fires and the action rolls back',
+    description:
+      'the new version answers every request 500; the judge is off: its 5xx alarm fires and the action rolls back',
     inputs: base({ commands: deployCommands('errors'), 'step-wait': '8s', 'canary-analysis': 'false' }),
     expect: { result: 'rolled-back', exitZero: false, lossless: false, finalLive: 'blue', says: /web-green-5xx/ }
   },
@@ -155,7 +158,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: 'killed',
-    description: 'the main step is killed outright (SIGKILL) at the first canary step; the post step restores the weights',
+    description:
+      'the main step is killed outright (SIGKILL) at the first canary step; the post step restores the weights',
     inputs: base({ 'step-wait': '20s' }),
     cancelWhen: (sb) => sb.world.weightChanges.length > 0,
     cancelSignals: ['SIGKILL'],
@@ -173,7 +177,11 @@ const SCENARIOS: Scenario[] = [
       'before-traffic-commands': MIGRATE.expand
     }),
     afterFirst: previewThroughTheProxy,
-    then: { ...base({ commands: '', 'canary-steps': '50,100' }), operation: 'promote', 'contract-commands': MIGRATE.contract },
+    then: {
+      ...base({ commands: '', 'canary-steps': '50,100' }),
+      operation: 'promote',
+      'contract-commands': MIGRATE.contract
+    },
     andThen: [{ inputs: { operation: 'rollback' }, result: 'failed' }],
     expect: { result: 'failed', exitZero: false, lossless: true, finalLive: 'green' }
   },
@@ -292,7 +300,9 @@ function banner(text: string): void {
 }
 
 function printRun(label: string, run: RunActionResult, streamed: boolean): void {
-  banner(`${label}: exit ${run.exitCode ?? run.signal}${run.cancelled ? ` (cancelled: ${run.signals.map((s) => `${s.signal} at ${(s.atMs / 1000).toFixed(1)}s`).join(', ')})` : ''}`)
+  banner(
+    `${label}: exit ${run.exitCode ?? run.signal}${run.cancelled ? ` (cancelled: ${run.signals.map((s) => `${s.signal} at ${(s.atMs / 1000).toFixed(1)}s`).join(', ')})` : ''}`
+  )
   if (!streamed) process.stdout.write(run.stdout + (run.stderr ? `\n${run.stderr}` : ''))
   if (Object.keys(run.outputs).length > 0) {
     process.stdout.write('\noutputs:\n')
@@ -418,15 +428,18 @@ async function main(): Promise<number> {
       problems.push(`result is ${JSON.stringify(resultRun.outputs.result ?? '')}, expected ${exp.result}`)
     }
     problems.push(...looked.problems)
-    if (scenario.then && first.outputs.result !== 'paused') problems.push(`first run result ${first.outputs.result}, expected paused`)
+    if (scenario.then && first.outputs.result !== 'paused')
+      problems.push(`first run result ${first.outputs.result}, expected paused`)
     if (scenario.andThen && runs[1]?.[1].outputs.result !== 'succeeded') {
       problems.push(`second run result ${runs[1]?.[1].outputs.result}, expected succeeded`)
     }
-    if (exp.first && first.outputs.result !== exp.first) problems.push(`first run result ${first.outputs.result}, expected ${exp.first}`)
+    if (exp.first && first.outputs.result !== exp.first)
+      problems.push(`first run result ${first.outputs.result}, expected ${exp.first}`)
     const later = runs.slice(runs.length - (scenario.andThen?.length ?? 0))
     scenario.andThen?.forEach((next, i) => {
       const got = later[i]?.[1].outputs.result
-      if (got !== next.result) problems.push(`${next.inputs.operation} result ${JSON.stringify(got ?? '')}, expected ${next.result}`)
+      if (got !== next.result)
+        problems.push(`${next.inputs.operation} result ${JSON.stringify(got ?? '')}, expected ${next.result}`)
     })
     if ((last.exitCode === 0) !== exp.exitZero && !scenario.cancelWhen) {
       problems.push(`exit code ${last.exitCode}, expected ${exp.exitZero ? '0' : 'non-zero'}`)
@@ -443,7 +456,8 @@ async function main(): Promise<number> {
       problems.push(`final weights ${JSON.stringify(weights)}: expected all traffic on web-${exp.finalLive}`)
     }
     if (exp.lossless && summary.failed > 0) problems.push(`${summary.failed} of ${summary.sent} requests failed`)
-    if (exp.says && !runs.some(([, run]) => exp.says?.test(run.stdout))) problems.push(`the action's log never says ${exp.says}`)
+    if (exp.says && !runs.some(([, run]) => exp.says?.test(run.stdout)))
+      problems.push(`the action's log never says ${exp.says}`)
     if (!exp.lossless && exp.result === 'rolled-back') {
       const after = report.steps.at(-1)
       if (after && after.failures > 0) problems.push(`${after.failures} requests failed after the rollback`)
@@ -451,7 +465,9 @@ async function main(): Promise<number> {
 
     banner('verdict')
     if (problems.length === 0) {
-      process.stdout.write(`scenario ${scenario.name}: as expected (${exp.result || 'cancelled, restored by the post step'}; ${summary.failed} of ${summary.sent} requests failed)\n`)
+      process.stdout.write(
+        `scenario ${scenario.name}: as expected (${exp.result || 'cancelled, restored by the post step'}; ${summary.failed} of ${summary.sent} requests failed)\n`
+      )
       return 0
     }
     process.stdout.write(`scenario ${scenario.name}: NOT as expected\n${problems.map((p) => `  - ${p}`).join('\n')}\n`)
@@ -486,7 +502,8 @@ async function previewThroughTheProxy(sb: Sandbox): Promise<{ lines: string[]; p
     `curl ${sb.proxyUrl}/  ->  ${users}`
   ]
   const problems: string[] = []
-  if (!preview.startsWith(`200 ${NEW_VERSION}`)) problems.push(`the preview answered ${preview}, expected ${NEW_VERSION}`)
+  if (!preview.startsWith(`200 ${NEW_VERSION}`))
+    problems.push(`the preview answered ${preview}, expected ${NEW_VERSION}`)
   if (!users.startsWith('200 v1')) problems.push(`users got ${users}, expected v1`)
   return { lines, problems }
 }

@@ -133,7 +133,10 @@ export function parseActionInputDefaults(yml: string): Record<string, string> {
 
 /** The few expressions an input default may use here: ${{ github.sha }} and friends. */
 function evaluateDefault(value: string, env: Record<string, string>): string {
-  return value.replace(/\$\{\{\s*github\.([a-z_]+)\s*\}\}/g, (_, name: string) => env[`GITHUB_${name.toUpperCase()}`] ?? '')
+  return value.replace(
+    /\$\{\{\s*github\.([a-z_]+)\s*\}\}/g,
+    (_, name: string) => env[`GITHUB_${name.toUpperCase()}`] ?? ''
+  )
 }
 
 export function defaultNode(): string {
@@ -285,6 +288,10 @@ export async function runAction(opts: RunActionOptions): Promise<RunActionResult
 }
 
 /** Runs the post step (dist/post/index.js) with the main step's saved state, as the runner does. */
-export function runPost(state: Record<string, string>, inputs: Record<string, string>, opts: Omit<RunActionOptions, 'inputs' | 'state'> = {}): Promise<RunActionResult> {
+export function runPost(
+  state: Record<string, string>,
+  inputs: Record<string, string>,
+  opts: Omit<RunActionOptions, 'inputs' | 'state'> = {}
+): Promise<RunActionResult> {
   return runAction({ ...opts, inputs, state })
 }

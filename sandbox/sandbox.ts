@@ -14,7 +14,14 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { startAwsEndpoint, type AwsEndpoint, type AwsEndpointOptions } from './aws/server.js'
-import { addAlarm, addAutoScalingGroup, addListener, addTargetGroup, forwardAction, newLoadBalancerArn } from './aws/fixtures.js'
+import {
+  addAlarm,
+  addAutoScalingGroup,
+  addListener,
+  addTargetGroup,
+  forwardAction,
+  newLoadBalancerArn
+} from './aws/fixtures.js'
 import { AlarmEvaluator } from './fleet/alarm-evaluator.js'
 import { AutoScalingController } from './fleet/auto-scaling.js'
 import { LocalCommandExecutor } from './fleet/command-executor.js'
@@ -171,7 +178,8 @@ async function startSandboxUnobserved(opts: SandboxOptions): Promise<Sandbox> {
     const healthCheck = {
       path: '/health',
       intervalMs: opts.healthIntervalMs ?? 500,
-      timeoutMs: opts.healthTimeoutMs ?? Math.min(2000, Math.max(100, Math.floor((opts.healthIntervalMs ?? 500) * 0.8))),
+      timeoutMs:
+        opts.healthTimeoutMs ?? Math.min(2000, Math.max(100, Math.floor((opts.healthIntervalMs ?? 500) * 0.8))),
       healthyThreshold: opts.healthyThreshold ?? 2,
       unhealthyThreshold: opts.unhealthyThreshold ?? 2,
       matcher: '200'
@@ -185,8 +193,18 @@ async function startSandboxUnobserved(opts: SandboxOptions): Promise<Sandbox> {
     for (const i of [...blue, ...green]) world.instances.set(i.id, i)
 
     const lbArn = newLoadBalancerArn(world, 'web')
-    const blueArn = addTargetGroup(world, { name: 'web-blue', healthCheck, targets: blue.map((i) => i.id), loadBalancerArns: [lbArn] })
-    const greenArn = addTargetGroup(world, { name: 'web-green', healthCheck, targets: green.map((i) => i.id), loadBalancerArns: [lbArn] })
+    const blueArn = addTargetGroup(world, {
+      name: 'web-blue',
+      healthCheck,
+      targets: blue.map((i) => i.id),
+      loadBalancerArns: [lbArn]
+    })
+    const greenArn = addTargetGroup(world, {
+      name: 'web-green',
+      healthCheck,
+      targets: green.map((i) => i.id),
+      loadBalancerArns: [lbArn]
+    })
     const live = opts.live ?? 'blue'
     const listenerArn = addListener(world, {
       loadBalancerArn: lbArn,
@@ -225,7 +243,10 @@ async function startSandboxUnobserved(opts: SandboxOptions): Promise<Sandbox> {
     if (asg) {
       const prefix = (asg.parameterPrefix ?? '/bluegreen').replace(/\/+$/, '')
       const desired = { blue: asg.blue ?? size, green: asg.green ?? size }
-      for (const [color, arn, version] of [['blue', blueArn, opts.blueVersion], ['green', greenArn, opts.greenVersion]] as const) {
+      for (const [color, arn, version] of [
+        ['blue', blueArn, opts.blueVersion],
+        ['green', greenArn, opts.greenVersion]
+      ] as const) {
         addAutoScalingGroup(world, {
           name: `web-${color}-asg`,
           targetGroupArns: [arn],
@@ -251,7 +272,9 @@ async function startSandboxUnobserved(opts: SandboxOptions): Promise<Sandbox> {
     }
 
     const env = awsEnv(endpoint.url, world.region)
-    const groupIds = (color: 'blue' | 'green'): string[] => [...(world.autoScalingGroups.get(`web-${color}-asg`)?.instances.keys() ?? [])]
+    const groupIds = (color: 'blue' | 'green'): string[] => [
+      ...(world.autoScalingGroups.get(`web-${color}-asg`)?.instances.keys() ?? [])
+    ]
     let stopped: Promise<void> | undefined
     return {
       world,

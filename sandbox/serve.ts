@@ -39,7 +39,12 @@ const env: Record<string, string> = {
   ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [inputEnvName(name), value]))
 }
 mkdirSync(path.dirname(envFile), { recursive: true })
-writeFileSync(envFile, Object.entries(env).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join('\n') + '\n')
+writeFileSync(
+  envFile,
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join('\n') + '\n'
+)
 
 console.log(`Sandbox up: AWS endpoint ${sb.endpointUrl}, traffic through ${sb.proxyUrl}`)
 console.log(`Inputs and environment in ${path.relative(process.cwd(), envFile)}; run the action from source with:`)

@@ -38,7 +38,10 @@ function width(text: string): number {
 
 function renderTable(lines: string[]): string[] {
   const rows = lines.filter((line) => !/^\|?\s*:?-{3,}/.test(line)).map(splitRow)
-  const rightAligned = (lines[1] ?? '').split('|').slice(1, -1).map((c) => c.trim().endsWith(':'))
+  const rightAligned = (lines[1] ?? '')
+    .split('|')
+    .slice(1, -1)
+    .map((c) => c.trim().endsWith(':'))
   const columns = Math.max(...rows.map((r) => r.length))
   const widths = Array.from({ length: columns }, (_, i) => Math.max(...rows.map((r) => width(r[i] ?? ''))))
   const format = (row: string[]) =>
@@ -65,7 +68,8 @@ export function renderMarkdownForTerminal(markdown: string): string {
     const line = lines[i]
     if (line.startsWith('```mermaid')) {
       let title = ''
-      while (i + 1 < lines.length && !lines[++i].startsWith('```')) title ||= /^\s*title "(.*)"$/.exec(lines[i])?.[1] ?? ''
+      while (i + 1 < lines.length && !lines[++i].startsWith('```'))
+        title ||= /^\s*title "(.*)"$/.exec(lines[i])?.[1] ?? ''
       out.push(`(chart${title ? ` "${title}"` : ''}: see the table below)`)
     } else if (line.startsWith('```')) {
       while (i + 1 < lines.length && !lines[++i].startsWith('```')) out.push(`    ${lines[i]}`)
@@ -93,5 +97,8 @@ export function renderMarkdownForTerminal(markdown: string): string {
       out.push(plainInline(line.replace(/^> /, '  '), '\n'))
     }
   }
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`
 }

@@ -156,7 +156,13 @@ export interface Alarm {
    * For metric alarms the sandbox evaluates: 5xx share of the responses from this target group,
    * or of all the responses of this load balancer (an alarm on the whole load balancer).
    */
-  watch?: { targetGroupArn?: string; loadBalancerArn?: string; threshold: number; windowMs: number; minRequests: number }
+  watch?: {
+    targetGroupArn?: string
+    loadBalancerArn?: string
+    threshold: number
+    windowMs: number
+    minRequests: number
+  }
   /** For composite alarms: ALARM when any named alarm is in ALARM. */
   anyOf?: string[]
 }

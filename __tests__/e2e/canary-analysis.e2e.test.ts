@@ -22,7 +22,11 @@ afterEach(async () => {
 
 const deployAs = (behaviour: string) => `echo v2 > version && echo ${behaviour} > behaviour && ./restart`
 
-async function canary(behaviour: string, extra: Record<string, string> = {}, rps = 100): Promise<{ sb: Sandbox; result: RunActionResult }> {
+async function canary(
+  behaviour: string,
+  extra: Record<string, string> = {},
+  rps = 100
+): Promise<{ sb: Sandbox; result: RunActionResult }> {
   const sb = (sandbox = await startSandbox({ healthIntervalMs: 300 }))
   if (rps > 0) load = startLoad({ url: sb.proxyUrl, rps })
   const result = await runAction({
@@ -58,7 +62,9 @@ describe('the canary judge, alone', () => {
     expect(greenWeight(sb)).toBe(0)
     // No alarm was given: the judge's own message, naming the metric and the numbers.
     // (The runner's workflow commands escape % as %25.)
-    expect(result.stdout).toMatch(/::error::.*canary analysis: 5xx rate \d+\.\d%25 on the new fleet \(\d+\/\d+\) vs 0%25 on the stable one/)
+    expect(result.stdout).toMatch(
+      /::error::.*canary analysis: 5xx rate \d+\.\d%25 on the new fleet \(\d+\/\d+\) vs 0%25 on the stable one/
+    )
     expect(result.summary).toContain('### Canary analysis')
     expect(result.summary).toMatch(/^\| 1 \(10%\) \|.*\| \*\*fail\*\*/m)
     expect(result.summary).toMatch(/plotColorPalette":"#dc2626, #2563eb"/)
@@ -70,7 +76,9 @@ describe('the canary judge, alone', () => {
     const { sb, result } = await canary('slow')
     expect(result.outputs.result).toBe('rolled-back')
     expect(greenWeight(sb)).toBe(0)
-    expect(result.stdout).toMatch(/canary analysis: TargetResponseTime (avg|p99) \d+ ms on the new fleet vs \d+ ms on the stable one: \+\d+%25, over the tolerated \+25%25/)
+    expect(result.stdout).toMatch(
+      /canary analysis: TargetResponseTime (avg|p99) \d+ ms on the new fleet vs \d+ ms on the stable one: \+\d+%25, over the tolerated \+25%25/
+    )
   })
 
   it('no metric data at all (no traffic): succeeds, every step marked inconclusive, and says so', async () => {
@@ -78,7 +86,9 @@ describe('the canary judge, alone', () => {
     expect(result.outputs.result).toBe('succeeded')
     expect(result.exitCode).toBe(0)
     expect(greenWeight(sb)).toBe(100)
-    expect(result.stdout).toMatch(/::warning::canary analysis inconclusive at step 1 \(10%25\): no requests reached the new fleet/)
+    expect(result.stdout).toMatch(
+      /::warning::canary analysis inconclusive at step 1 \(10%25\): no requests reached the new fleet/
+    )
     expect(result.stdout).toMatch(/::warning::canary analysis inconclusive at step 2 \(100%25\)/)
     expect(result.summary.match(/^\| [12] \((10|100)%\) \|.*\| \*inconclusive\* \|$/gm)).toHaveLength(2)
     expect(result.stdout).toMatch(/with no traffic to judge, set canary-analysis: false/)

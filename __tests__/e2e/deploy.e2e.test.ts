@@ -27,10 +27,20 @@ async function stage(opts: SandboxOptions = {}): Promise<Sandbox> {
   return sandbox
 }
 
-function run(sb: Sandbox, inputs: Record<string, string>, extra: Partial<Parameters<typeof runAction>[0]> = {}): Promise<RunActionResult> {
+function run(
+  sb: Sandbox,
+  inputs: Record<string, string>,
+  extra: Partial<Parameters<typeof runAction>[0]> = {}
+): Promise<RunActionResult> {
   return runAction({
     env: sb.env,
-    inputs: { 'listener-arns': sb.listenerArn, version: 'v2', 'health-timeout': '60s', 'command-timeout': '30s', ...inputs },
+    inputs: {
+      'listener-arns': sb.listenerArn,
+      version: 'v2',
+      'health-timeout': '60s',
+      'command-timeout': '30s',
+      ...inputs
+    },
     ...extra
   })
 }
@@ -67,7 +77,10 @@ describe('deploys under steady load', () => {
     expect(result.outputs.result).toBe('succeeded')
     expect(result.exitCode).toBe(0)
     expect(greenWeight(sb)).toBe(100)
-    const report = trafficReport(load.samples, sb.world.weightChanges, { newTargetGroupArn: sb.greenArn, newVersion: 'v2' })
+    const report = trafficReport(load.samples, sb.world.weightChanges, {
+      newTargetGroupArn: sb.greenArn,
+      newVersion: 'v2'
+    })
     expect(report.failed).toBe(0)
     const steps = report.steps.filter((s) => s.weight > 0)
     expect(steps.map((s) => s.weight)).toEqual([10, 50, 100])
@@ -124,27 +137,37 @@ describe('deploys that must not move traffic', () => {
   it.each([
     ['a failing command', { commands: `${DEPLOY_V2} && exit 7` }, {}, /exit|failed/i],
     ['a hung command', { commands: 'sleep 600', 'command-timeout': '3s' }, {}, /timed out|TimedOut/i],
-    ['a version that fails its health check', { commands: 'echo v2 > version && echo unhealthy > behaviour && ./restart' }, {}, /unhealthy|health/i]
-  ])('%s: the step fails, no request reaches the new version, the summary says why', async (_name, inputs, opts, why) => {
-    const sb = await stage(opts)
-    load = startLoad({ url: sb.proxyUrl, rps: 50 })
-    const result = await run(sb, { strategy: 'canary', 'step-wait': '2s', ...inputs })
-    load.stop()
-    await load.done
+    [
+      'a version that fails its health check',
+      { commands: 'echo v2 > version && echo unhealthy > behaviour && ./restart' },
+      {},
+      /unhealthy|health/i
+    ]
+  ])(
+    '%s: the step fails, no request reaches the new version, the summary says why',
+    async (_name, inputs, opts, why) => {
+      const sb = await stage(opts)
+      load = startLoad({ url: sb.proxyUrl, rps: 50 })
+      const result = await run(sb, { strategy: 'canary', 'step-wait': '2s', ...inputs })
+      load.stop()
+      await load.done
 
-    expect(result.outputs.result).toBe('failed')
-    expect(result.exitCode).not.toBe(0)
-    expect(sb.world.weightChanges).toEqual([])
-    expect(servedBy('v2')).toBe(0)
-    expect(load.samples.filter((s) => !s.ok)).toEqual([])
-    expect(result.summary).toMatch(why)
-    expect(result.stdout).toMatch(/::error::/)
-  })
+      expect(result.outputs.result).toBe('failed')
+      expect(result.exitCode).not.toBe(0)
+      expect(sb.world.weightChanges).toEqual([])
+      expect(servedBy('v2')).toBe(0)
+      expect(load.samples.filter((s) => !s.ok)).toEqual([])
+      expect(result.summary).toMatch(why)
+      expect(result.stdout).toMatch(/::error::/)
+    }
+  )
 
   it('a failing command shows the instance, its exit code and its output tail in the summary', async () => {
     const sb = await stage()
     const target = sb.greenIds[1]
-    const result = await run(sb, { commands: `if [ "$INSTANCE_ID" = "${target}" ]; then echo "boom | <b>not bold</b>"; exit 7; fi; ${DEPLOY_V2}` })
+    const result = await run(sb, {
+      commands: `if [ "$INSTANCE_ID" = "${target}" ]; then echo "boom | <b>not bold</b>"; exit 7; fi; ${DEPLOY_V2}`
+    })
     expect(result.outputs.result).toBe('failed')
     expect(result.summary).toContain(target)
     expect(result.summary).toMatch(/\b7\b/)
@@ -226,7 +249,13 @@ describe('operations and faults', () => {
     const sb = await stage()
     sb.world.apiFaults.throttleShare = 0.3
     // No load here: the canary judge would only find every step inconclusive (canary-analysis.e2e.test.ts).
-    const result = await run(sb, { strategy: 'canary', 'canary-steps': '50,100', 'step-wait': '2s', commands: DEPLOY_V2, 'canary-analysis': 'false' })
+    const result = await run(sb, {
+      strategy: 'canary',
+      'canary-steps': '50,100',
+      'step-wait': '2s',
+      commands: DEPLOY_V2,
+      'canary-analysis': 'false'
+    })
     expect(result.outputs.result).toBe('succeeded')
     const throttled = sb.world.calls.filter((c) => /Throttl/.test(c.errorCode ?? ''))
     expect(throttled.length).toBeGreaterThan(3)
@@ -235,11 +264,23 @@ describe('operations and faults', () => {
 
   it('pause at 10%, then promote in a later run reading the state from AWS', async () => {
     const sb = await stage()
-    const paused = await run(sb, { strategy: 'canary', 'canary-steps': '10', 'step-wait': '1s', commands: DEPLOY_V2, 'canary-analysis': 'false' })
+    const paused = await run(sb, {
+      strategy: 'canary',
+      'canary-steps': '10',
+      'step-wait': '1s',
+      commands: DEPLOY_V2,
+      'canary-analysis': 'false'
+    })
     expect(paused.outputs.result).toBe('paused')
     expect(paused.exitCode).toBe(0)
     expect(greenWeight(sb)).toBe(10)
-    const promoted = await run(sb, { operation: 'promote', strategy: 'canary', 'canary-steps': '10,50,100', 'step-wait': '1s', 'canary-analysis': 'false' })
+    const promoted = await run(sb, {
+      operation: 'promote',
+      strategy: 'canary',
+      'canary-steps': '10,50,100',
+      'step-wait': '1s',
+      'canary-analysis': 'false'
+    })
     expect(promoted.outputs.result).toBe('succeeded')
     expect(greenWeight(sb)).toBe(100)
     const rolledBack = await run(sb, { operation: 'rollback' })
@@ -251,13 +292,19 @@ describe('operations and faults', () => {
   it('status and dry-run print the facts and change nothing', async () => {
     const sb = await stage()
     const status = await run(sb, { operation: 'status' })
-    expect(status.outputs).toMatchObject({ result: 'unchanged', 'live-target-group-arn': sb.blueArn, 'idle-target-group-arn': sb.greenArn })
+    expect(status.outputs).toMatchObject({
+      result: 'unchanged',
+      'live-target-group-arn': sb.blueArn,
+      'idle-target-group-arn': sb.greenArn
+    })
     expect(JSON.parse(status.outputs.weights)).toEqual({ [sb.blueArn]: 100, [sb.greenArn]: 0 })
     for (const id of sb.greenIds) expect(status.summary).toContain(id)
     const dry = await run(sb, { 'dry-run': 'true', strategy: 'canary', commands: DEPLOY_V2 })
     expect(dry.outputs.result).toBe('unchanged')
     expect(dry.stdout).toMatch(/step 3: 100% of traffic on web-green/)
-    const mutating = sb.world.calls.filter((c) => /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand)/.test(c.operation))
+    const mutating = sb.world.calls.filter((c) =>
+      /^(Modify|AddTags|RemoveTags|SendCommand|CancelCommand)/.test(c.operation)
+    )
     expect(mutating).toEqual([])
   })
 
@@ -271,7 +318,12 @@ describe('operations and faults', () => {
 
   it('several bad inputs fail with one error line each, before any AWS call', async () => {
     const sb = await stage()
-    const result = await run(sb, { 'canary-steps': '50,10', strategy: 'fast', 'max-errors': 'some', commands: DEPLOY_V2 })
+    const result = await run(sb, {
+      'canary-steps': '50,10',
+      strategy: 'fast',
+      'max-errors': 'some',
+      commands: DEPLOY_V2
+    })
     expect(result.exitCode).not.toBe(0)
     expect(result.stdout.match(/^::error::.*$/gm)).toEqual([
       expect.stringMatching(/^::error::Input strategy: "fast" is not valid; accepted: /),

@@ -104,7 +104,9 @@ describe('contract guard', () => {
     expect(deployed.outputs.result).toBe('succeeded')
     expect(greenWeight(sb)).toBe(100)
     expect(await schema(sb)).toBe('3')
-    expect(sb.world.targetGroups.get(sb.greenArn)!.tags.get('bluegreen:contract')).toMatch(/^state=done at=\S+ deployed=\S+ run=/)
+    expect(sb.world.targetGroups.get(sb.greenArn)!.tags.get('bluegreen:contract')).toMatch(
+      /^state=done at=\S+ deployed=\S+ run=/
+    )
     expect(deployed.summary).toContain('contract: schema 2 -&gt; 3')
 
     const writes = (from: number) =>
@@ -114,7 +116,9 @@ describe('contract guard', () => {
     expect(refused.exitCode).not.toBe(0)
     expect(refused.outputs.result).toBe('failed')
     expect(refused.stdout).toMatch(
-      new RegExp(`::error::Rollback refused: contract-commands of v2 on web-green ran at \\S+ in ${RUN_URL}, .*deploy a fix forward`)
+      new RegExp(
+        `::error::Rollback refused: contract-commands of v2 on web-green ran at \\S+ in ${RUN_URL}, .*deploy a fix forward`
+      )
     )
     expect(greenWeight(sb)).toBe(100)
     expect(writes(beforeRefused)).toEqual([])

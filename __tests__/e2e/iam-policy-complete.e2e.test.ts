@@ -18,13 +18,20 @@ const packageName = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'
 describe('the deploy role policy in the README', () => {
   it('grants every API action the action called in the end-to-end scenarios, and nothing they did not call', async () => {
     const dir = process.env.ACTION_CALL_LOG_DIR
-    if (!dir) throw new Error('ACTION_CALL_LOG_DIR is not set: run Jest with the config in jest.config.js (its test sequencer sets it)')
+    if (!dir)
+      throw new Error(
+        'ACTION_CALL_LOG_DIR is not set: run Jest with the config in jest.config.js (its test sequencer sets it)'
+      )
     const { e2eFiles } = runManifest(dir)
     if (e2eFiles.length === 0) {
-      throw new Error('this run has no other end-to-end test file: run this test with them (npm test, or jest --selectProjects e2e)')
+      throw new Error(
+        'this run has no other end-to-end test file: run this test with them (npm test, or jest --selectProjects e2e)'
+      )
     }
     const missing = await waitForRecordings(dir, e2eFiles, WAIT_FOR_OTHER_FILES_MS)
-    expect({ 'test files whose calls were not recorded': missing }).toEqual({ 'test files whose calls were not recorded': [] })
+    expect({ 'test files whose calls were not recorded': missing }).toEqual({
+      'test files whose calls were not recorded': []
+    })
 
     const calledBy = new Map<string, Set<string>>()
     for (const { testFile, scenario, calls } of recordedScenarios(dir)) {
@@ -41,7 +48,11 @@ describe('the deploy role policy in the README', () => {
     const calledNotGranted = [...calledBy.keys()].filter((a) => !granted.includes(a)).sort()
     const grantedNeverCalled = granted.filter((a) => !calledBy.has(a))
     const where = Object.fromEntries(calledNotGranted.map((a) => [a, [...calledBy.get(a)!].slice(0, 3)]))
-    expect({ 'called by the action, missing from the README policy': where }).toEqual({ 'called by the action, missing from the README policy': {} })
-    expect({ 'in the README policy, called by no scenario': grantedNeverCalled }).toEqual({ 'in the README policy, called by no scenario': [] })
+    expect({ 'called by the action, missing from the README policy': where }).toEqual({
+      'called by the action, missing from the README policy': {}
+    })
+    expect({ 'in the README policy, called by no scenario': grantedNeverCalled }).toEqual({
+      'in the README policy, called by no scenario': []
+    })
   })
 })

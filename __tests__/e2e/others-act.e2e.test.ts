@@ -201,7 +201,10 @@ describe('others act while a run works', () => {
   })
 
   it('8. a sticky canary, its restore, then the next deploy: no client is served by a fleet at weight 0', async () => {
-    const sb = (sandbox = await startSandbox({ healthIntervalMs: 300, alarm: { threshold: 0.2, windowMs: 2000, minRequests: 5 } }))
+    const sb = (sandbox = await startSandbox({
+      healthIntervalMs: 300,
+      alarm: { threshold: 0.2, windowMs: 2000, minRequests: 5 }
+    }))
     // Visitors with cookie jars: the AWSALBTG cookie pins each to the group that served it, and on
     // an ALB it outranks the weights, 0 included, for as long as group stickiness is on.
     loads.push(startLoad({ url: sb.proxyUrl, rps: 80, clients: 24 }))
@@ -220,7 +223,9 @@ describe('others act while a run works', () => {
     })
     expect(canary.outputs.result).toBe('rolled-back')
     const restoredAt = lastChangeAt(sb)
-    const pinned = sb.loadBalancer.records.filter((r) => r.sticky && r.targetGroupArn === sb.greenArn && r.at < restoredAt)
+    const pinned = sb.loadBalancer.records.filter(
+      (r) => r.sticky && r.targetGroupArn === sb.greenArn && r.at < restoredAt
+    )
     expect(pinned.length).toBeGreaterThan(0)
     // Those clients still send v2's cookie; the restore turned group stickiness off, and said so.
     expect(canary.stdout).toMatch(/Group stickiness turned off .* with web-green at weight 0/)
@@ -229,7 +234,9 @@ describe('others act while a run works', () => {
 
     // 2. A person turns group stickiness back on in the console: the pinned clients are on v2 again.
     const editedAt = Date.now()
-    sb.world.listeners.get(sb.listenerArn)!.defaultActions = [forwardAction({ [sb.blueArn]: 100, [sb.greenArn]: 0 }, 3600)]
+    sb.world.listeners.get(sb.listenerArn)!.defaultActions = [
+      forwardAction({ [sb.blueArn]: 100, [sb.greenArn]: 0 }, 3600)
+    ]
     await pause(1000)
     expect(greenBetween(editedAt).length).toBeGreaterThan(0)
 
@@ -248,7 +255,9 @@ describe('others act while a run works', () => {
     })
     if (next.outputs.result !== 'succeeded') console.log(next.stdout)
     expect(next.outputs.result).toBe('succeeded')
-    expect(next.stdout).toMatch(/Group stickiness was on while web-green took no traffic; turned it off before the deploy/)
+    expect(next.stdout).toMatch(
+      /Group stickiness was on while web-green took no traffic; turned it off before the deploy/
+    )
     const sent = [...sb.world.commands.values()].filter((c) => c.requestedAt > editedAt)
     const commandsAt = Math.min(...sent.map((c) => c.requestedAt))
     const firstShift = sb.world.weightChanges.find((w) => w.at > commandsAt)!.at
@@ -269,7 +278,9 @@ describe('others act while a run works', () => {
     expect(result.outputs.result).toBe('failed')
     expect(result.stdout).toMatch(/Not allowed to send AWS-RunShellScript .*give the workflow's role ssm:SendCommand/)
     // Recorded 'deploying' while it could still send; put back once it knew nothing went out.
-    const tagged = sb.world.calls.filter((c) => c.operation === 'AddTags' && JSON.stringify(c.params).includes('deploying'))
+    const tagged = sb.world.calls.filter(
+      (c) => c.operation === 'AddTags' && JSON.stringify(c.params).includes('deploying')
+    )
     const sent = sb.world.calls.filter((c) => c.operation === 'SendCommand')
     expect(tagged[0].seq).toBeLessThan(sent[0].seq!)
     expect(Object.fromEntries(green)).toEqual(before)

@@ -19,7 +19,11 @@ afterEach(async () => {
 describe('a listener and a rule given together', () => {
   it('shift together, and a rollback brings both back', async () => {
     const sb = (sandbox = await startSandbox({ healthIntervalMs: 300 }))
-    const ruleArn = addRule(sb.world, { listenerArn: sb.listenerArn, priority: 10, actions: [forwardAction({ [sb.blueArn]: 100, [sb.greenArn]: 0 })] })
+    const ruleArn = addRule(sb.world, {
+      listenerArn: sb.listenerArn,
+      priority: 10,
+      actions: [forwardAction({ [sb.blueArn]: 100, [sb.greenArn]: 0 })]
+    })
     const routes = { 'listener-arns': sb.listenerArn, 'rule-arns': ruleArn }
     const weightsNow = (): Array<Record<string, number>> => [
       forwardWeights(sb.world.listeners.get(sb.listenerArn)!.defaultActions),

@@ -7,7 +7,9 @@ import { beforeAll, describe, expect, it } from '@jest/globals'
 import { loadSpec, parseTemplate, templateProblems, type Template } from '../__fixtures__/cloudformation.js'
 import { allowedActions, readmePolicy, REPO_ROOT, type PolicyDocument } from '../__fixtures__/readme.js'
 
-const template = parseTemplate(readFileSync(path.join(REPO_ROOT, 'examples/cloudformation/alb-blue-green.yaml'), 'utf8'))
+const template = parseTemplate(
+  readFileSync(path.join(REPO_ROOT, 'examples/cloudformation/alb-blue-green.yaml'), 'utf8')
+)
 let db: Awaited<ReturnType<typeof loadSpec>>
 
 beforeAll(async () => {
@@ -20,7 +22,8 @@ const resourcesOfType = (type: string): Array<[string, Props]> =>
     .filter(([, r]) => r.Type === type)
     .map(([name, r]) => [name, (r.Properties ?? {}) as Props])
 const policyNamed = (role: Props, name: string): PolicyDocument =>
-  (role.Policies as Array<{ PolicyName: string; PolicyDocument: PolicyDocument }>).find((p) => p.PolicyName === name)!.PolicyDocument
+  (role.Policies as Array<{ PolicyName: string; PolicyDocument: PolicyDocument }>).find((p) => p.PolicyName === name)!
+    .PolicyDocument
 
 describe('the CloudFormation example', () => {
   it("is well-formed against CloudFormation's resource schemas", () => {
@@ -33,7 +36,9 @@ describe('the CloudFormation example', () => {
     delete listener.DefaultActions
     listener.Prot = 'HTTP'
     ;(broken.Resources.BlueTargetGroup.Properties as Props).Port = 'eighty'
-    ;(broken.Resources.GreenTargetGroup.Properties as Props).TargetGroupAttributes = [{ Kee: 'stickiness.enabled', Value: 'true' }]
+    ;(broken.Resources.GreenTargetGroup.Properties as Props).TargetGroupAttributes = [
+      { Kee: 'stickiness.enabled', Value: 'true' }
+    ]
     ;(broken.Resources.DeployRole.Properties as Props).RoleName = { Ref: 'Nothing' }
     broken.Resources.Extra = { Type: 'AWS::EC2::Nonsense', Properties: {} }
     expect(templateProblems(broken, db).sort()).toEqual(
@@ -52,7 +57,11 @@ describe('the CloudFormation example', () => {
     const groups = resourcesOfType('AWS::ElasticLoadBalancingV2::TargetGroup')
     expect(groups.map(([, g]) => g.Name).sort()).toEqual(['web-blue', 'web-green'])
     for (const [, group] of groups) {
-      expect(group).toMatchObject({ TargetType: 'instance', HealthCheckEnabled: true, HealthCheckPath: expect.any(String) })
+      expect(group).toMatchObject({
+        TargetType: 'instance',
+        HealthCheckEnabled: true,
+        HealthCheckPath: expect.any(String)
+      })
       expect((group.Targets as unknown[]).length).toBeGreaterThanOrEqual(2)
     }
     const targets = groups.flatMap(([, g]) => (g.Targets as Array<{ Id: { Ref: string } }>).map((t) => t.Id.Ref))
@@ -79,7 +88,9 @@ describe('the CloudFormation example', () => {
   it('gives the instances the SSM core policy and the README instance role log statements', () => {
     const role = template.Resources.InstanceRole.Properties as Props
     expect(JSON.stringify(role.ManagedPolicyArns)).toContain('AmazonSSMManagedInstanceCore')
-    expect(allowedActions(policyNamed(role, 'command-output'))).toEqual(allowedActions(readmePolicy('instance-role-log-policy')))
+    expect(allowedActions(policyNamed(role, 'command-output'))).toEqual(
+      allowedActions(readmePolicy('instance-role-log-policy'))
+    )
   })
 
   it("gives the deploy role the README's policy, statement by statement, and trusts both OIDC subjects", () => {

@@ -16,8 +16,19 @@ function sdkActionsInSource(dir: string): { actions: string[]; unknownPackages: 
   for (const file of files) {
     const source = readFileSync(path.join(dir, file), 'utf8')
     for (const m of source.matchAll(/import\s*(?:type\s*)?\{([^}]*)\}\s*from\s*'(@aws-sdk\/client-[a-z0-9-]+)'/g)) {
-      const names = m[1].split(',').map((n) => n.trim().replace(/^type\s+/, '').split(/\s+as\s+/)[0]).filter(Boolean)
-      const operations = names.flatMap((n) => /^(?!.*Client$)([A-Z]\w+)Command$/.exec(n)?.[1] ?? /^paginate([A-Z]\w+)$/.exec(n)?.[1] ?? [])
+      const names = m[1]
+        .split(',')
+        .map(
+          (n) =>
+            n
+              .trim()
+              .replace(/^type\s+/, '')
+              .split(/\s+as\s+/)[0]
+        )
+        .filter(Boolean)
+      const operations = names.flatMap(
+        (n) => /^(?!.*Client$)([A-Z]\w+)Command$/.exec(n)?.[1] ?? /^paginate([A-Z]\w+)$/.exec(n)?.[1] ?? []
+      )
       if (operations.length === 0) continue
       const prefix = IAM_PREFIX_OF_SDK_PACKAGE[m[2]]
       if (!prefix) unknownPackages.add(m[2])
@@ -55,9 +66,12 @@ describe("the deploy role's policy", () => {
   })
 
   it('scopes ssm:SendCommand to documents and tagged instances, never *', () => {
-    const resources = deployRole.Statement.filter((s) => asList(s.Action).includes('ssm:SendCommand')).flatMap((s) => asList(s.Resource))
+    const resources = deployRole.Statement.filter((s) => asList(s.Action).includes('ssm:SendCommand')).flatMap((s) =>
+      asList(s.Resource)
+    )
     expect(resources.length).toBeGreaterThan(0)
-    for (const r of resources) expect(r).toMatch(/^arn:aws:(ssm:[a-z0-9-]+:\d*:document\/|ec2:[a-z0-9-]+:\d{12}:instance\/)/)
+    for (const r of resources)
+      expect(r).toMatch(/^arn:aws:(ssm:[a-z0-9-]+:\d*:document\/|ec2:[a-z0-9-]+:\d{12}:instance\/)/)
   })
 })
 
@@ -69,7 +83,10 @@ describe('the other README policies', () => {
     expect(statement.Action).toBe('sts:AssumeRoleWithWebIdentity')
     const equals = statement.Condition?.StringEquals ?? {}
     expect(equals['token.actions.githubusercontent.com:aud']).toBe('sts.amazonaws.com')
-    expect(asList(equals['token.actions.githubusercontent.com:sub']).sort()).toEqual(['repo:OWNER/REPO:environment:production', 'repo:OWNER/REPO:ref:refs/heads/main'])
+    expect(asList(equals['token.actions.githubusercontent.com:sub']).sort()).toEqual([
+      'repo:OWNER/REPO:environment:production',
+      'repo:OWNER/REPO:ref:refs/heads/main'
+    ])
   })
 
   it("the instance role's log statements are what SSM's CloudWatch output needs", () => {

@@ -11,11 +11,20 @@ const nm = (p: string): string => path.join('/repo/node_modules', p)
 describe('finding the bundled files in webpack stats', () => {
   it('takes modules in a chunk and those inlined into them, without loaders or concatenation hashes, and skips modules in no chunk', () => {
     const files = bundledFiles([
-      { identifier: `/repo/node_modules/ncc/loaders/ts.js!/repo/src/main.ts|abc123`, chunks: [1], modules: [{ identifier: '/repo/src/main.ts', chunks: [] }, { identifier: nm('parse-duration/index.js'), chunks: [] }] },
+      {
+        identifier: `/repo/node_modules/ncc/loaders/ts.js!/repo/src/main.ts|abc123`,
+        chunks: [1],
+        modules: [
+          { identifier: '/repo/src/main.ts', chunks: [] },
+          { identifier: nm('parse-duration/index.js'), chunks: [] }
+        ]
+      },
       { identifier: nm('@aws-sdk/client-ssm/dist-cjs/index.js'), chunks: ['lazy'] },
       { identifier: nm('left-out/index.js'), chunks: [] }
     ])
-    expect(files.sort()).toEqual(['/repo/src/main.ts', nm('@aws-sdk/client-ssm/dist-cjs/index.js'), nm('parse-duration/index.js')].sort())
+    expect(files.sort()).toEqual(
+      ['/repo/src/main.ts', nm('@aws-sdk/client-ssm/dist-cjs/index.js'), nm('parse-duration/index.js')].sort()
+    )
   })
 
   it('maps a file to its package directory, scoped or not, nested or not', () => {
@@ -29,12 +38,17 @@ describe('finding the bundled files in webpack stats', () => {
       { name: 'a', version: '1.0.0', license: 'MIT', licenseText: 'MIT text', licenseTextSource: 'package' },
       { name: 'b', version: '2.0.0', license: 'Apache-2.0', licenseText: 'Apache text', licenseTextSource: 'spdx' }
     ])
-    expect(text).toBe("a 1.0.0\nMIT\nMIT text\n\nb 2.0.0\nApache-2.0 (the package ships no licence file: SPDX's text of Apache-2.0)\nApache text\n")
+    expect(text).toBe(
+      "a 1.0.0\nMIT\nMIT text\n\nb 2.0.0\nApache-2.0 (the package ships no licence file: SPDX's text of Apache-2.0)\nApache text\n"
+    )
   })
 })
 
 describe('the licences in dist/', () => {
-  const dependencies = Object.keys((JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies)
+  const dependencies = Object.keys(
+    (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> })
+      .dependencies
+  )
   const entries = (file: string): Map<string, string> =>
     new Map(
       readFileSync(path.join(REPO_ROOT, file), 'utf8')

@@ -40,7 +40,9 @@ describe('CloudWatch DescribeAlarms', () => {
     expect(byPrefix.MetricAlarms!.map((a) => a.AlarmName)).toEqual(['web-p99-latency'])
     const inAlarm = await h.cw.send(new DescribeAlarmsCommand({ StateValue: 'ALARM' }))
     expect(inAlarm.MetricAlarms!.map((a) => a.AlarmName)).toEqual(['web-5xx'])
-    const both = await rejection(h.cw.send(new DescribeAlarmsCommand({ AlarmNames: ['web-5xx'], AlarmNamePrefix: 'web' })))
+    const both = await rejection(
+      h.cw.send(new DescribeAlarmsCommand({ AlarmNames: ['web-5xx'], AlarmNamePrefix: 'web' }))
+    )
     expect(both.name).toBe('InvalidParameterCombinationException')
   })
 
@@ -51,7 +53,10 @@ describe('CloudWatch DescribeAlarms', () => {
     expect(tooMany.name).toBe('ValidationException')
     expect(tooMany.$metadata?.httpStatusCode).toBe(400)
     await h.cw.send(new DescribeAlarmsCommand({ MaxRecords: 100 }))
-    for (const bad of [0, 101]) expect((await rejection(h.cw.send(new DescribeAlarmsCommand({ MaxRecords: bad })))).name).toBe('ValidationException')
+    for (const bad of [0, 101])
+      expect((await rejection(h.cw.send(new DescribeAlarmsCommand({ MaxRecords: bad })))).name).toBe(
+        'ValidationException'
+      )
   })
 
   test('NextToken pagination', async () => {

@@ -12,7 +12,14 @@ import {
   paginateDescribeTargetGroups,
   type Action
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { addInstance, addListener, addRule, addTargetGroup, defaultRuleArn, forwardAction } from '../../sandbox/aws/fixtures.js'
+import {
+  addInstance,
+  addListener,
+  addRule,
+  addTargetGroup,
+  defaultRuleArn,
+  forwardAction
+} from '../../sandbox/aws/fixtures.js'
 import { rejection, startHarness, type Harness } from './aws-helpers.js'
 
 let h: Harness
@@ -34,7 +41,13 @@ beforeEach(async () => {
   })
   green = addTargetGroup(h.world, {
     name: 'web-green',
-    targets: { [instB]: { state: 'unhealthy', reason: 'Target.ResponseCodeMismatch', description: 'Health checks failed with these codes: [500]' } }
+    targets: {
+      [instB]: {
+        state: 'unhealthy',
+        reason: 'Target.ResponseCodeMismatch',
+        description: 'Health checks failed with these codes: [500]'
+      }
+    }
   })
   listener = addListener(h.world, { port: 48080, defaultActions: [forwardAction({ [blue]: 100, [green]: 0 })] })
   rule = addRule(h.world, { listenerArn: listener, priority: 10, actions: [{ Type: 'forward', TargetGroupArn: blue }] })
@@ -45,16 +58,25 @@ afterEach(async () => {
 })
 
 const weighted = (weights: Array<[string, number]>, extra: Partial<Action> = {}): Action[] => [
-  { Type: 'forward', ForwardConfig: { TargetGroups: weights.map(([TargetGroupArn, Weight]) => ({ TargetGroupArn, Weight })) }, ...extra }
+  {
+    Type: 'forward',
+    ForwardConfig: { TargetGroups: weights.map(([TargetGroupArn, Weight]) => ({ TargetGroupArn, Weight })) },
+    ...extra
+  }
 ]
 
-const modify = (DefaultActions: Action[]) => h.elb.send(new ModifyListenerCommand({ ListenerArn: listener, DefaultActions }))
+const modify = (DefaultActions: Action[]) =>
+  h.elb.send(new ModifyListenerCommand({ ListenerArn: listener, DefaultActions }))
 
 describe('ELBv2 listeners and rules', () => {
   test('ARNs have the real formats', () => {
     expect(blue).toMatch(/^arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup\/web-blue\/[0-9a-f]{16}$/)
-    expect(listener).toMatch(/^arn:aws:elasticloadbalancing:us-east-1:123456789012:listener\/app\/web\/[0-9a-f]{16}\/[0-9a-f]{16}$/)
-    expect(rule).toMatch(/^arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule\/app\/web\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/)
+    expect(listener).toMatch(
+      /^arn:aws:elasticloadbalancing:us-east-1:123456789012:listener\/app\/web\/[0-9a-f]{16}\/[0-9a-f]{16}$/
+    )
+    expect(rule).toMatch(
+      /^arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule\/app\/web\/[0-9a-f]{16}\/[0-9a-f]{16}\/[0-9a-f]{16}$/
+    )
     expect(instA).toMatch(/^i-[0-9a-f]{17}$/)
   })
 
@@ -84,7 +106,8 @@ describe('ELBv2 listeners and rules', () => {
 
   test('the single TargetGroupArn form round-trips, reported with its ForwardConfig like AWS does', async () => {
     await modify([{ Type: 'forward', TargetGroupArn: green }])
-    const a = (await h.elb.send(new DescribeListenersCommand({ ListenerArns: [listener] }))).Listeners![0].DefaultActions![0]
+    const a = (await h.elb.send(new DescribeListenersCommand({ ListenerArns: [listener] }))).Listeners![0]
+      .DefaultActions![0]
     expect(a.Type).toBe('forward')
     expect(a.TargetGroupArn).toBe(green)
     expect(a.ForwardConfig!.TargetGroups).toEqual([{ TargetGroupArn: green, Weight: 1 }])
@@ -92,29 +115,63 @@ describe('ELBv2 listeners and rules', () => {
   })
 
   test('the ForwardConfig form round-trips with weights and stickiness', async () => {
-    await modify(weighted([[blue, 90], [green, 10]], { ForwardConfig: {
-      TargetGroups: [{ TargetGroupArn: blue, Weight: 90 }, { TargetGroupArn: green, Weight: 10 }],
-      TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 300 }
-    } }))
-    const a = (await h.elb.send(new DescribeListenersCommand({ ListenerArns: [listener] }))).Listeners![0].DefaultActions![0]
+    await modify(
+      weighted(
+        [
+          [blue, 90],
+          [green, 10]
+        ],
+        {
+          ForwardConfig: {
+            TargetGroups: [
+              { TargetGroupArn: blue, Weight: 90 },
+              { TargetGroupArn: green, Weight: 10 }
+            ],
+            TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 300 }
+          }
+        }
+      )
+    )
+    const a = (await h.elb.send(new DescribeListenersCommand({ ListenerArns: [listener] }))).Listeners![0]
+      .DefaultActions![0]
     expect(a.ForwardConfig).toEqual({
-      TargetGroups: [{ TargetGroupArn: blue, Weight: 90 }, { TargetGroupArn: green, Weight: 10 }],
+      TargetGroups: [
+        { TargetGroupArn: blue, Weight: 90 },
+        { TargetGroupArn: green, Weight: 10 }
+      ],
       TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: 300 }
     })
   })
 
   test('ModifyListener records the weight change and returns the listener', async () => {
-    const out = await modify(weighted([[blue, 50], [green, 50]]))
+    const out = await modify(
+      weighted([
+        [blue, 50],
+        [green, 50]
+      ])
+    )
     expect(out.Listeners![0].DefaultActions![0].ForwardConfig!.TargetGroups!.map((g) => g.Weight)).toEqual([50, 50])
     expect(h.world.weightChanges).toHaveLength(1)
     expect(h.world.weightChanges[0]).toMatchObject({ routeArn: listener, weights: { [blue]: 50, [green]: 50 } })
   })
 
   test('weights 0 and 999 are accepted, 1000 and -1 are not', async () => {
-    await modify(weighted([[blue, 0], [green, 999]]))
+    await modify(
+      weighted([
+        [blue, 0],
+        [green, 999]
+      ])
+    )
     expect(h.world.listeners.get(listener)!.defaultActions[0].ForwardConfig!.TargetGroups![1].Weight).toBe(999)
     for (const bad of [1000, -1]) {
-      const err = await rejection(modify(weighted([[blue, bad], [green, 0]])))
+      const err = await rejection(
+        modify(
+          weighted([
+            [blue, bad],
+            [green, 0]
+          ])
+        )
+      )
       expect(err.name).toBe('ValidationError')
       expect(err.message).toMatch(/between 0 and 999/)
     }
@@ -124,36 +181,77 @@ describe('ELBv2 listeners and rules', () => {
   test('five target groups in a forward action are accepted, six are not', async () => {
     const extra = [1, 2, 3, 4].map((i) => addTargetGroup(h.world, { name: `extra-${i}` }))
     await modify(weighted([[blue, 1], ...extra.slice(0, 4).map((a): [string, number] => [a, 1])]))
-    const err = await rejection(modify(weighted([[blue, 1], [green, 1], ...extra.map((a): [string, number] => [a, 1])])))
+    const err = await rejection(
+      modify(weighted([[blue, 1], [green, 1], ...extra.map((a): [string, number] => [a, 1])]))
+    )
     expect(err.name).toBe('ValidationError')
     expect(h.world.listeners.get(listener)!.defaultActions[0].ForwardConfig!.TargetGroups).toHaveLength(5)
   })
 
   test('a target group may appear only once in a forward action', async () => {
-    const err = await rejection(modify(weighted([[blue, 1], [blue, 2]])))
+    const err = await rejection(
+      modify(
+        weighted([
+          [blue, 1],
+          [blue, 2]
+        ])
+      )
+    )
     expect(err.name).toBe('ValidationError')
   })
 
   test('TargetGroupArn and ForwardConfig must name the same single group', async () => {
-    await modify([{ Type: 'forward', TargetGroupArn: blue, ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 1 }] } }])
-    const err = await rejection(modify([{ Type: 'forward', TargetGroupArn: blue, ForwardConfig: { TargetGroups: [{ TargetGroupArn: green, Weight: 1 }] } }]))
+    await modify([
+      { Type: 'forward', TargetGroupArn: blue, ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 1 }] } }
+    ])
+    const err = await rejection(
+      modify([
+        {
+          Type: 'forward',
+          TargetGroupArn: blue,
+          ForwardConfig: { TargetGroups: [{ TargetGroupArn: green, Weight: 1 }] }
+        }
+      ])
+    )
     expect(err.name).toBe('ValidationError')
-    const err2 = await rejection(modify([{ ...weighted([[blue, 1], [green, 1]])[0], TargetGroupArn: blue }]))
+    const err2 = await rejection(
+      modify([
+        {
+          ...weighted([
+            [blue, 1],
+            [green, 1]
+          ])[0],
+          TargetGroupArn: blue
+        }
+      ])
+    )
     expect(err2.name).toBe('ValidationError')
   })
 
   test('unknown target group raises TargetGroupNotFoundException and changes nothing', async () => {
     const missing = blue.replace(/[0-9a-f]{16}$/, '0000000000000000')
-    const err = await rejection(modify(weighted([[blue, 1], [missing, 1]])))
+    const err = await rejection(
+      modify(
+        weighted([
+          [blue, 1],
+          [missing, 1]
+        ])
+      )
+    )
     expect(err.name).toBe('TargetGroupNotFoundException')
     expect(h.world.listeners.get(listener)!.defaultActions[0].ForwardConfig!.TargetGroups![0].Weight).toBe(100)
   })
 
   test('stickiness duration 1..604800', async () => {
-    const sticky = (d: number): Action[] => [{
-      Type: 'forward',
-      ForwardConfig: { TargetGroups: [{ TargetGroupArn: blue, Weight: 1 }], TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: d } }
-    }]
+    const sticky = (d: number): Action[] => [
+      {
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [{ TargetGroupArn: blue, Weight: 1 }],
+          TargetGroupStickinessConfig: { Enabled: true, DurationSeconds: d }
+        }
+      }
+    ]
     await modify(sticky(1))
     await modify(sticky(604800))
     for (const bad of [0, 604801]) expect((await rejection(modify(sticky(bad)))).name).toBe('ValidationError')
@@ -166,8 +264,11 @@ describe('ELBv2 listeners and rules', () => {
     const oidc: Action = {
       Type: 'authenticate-oidc',
       AuthenticateOidcConfig: {
-        Issuer: 'https://idp', AuthorizationEndpoint: 'https://idp/a', TokenEndpoint: 'https://idp/t',
-        UserInfoEndpoint: 'https://idp/u', ClientId: 'c'
+        Issuer: 'https://idp',
+        AuthorizationEndpoint: 'https://idp/a',
+        TokenEndpoint: 'https://idp/t',
+        UserInfoEndpoint: 'https://idp/u',
+        ClientId: 'c'
       }
     }
     await modify([{ ...oidc, Order: 1 }, ...weighted([[blue, 1]], { Order: 2 })])
@@ -175,15 +276,21 @@ describe('ELBv2 listeners and rules', () => {
     expect(dupOrder.name).toBe('InvalidLoadBalancerActionException')
     const notLast = await rejection(modify([{ ...oidc, Order: 3 }, ...weighted([[blue, 1]], { Order: 2 })]))
     expect(notLast.name).toBe('InvalidLoadBalancerActionException')
-    const twoTerminal = await rejection(modify([
-      ...weighted([[blue, 1]], { Order: 1 }),
-      { Type: 'fixed-response', Order: 2, FixedResponseConfig: { StatusCode: '503' } }
-    ]))
+    const twoTerminal = await rejection(
+      modify([
+        ...weighted([[blue, 1]], { Order: 1 }),
+        { Type: 'fixed-response', Order: 2, FixedResponseConfig: { StatusCode: '503' } }
+      ])
+    )
     expect(twoTerminal.name).toBe('InvalidLoadBalancerActionException')
   })
 
   test('DescribeRules lists rules by priority with the default rule last', async () => {
-    const second = addRule(h.world, { listenerArn: listener, priority: 5, actions: [{ Type: 'forward', TargetGroupArn: green }] })
+    const second = addRule(h.world, {
+      listenerArn: listener,
+      priority: 5,
+      actions: [{ Type: 'forward', TargetGroupArn: green }]
+    })
     const out = await h.elb.send(new DescribeRulesCommand({ ListenerArn: listener }))
     expect(out.Rules!.map((r) => r.RuleArn)).toEqual([second, rule, defaultRuleArn(listener)])
     expect(out.Rules!.map((r) => r.Priority)).toEqual(['5', '10', 'default'])
@@ -195,21 +302,37 @@ describe('ELBv2 listeners and rules', () => {
   })
 
   test('ModifyRule changes actions and conditions and records the weights', async () => {
-    const out = await h.elb.send(new ModifyRuleCommand({
-      RuleArn: rule,
-      Actions: weighted([[blue, 70], [green, 30]]),
-      Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/v2/*'] } }]
-    }))
+    const out = await h.elb.send(
+      new ModifyRuleCommand({
+        RuleArn: rule,
+        Actions: weighted([
+          [blue, 70],
+          [green, 30]
+        ]),
+        Conditions: [{ Field: 'path-pattern', PathPatternConfig: { Values: ['/v2/*'] } }]
+      })
+    )
     expect(out.Rules![0].Actions![0].ForwardConfig!.TargetGroups!.map((g) => g.Weight)).toEqual([70, 30])
     expect(out.Rules![0].Conditions![0].PathPatternConfig!.Values).toEqual(['/v2/*'])
     expect(h.world.weightChanges.at(-1)).toMatchObject({ routeArn: rule, weights: { [blue]: 70, [green]: 30 } })
-    expect((await rejection(h.elb.send(new ModifyRuleCommand({ RuleArn: rule, Actions: weighted([[blue, 1000]]) })))).name).toBe('ValidationError')
+    expect(
+      (await rejection(h.elb.send(new ModifyRuleCommand({ RuleArn: rule, Actions: weighted([[blue, 1000]]) })))).name
+    ).toBe('ValidationError')
   })
 
   test('ModifyRule on a missing or default rule fails with the named exception', async () => {
-    const missing = await rejection(h.elb.send(new ModifyRuleCommand({ RuleArn: rule.replace(/[0-9a-f]{16}$/, 'aaaaaaaaaaaaaaaa'), Actions: weighted([[blue, 1]]) })))
+    const missing = await rejection(
+      h.elb.send(
+        new ModifyRuleCommand({
+          RuleArn: rule.replace(/[0-9a-f]{16}$/, 'aaaaaaaaaaaaaaaa'),
+          Actions: weighted([[blue, 1]])
+        })
+      )
+    )
     expect(missing.name).toBe('RuleNotFoundException')
-    const dflt = await rejection(h.elb.send(new ModifyRuleCommand({ RuleArn: defaultRuleArn(listener), Actions: weighted([[blue, 1]]) })))
+    const dflt = await rejection(
+      h.elb.send(new ModifyRuleCommand({ RuleArn: defaultRuleArn(listener), Actions: weighted([[blue, 1]]) }))
+    )
     expect(dflt.name).toBe('OperationNotPermittedException')
   })
 
@@ -248,41 +371,68 @@ describe('ELBv2 target groups', () => {
     }
     expect(names).toEqual(['web-blue', 'web-green', 'tg-0', 'tg-1', 'tg-2', 'tg-3', 'tg-4'])
     await h.elb.send(new DescribeTargetGroupsCommand({ PageSize: 400 }))
-    expect((await rejection(h.elb.send(new DescribeTargetGroupsCommand({ PageSize: 401 })))).name).toBe('ValidationError')
-    expect((await rejection(h.elb.send(new DescribeTargetGroupsCommand({ Marker: 'garbage' })))).name).toBe('ValidationError')
+    expect((await rejection(h.elb.send(new DescribeTargetGroupsCommand({ PageSize: 401 })))).name).toBe(
+      'ValidationError'
+    )
+    expect((await rejection(h.elb.send(new DescribeTargetGroupsCommand({ Marker: 'garbage' })))).name).toBe(
+      'ValidationError'
+    )
   })
 
   test('DescribeTargetGroupAttributes returns stickiness and deregistration delay', async () => {
-    const sticky = addTargetGroup(h.world, { name: 'sticky', attributes: { 'stickiness.enabled': 'true', 'deregistration_delay.timeout_seconds': '5' } })
+    const sticky = addTargetGroup(h.world, {
+      name: 'sticky',
+      attributes: { 'stickiness.enabled': 'true', 'deregistration_delay.timeout_seconds': '5' }
+    })
     const attrs = async (arn: string) =>
-      Object.fromEntries((await h.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }))).Attributes!.map((a) => [a.Key, a.Value]))
+      Object.fromEntries(
+        (await h.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn }))).Attributes!.map((a) => [
+          a.Key,
+          a.Value
+        ])
+      )
     expect(await attrs(blue)).toMatchObject({
       'stickiness.enabled': 'false',
       'stickiness.type': 'lb_cookie',
       'stickiness.lb_cookie.duration_seconds': '86400',
       'deregistration_delay.timeout_seconds': '300'
     })
-    expect(await attrs(sticky)).toMatchObject({ 'stickiness.enabled': 'true', 'deregistration_delay.timeout_seconds': '5' })
+    expect(await attrs(sticky)).toMatchObject({
+      'stickiness.enabled': 'true',
+      'deregistration_delay.timeout_seconds': '5'
+    })
   })
 
   test('DescribeTargetHealth reports each target, and unregistered ones as unused', async () => {
     const all = await h.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: green }))
-    expect(all.TargetHealthDescriptions).toEqual([{
-      Target: { Id: instB, Port: 41002 },
-      HealthCheckPort: '41002',
-      TargetHealth: { State: 'unhealthy', Reason: 'Target.ResponseCodeMismatch', Description: 'Health checks failed with these codes: [500]' }
-    }])
-    const some = await h.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: blue, Targets: [{ Id: instA }, { Id: instB }] }))
+    expect(all.TargetHealthDescriptions).toEqual([
+      {
+        Target: { Id: instB, Port: 41002 },
+        HealthCheckPort: '41002',
+        TargetHealth: {
+          State: 'unhealthy',
+          Reason: 'Target.ResponseCodeMismatch',
+          Description: 'Health checks failed with these codes: [500]'
+        }
+      }
+    ])
+    const some = await h.elb.send(
+      new DescribeTargetHealthCommand({ TargetGroupArn: blue, Targets: [{ Id: instA }, { Id: instB }] })
+    )
     expect(some.TargetHealthDescriptions!.map((d) => d.TargetHealth!.State)).toEqual(['healthy', 'unused'])
     expect(some.TargetHealthDescriptions![1].TargetHealth!.Reason).toBe('Target.NotRegistered')
-    const invalid = await rejection(h.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: blue, Targets: [{ Id: 'not-an-instance' }] })))
+    const invalid = await rejection(
+      h.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: blue, Targets: [{ Id: 'not-an-instance' }] }))
+    )
     expect(invalid.name).toBe('InvalidTargetException')
   })
 })
 
 describe('ELBv2 tags', () => {
   test('AddTags, DescribeTags, RemoveTags on target groups, listeners and rules', async () => {
-    await h.elb.send(new AddTagsCommand({ ResourceArns: [blue, listener, rule], Tags: [{ Key: 'deploy:version', Value: 'abc123' }] }))
+    await h.elb.send(
+      new AddTagsCommand({ ResourceArns: [blue, listener, rule], Tags: [{ Key: 'deploy:version', Value: 'abc123' }] })
+    )
     const out = await h.elb.send(new DescribeTagsCommand({ ResourceArns: [blue, listener, rule, green] }))
     expect(out.TagDescriptions!.map((d) => d.Tags)).toEqual([
       [{ Key: 'deploy:version', Value: 'abc123' }],
@@ -297,22 +447,50 @@ describe('ELBv2 tags', () => {
 
   test('DescribeTags takes 20 resources, not 21', async () => {
     const arns = Array.from({ length: 21 }, (_, i) => addTargetGroup(h.world, { name: `t${i}` }))
-    expect((await h.elb.send(new DescribeTagsCommand({ ResourceArns: arns.slice(0, 20) }))).TagDescriptions).toHaveLength(20)
+    expect(
+      (await h.elb.send(new DescribeTagsCommand({ ResourceArns: arns.slice(0, 20) }))).TagDescriptions
+    ).toHaveLength(20)
     expect((await rejection(h.elb.send(new DescribeTagsCommand({ ResourceArns: arns })))).name).toBe('ValidationError')
   })
 
   test('tag key 128 / value 256 characters, at most 50 tags, no duplicate keys', async () => {
-    await h.elb.send(new AddTagsCommand({ ResourceArns: [blue], Tags: [{ Key: 'k'.repeat(128), Value: 'v'.repeat(256) }] }))
-    expect((await rejection(h.elb.send(new AddTagsCommand({ ResourceArns: [blue], Tags: [{ Key: 'k'.repeat(129), Value: 'v' }] })))).name).toBe('ValidationError')
-    expect((await rejection(h.elb.send(new AddTagsCommand({ ResourceArns: [blue], Tags: [{ Key: 'k', Value: 'v'.repeat(257) }] })))).name).toBe('ValidationError')
+    await h.elb.send(
+      new AddTagsCommand({ ResourceArns: [blue], Tags: [{ Key: 'k'.repeat(128), Value: 'v'.repeat(256) }] })
+    )
+    expect(
+      (
+        await rejection(
+          h.elb.send(new AddTagsCommand({ ResourceArns: [blue], Tags: [{ Key: 'k'.repeat(129), Value: 'v' }] }))
+        )
+      ).name
+    ).toBe('ValidationError')
+    expect(
+      (
+        await rejection(
+          h.elb.send(new AddTagsCommand({ ResourceArns: [blue], Tags: [{ Key: 'k', Value: 'v'.repeat(257) }] }))
+        )
+      ).name
+    ).toBe('ValidationError')
     const tags = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ Key: `t${from + i}`, Value: 'x' }))
     await h.elb.send(new AddTagsCommand({ ResourceArns: [green], Tags: tags(50) }))
     const tooMany = await rejection(h.elb.send(new AddTagsCommand({ ResourceArns: [green], Tags: tags(1, 50) })))
     expect(tooMany.name).toBe('TooManyTagsException')
     expect(h.world.targetGroups.get(green)!.tags.size).toBe(50)
-    const dup = await rejection(h.elb.send(new AddTagsCommand({ ResourceArns: [blue], Tags: [{ Key: 'a', Value: '1' }, { Key: 'a', Value: '2' }] })))
+    const dup = await rejection(
+      h.elb.send(
+        new AddTagsCommand({
+          ResourceArns: [blue],
+          Tags: [
+            { Key: 'a', Value: '1' },
+            { Key: 'a', Value: '2' }
+          ]
+        })
+      )
+    )
     expect(dup.name).toBe('DuplicateTagKeysException')
-    const missing = await rejection(h.elb.send(new DescribeTagsCommand({ ResourceArns: [blue.replace(/[0-9a-f]{16}$/, 'ffffffffffffffff')] })))
+    const missing = await rejection(
+      h.elb.send(new DescribeTagsCommand({ ResourceArns: [blue.replace(/[0-9a-f]{16}$/, 'ffffffffffffffff')] }))
+    )
     expect(missing.name).toBe('TargetGroupNotFoundException')
   })
 })

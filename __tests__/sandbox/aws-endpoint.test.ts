@@ -91,7 +91,11 @@ describe('emulated AWS endpoint: faults, call log, wire details', () => {
       elb.destroy()
     }
     expect(h.world.calls).toHaveLength(3)
-    expect(h.world.calls[0]).toMatchObject({ operation: 'DescribeTargetGroups', status: 0, errorCode: 'ConnectionDropped' })
+    expect(h.world.calls[0]).toMatchObject({
+      operation: 'DescribeTargetGroups',
+      status: 0,
+      errorCode: 'ConnectionDropped'
+    })
   }, 30_000)
 
   test('latency is added to every call', async () => {
@@ -125,7 +129,9 @@ describe('emulated AWS endpoint: faults, call log, wire details', () => {
     const ok = await post('Action=DescribeTargetGroups&Version=2015-12-01')
     const text = await ok.text()
     expect(ok.status).toBe(200)
-    expect(text).toMatch(/^<DescribeTargetGroupsResponse xmlns="http:\/\/elasticloadbalancing\.amazonaws\.com\/doc\/2015-12-01\/"><DescribeTargetGroupsResult>/)
+    expect(text).toMatch(
+      /^<DescribeTargetGroupsResponse xmlns="http:\/\/elasticloadbalancing\.amazonaws\.com\/doc\/2015-12-01\/"><DescribeTargetGroupsResult>/
+    )
     expect(text).toMatch(/<ResponseMetadata><RequestId>[0-9a-f-]{36}<\/RequestId><\/ResponseMetadata>/)
     const bad = await post('Action=DeleteEverything&Version=2015-12-01')
     expect(bad.status).toBe(400)
@@ -141,7 +147,11 @@ describe('emulated AWS endpoint: faults, call log, wire details', () => {
     })
     expect(res.status).toBe(400)
     expect(await res.json()).toMatchObject({ __type: 'UnknownOperationException' })
-    expect(h.world.calls[0]).toMatchObject({ service: 'ssm', operation: 'DeleteEverything', errorCode: 'UnknownOperationException' })
+    expect(h.world.calls[0]).toMatchObject({
+      service: 'ssm',
+      operation: 'DeleteEverything',
+      errorCode: 'UnknownOperationException'
+    })
   })
 
   test('XML special characters in values survive the round trip', async () => {

@@ -79,7 +79,9 @@ export async function startHarness(
 }
 
 /** The rejection of a promise (fails the test if it resolves). */
-export async function rejection(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number; attempts?: number } }> {
+export async function rejection(
+  p: Promise<unknown>
+): Promise<Error & { $metadata?: { httpStatusCode?: number; attempts?: number } }> {
   try {
     await p
   } catch (e) {

@@ -23,12 +23,14 @@ async function setup(opts: Parameters<typeof startHarness>[0] = {}, instances = 
 }
 
 const send = (extra: Partial<SendCommandCommandInput> = {}) =>
-  h.ssm.send(new SendCommandCommand({
-    DocumentName: 'AWS-RunShellScript',
-    InstanceIds: ids,
-    Parameters: { commands: ['echo hi'] },
-    ...extra
-  }))
+  h.ssm.send(
+    new SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript',
+      InstanceIds: ids,
+      Parameters: { commands: ['echo hi'] },
+      ...extra
+    })
+  )
 
 describe('SSM SendCommand', () => {
   beforeEach(() => setup())
@@ -76,7 +78,8 @@ describe('SSM SendCommand', () => {
   test('TimeoutSeconds 30..2592000', async () => {
     await send({ TimeoutSeconds: 30 })
     await send({ TimeoutSeconds: 2592000 })
-    for (const bad of [29, 2592001]) expect((await rejection(send({ TimeoutSeconds: bad }))).name).toBe('ValidationException')
+    for (const bad of [29, 2592001])
+      expect((await rejection(send({ TimeoutSeconds: bad }))).name).toBe('ValidationException')
   })
 
   test.each(['1', '50', '100', '1%', '10%', '99%', '100%'])('MaxConcurrency %s accepted', async (v) => {
@@ -154,7 +157,13 @@ describe('SSM results', () => {
     const brief = await h.ssm.send(new ListCommandInvocationsCommand({ CommandId: id }))
     expect(brief.CommandInvocations![0].CommandPlugins).toEqual([])
     const cmd = (await h.ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands![0]
-    expect(cmd).toMatchObject({ Status: 'Failed', StatusDetails: 'Failed', TargetCount: 3, CompletedCount: 3, ErrorCount: 1 })
+    expect(cmd).toMatchObject({
+      Status: 'Failed',
+      StatusDetails: 'Failed',
+      TargetCount: 3,
+      CompletedCount: 3,
+      ErrorCount: 1
+    })
   })
 
   test('ListCommandInvocations paginates and bounds MaxResults 1..50', async () => {
@@ -164,7 +173,9 @@ describe('SSM results', () => {
     let token: string | undefined
     let pages = 0
     do {
-      const out = await h.ssm.send(new ListCommandInvocationsCommand({ CommandId: id, MaxResults: 2, NextToken: token }))
+      const out = await h.ssm.send(
+        new ListCommandInvocationsCommand({ CommandId: id, MaxResults: 2, NextToken: token })
+      )
       seen.push(...out.CommandInvocations!.map((i) => i.InstanceId!))
       token = out.NextToken
       pages++
@@ -172,9 +183,15 @@ describe('SSM results', () => {
     expect(pages).toBe(3)
     expect(seen).toEqual(ids)
     await h.ssm.send(new ListCommandInvocationsCommand({ CommandId: id, MaxResults: 50 }))
-    expect((await rejection(h.ssm.send(new ListCommandInvocationsCommand({ CommandId: id, MaxResults: 51 })))).name).toBe('ValidationException')
-    expect((await rejection(h.ssm.send(new ListCommandInvocationsCommand({ CommandId: id, MaxResults: 0 })))).name).toBe('ValidationException')
-    expect((await rejection(h.ssm.send(new ListCommandInvocationsCommand({ CommandId: id, NextToken: 'bogus' })))).name).toBe('InvalidNextToken')
+    expect(
+      (await rejection(h.ssm.send(new ListCommandInvocationsCommand({ CommandId: id, MaxResults: 51 })))).name
+    ).toBe('ValidationException')
+    expect(
+      (await rejection(h.ssm.send(new ListCommandInvocationsCommand({ CommandId: id, MaxResults: 0 })))).name
+    ).toBe('ValidationException')
+    expect(
+      (await rejection(h.ssm.send(new ListCommandInvocationsCommand({ CommandId: id, NextToken: 'bogus' })))).name
+    ).toBe('InvalidNextToken')
   })
 
   test('invocations are invisible until the consistency delay has passed', async () => {
@@ -213,7 +230,11 @@ describe('SSM results', () => {
     expect(out.StandardErrorContent).toBe('warning')
     expect(out.ExecutionStartDateTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
     expect(out.ExecutionElapsedTime).toBe('PT0.005S')
-    const wrongPlugin = await rejection(h.ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: ids[0], PluginName: 'aws:runPowerShellScript' })))
+    const wrongPlugin = await rejection(
+      h.ssm.send(
+        new GetCommandInvocationCommand({ CommandId: id, InstanceId: ids[0], PluginName: 'aws:runPowerShellScript' })
+      )
+    )
     expect(wrongPlugin.name).toBe('InvalidPluginName')
     const other = addInstance(h.world)
     const notPart = await rejection(h.ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: other })))
@@ -224,7 +245,12 @@ describe('SSM results', () => {
     await setup({ mode: 'pending' })
     const id = (await send()).Command!.CommandId!
     const out = await h.ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: ids[2] }))
-    expect(out).toMatchObject({ Status: 'Pending', ResponseCode: -1, ExecutionStartDateTime: '', ExecutionElapsedTime: '' })
+    expect(out).toMatchObject({
+      Status: 'Pending',
+      ResponseCode: -1,
+      ExecutionStartDateTime: '',
+      ExecutionElapsedTime: ''
+    })
   })
 
   test('CancelCommand reaches the executor; status rolls up to Cancelled', async () => {
@@ -237,7 +263,9 @@ describe('SSM results', () => {
     await h.ssm.send(new CancelCommandCommand({ CommandId: id }))
     cmd = (await h.ssm.send(new ListCommandsCommand({ CommandId: id }))).Commands![0]
     expect(cmd.Status).toBe('Cancelled')
-    const missing = await rejection(h.ssm.send(new CancelCommandCommand({ CommandId: '00000000-0000-0000-0000-000000000000' })))
+    const missing = await rejection(
+      h.ssm.send(new CancelCommandCommand({ CommandId: '00000000-0000-0000-0000-000000000000' }))
+    )
     expect(missing.name).toBe('InvalidCommandId')
   })
 
@@ -287,7 +315,9 @@ describe('SSM results', () => {
       new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: new Date(at(before) + 1).toISOString() }] })
     )
     expect(since.Commands!.map((c) => c.CommandId)).toEqual([after.CommandId, inside.CommandId])
-    const bad = await rejection(h.ssm.send(new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: 'yesterday' }] })))
+    const bad = await rejection(
+      h.ssm.send(new ListCommandsCommand({ Filters: [{ key: 'InvokedAfter', value: 'yesterday' }] }))
+    )
     expect(bad.name).toBe('InvalidFilterValue')
   })
 
@@ -339,11 +369,20 @@ describe('SSM DescribeInstanceInformation', () => {
   test('lists managed instances with ping status, filtered and paginated', async () => {
     const lost = addInstance(h.world, { pingStatus: 'ConnectionLost' })
     const unmanaged = addInstance(h.world, { managedBySsm: false })
-    const out = await h.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [ids[0], lost, unmanaged] }] }))
-    expect(out.InstanceInformationList!.map((i) => [i.InstanceId, i.PingStatus])).toEqual([[ids[0], 'Online'], [lost, 'ConnectionLost']])
+    const out = await h.ssm.send(
+      new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [ids[0], lost, unmanaged] }] })
+    )
+    expect(out.InstanceInformationList!.map((i) => [i.InstanceId, i.PingStatus])).toEqual([
+      [ids[0], 'Online'],
+      [lost, 'ConnectionLost']
+    ])
     expect(out.InstanceInformationList![0]).toMatchObject({ PlatformType: 'Linux', ResourceType: 'EC2Instance' })
     expect(out.InstanceInformationList![0].LastPingDateTime).toBeInstanceOf(Date)
-    const legacy = await h.ssm.send(new DescribeInstanceInformationCommand({ InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: [ids[1]] }] }))
+    const legacy = await h.ssm.send(
+      new DescribeInstanceInformationCommand({
+        InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: [ids[1]] }]
+      })
+    )
     expect(legacy.InstanceInformationList!.map((i) => i.InstanceId)).toEqual([ids[1]])
 
     const first = await h.ssm.send(new DescribeInstanceInformationCommand({ MaxResults: 5 }))
@@ -352,9 +391,13 @@ describe('SSM DescribeInstanceInformation', () => {
     const dflt = await h.ssm.send(new DescribeInstanceInformationCommand({}))
     expect(dflt.InstanceInformationList).toHaveLength(10)
     for (const bad of [4, 51]) {
-      expect((await rejection(h.ssm.send(new DescribeInstanceInformationCommand({ MaxResults: bad })))).name).toBe('ValidationException')
+      expect((await rejection(h.ssm.send(new DescribeInstanceInformationCommand({ MaxResults: bad })))).name).toBe(
+        'ValidationException'
+      )
     }
-    const badKey = await rejection(h.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'Color', Values: ['red'] }] })))
+    const badKey = await rejection(
+      h.ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'Color', Values: ['red'] }] }))
+    )
     expect(badKey.name).toBe('InvalidFilterKey')
   })
 })

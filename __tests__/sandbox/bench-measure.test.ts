@@ -24,7 +24,19 @@ const command = (commandId: string, requestedAt: number, finishedAt: number): Co
   requestedAt,
   status: 'Success',
   invocations: new Map([
-    ['i-1', { instanceId: 'i-1', status: 'Success', statusDetails: 'Success', responseCode: 0, stdout: '', stderr: '', requestedAt, finishedAt }]
+    [
+      'i-1',
+      {
+        instanceId: 'i-1',
+        status: 'Success',
+        statusDetails: 'Success',
+        responseCode: 0,
+        stdout: '',
+        stderr: '',
+        requestedAt,
+        finishedAt
+      }
+    ]
   ])
 })
 
@@ -84,8 +96,15 @@ describe('what a ListCommands listing covers', () => {
   })
 
   it('a run followed by ListCommands: one call a round, detection from the first listing after each finish', () => {
-    const listing = (at: number) => call('ListCommands', at, at + 20, { Filters: [{ key: 'InvokedAfter', value: new Date(0).toISOString() }] })
-    const calls = [call('SendCommand', 1000, 1020), call('SendCommand', 1030, 1050), listing(1300), listing(1550), listing(1800)]
+    const listing = (at: number) =>
+      call('ListCommands', at, at + 20, { Filters: [{ key: 'InvokedAfter', value: new Date(0).toISOString() }] })
+    const calls = [
+      call('SendCommand', 1000, 1020),
+      call('SendCommand', 1030, 1050),
+      listing(1300),
+      listing(1550),
+      listing(1800)
+    ]
     const metrics = measure({
       spawnedAt: 0,
       exitedAt: 3000,

@@ -1,6 +1,12 @@
 // The soak's episodes come from their seed alone (so one can be replayed), and over a soak's worth
 // of seeds every operation, start and fault appears.
-import { drawEpisode, type FaultKind, type Operation, undoneAtStart, erroringVersions } from '../../sandbox/chaos/episode.js'
+import {
+  drawEpisode,
+  type FaultKind,
+  type Operation,
+  undoneAtStart,
+  erroringVersions
+} from '../../sandbox/chaos/episode.js'
 
 const SEEDS = Array.from({ length: 400 }, (_, i) => i + 1)
 

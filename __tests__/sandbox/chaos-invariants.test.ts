@@ -24,7 +24,11 @@ const LISTENER = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/a
 const RULE = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener-rule/app/web/1/1/9'
 const T0 = 1_000_000
 
-function episode(over: Partial<Episode['start']> = {}, operation: Episode['primary']['operation'] = 'deploy', faults: Episode['faults'] = []): Episode {
+function episode(
+  over: Partial<Episode['start']> = {},
+  operation: Episode['primary']['operation'] = 'deploy',
+  faults: Episode['faults'] = []
+): Episode {
   return {
     seed: 7,
     start: {
@@ -61,7 +65,10 @@ function observed(over: Partial<Observed> = {}): Observed {
     versions: [{ at: T0, byFleet: { [BLUE]: ['s7-live', 's7-live'], [GREEN]: ['s7-prev', 's7-prev'] } }],
     final: {
       routes: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 } },
-      tags: { [BLUE]: { 'bluegreen:role': 'live', 'bluegreen:version': 's7-live' }, [GREEN]: { 'bluegreen:role': 'previous', 'bluegreen:version': 's7-prev' } },
+      tags: {
+        [BLUE]: { 'bluegreen:role': 'live', 'bluegreen:version': 's7-live' },
+        [GREEN]: { 'bluegreen:role': 'previous', 'bluegreen:version': 's7-prev' }
+      },
       locks: [],
       instanceVersions: { [BLUE]: ['s7-live', 's7-live'], [GREEN]: ['s7-prev', 's7-prev'] }
     },
@@ -101,7 +108,11 @@ function served(at: number, tg: string, version: string, over: Partial<ProxyReco
 describe('undone-served', () => {
   it('flags the new version answering after a restore took all traffic off it, not before', () => {
     const o = observed({
-      weightChanges: [change('PRIMARY', T0 + 1000, 90, 10), change('ROLLBACK', T0 + 3000, 100, 0), change('POST-PRIMARY', T0 + 4000, 90, 10)],
+      weightChanges: [
+        change('PRIMARY', T0 + 1000, 90, 10),
+        change('ROLLBACK', T0 + 3000, 100, 0),
+        change('POST-PRIMARY', T0 + 4000, 90, 10)
+      ],
       versions: [{ at: T0, byFleet: { [BLUE]: ['s7-live'], [GREEN]: ['s7-new'] } }],
       runs: [run('primary', 'promote'), run('rollback', 'rollback'), run('post-primary', 'promote')],
       proxy: [served(T0 + 2000, GREEN, 's7-new'), served(T0 + 4500, GREEN, 's7-new')]
@@ -125,12 +136,18 @@ describe('undone-served', () => {
       versions: [{ at: T0, byFleet: { [BLUE]: ['s7-live'], [GREEN]: ['s7-new', 's7-live'] } }],
       proxy: [served(T0 + 3000, BLUE, 's7-live'), served(T0 + 3000, GREEN, 's7-new')]
     })
-    expect(undoneServed(o).map((v) => v.detail)).toEqual([expect.stringMatching(/^1 requests answered by s7-new after/)])
+    expect(undoneServed(o).map((v) => v.detail)).toEqual([
+      expect.stringMatching(/^1 requests answered by s7-new after/)
+    ])
   })
 
   it('a person who took the fleet to 0 with stickiness left on keeps its pinned clients: until a run writes the route again', () => {
     const o = observed({
-      weightChanges: [change('PRIMARY', T0 + 1000, 90, 10), change('CONSOLE', T0 + 2000, 100, 0), change('POST-PRIMARY', T0 + 4000, 100, 0)],
+      weightChanges: [
+        change('PRIMARY', T0 + 1000, 90, 10),
+        change('CONSOLE', T0 + 2000, 100, 0),
+        change('POST-PRIMARY', T0 + 4000, 100, 0)
+      ],
       versions: [{ at: T0, byFleet: { [BLUE]: ['s7-live'], [GREEN]: ['s7-new'] } }],
       runs: [run('primary', 'deploy'), run('post-primary', 'deploy')],
       proxy: [
@@ -139,7 +156,9 @@ describe('undone-served', () => {
         served(T0 + 4500, GREEN, 's7-new', { sticky: true })
       ]
     })
-    expect(undoneServed(o).map((v) => v.detail)).toEqual([expect.stringMatching(/^2 requests answered by s7-new after a person/)])
+    expect(undoneServed(o).map((v) => v.detail)).toEqual([
+      expect.stringMatching(/^2 requests answered by s7-new after a person/)
+    ])
   })
 
   it('a successful flip undoes nothing', () => {
@@ -156,9 +175,18 @@ describe('hidden-traffic', () => {
   it('flags requests reaching a fleet at weight 0, except right at a change or after a person edited the route', () => {
     const o = observed({
       weightChanges: [change('PRIMARY', T0 + 1000, 50, 50), change('PRIMARY', T0 + 2000, 0, 100)],
-      proxy: [served(T0 + 2010, BLUE, 's7-live'), served(T0 + 2500, BLUE, 's7-live'), served(T0 + 2600, BLUE, 's7-live')]
+      proxy: [
+        served(T0 + 2010, BLUE, 's7-live'),
+        served(T0 + 2500, BLUE, 's7-live'),
+        served(T0 + 2600, BLUE, 's7-live')
+      ]
     })
-    expect(hiddenTraffic(o)).toEqual([expect.objectContaining({ invariant: 'hidden-traffic', detail: expect.stringMatching(/^2 requests reached web-blue at weight 0 on the listener/) })])
+    expect(hiddenTraffic(o)).toEqual([
+      expect.objectContaining({
+        invariant: 'hidden-traffic',
+        detail: expect.stringMatching(/^2 requests reached web-blue at weight 0 on the listener/)
+      })
+    ])
     const edited = observed({
       weightChanges: [change('PRIMARY', T0 + 1000, 50, 50), change('CONSOLE', T0 + 2000, 100, 0)],
       proxy: [served(T0 + 2500, GREEN, 's7-new')]
@@ -171,9 +199,19 @@ describe('exclusive', () => {
   it('flags a run changing AWS again after another run changed it', () => {
     const o = observed({
       runs: [run('primary', 'promote'), run('rollback', 'rollback'), run('post-primary', 'promote')],
-      calls: [call('PRIMARY', 'ModifyListener', T0 + 100), call('ROLLBACK', 'ModifyListener', T0 + 200), call('POST-PRIMARY', 'ModifyListener', T0 + 300)]
+      calls: [
+        call('PRIMARY', 'ModifyListener', T0 + 100),
+        call('ROLLBACK', 'ModifyListener', T0 + 200),
+        call('POST-PRIMARY', 'ModifyListener', T0 + 300)
+      ]
     })
-    expect(exclusive(o)).toEqual([expect.objectContaining({ detail: expect.stringMatching(/^primary \(promote\) ModifyListener at \+0\.30s after rollback \(rollback\) ModifyListener/) })])
+    expect(exclusive(o)).toEqual([
+      expect.objectContaining({
+        detail: expect.stringMatching(
+          /^primary \(promote\) ModifyListener at \+0\.30s after rollback \(rollback\) ModifyListener/
+        )
+      })
+    ])
   })
 
   it('the lock itself is not a change, and a run may put its records right after a person edited the weights', () => {
@@ -204,13 +242,25 @@ describe('reported-weights', () => {
     const o = observed({
       calls: [write, read],
       weightChanges: [flip, change('ROLLBACK', T0 + 200, 100, 0)],
-      runs: [run('primary', 'deploy', { outputs: { result: 'succeeded', weights: JSON.stringify({ [BLUE]: 0, [GREEN]: 100 }) } })]
+      runs: [
+        run('primary', 'deploy', {
+          outputs: { result: 'succeeded', weights: JSON.stringify({ [BLUE]: 0, [GREEN]: 100 }) }
+        })
+      ]
     })
     // What it last read is what it reports, even though a rollback came after.
     expect(reportedWeights(o)).toEqual([])
     o.calls.push(call('PRIMARY', 'DescribeListeners', T0 + 300))
-    expect(reportedWeights(o)).toEqual([expect.objectContaining({ detail: expect.stringMatching(/reported web-blue 0\/web-green 100, but the routes read web-blue 100\/web-green 0/) })])
-    o.runs[0].alerts = ['::error::restoring the weights FAILED (x): traffic may still reach web-green, run rollback now']
+    expect(reportedWeights(o)).toEqual([
+      expect.objectContaining({
+        detail: expect.stringMatching(
+          /reported web-blue 0\/web-green 100, but the routes read web-blue 100\/web-green 0/
+        )
+      })
+    ])
+    o.runs[0].alerts = [
+      '::error::restoring the weights FAILED (x): traffic may still reach web-green, run rollback now'
+    ]
     expect(reportedWeights(o)).toEqual([])
   })
 
@@ -218,7 +268,11 @@ describe('reported-weights', () => {
     const o = observed({
       calls: [call('STATUS', 'DescribeListeners', T0 + 100)],
       weightChanges: [change('ROLLBACK', T0 + 50, 0, 100)],
-      runs: [run('status', 'status', { outputs: { result: 'unchanged', weights: JSON.stringify({ [BLUE]: 100, [GREEN]: 0 }) } })]
+      runs: [
+        run('status', 'status', {
+          outputs: { result: 'unchanged', weights: JSON.stringify({ [BLUE]: 100, [GREEN]: 0 }) }
+        })
+      ]
     })
     expect(reportedWeights(o)).toEqual([])
   })
@@ -226,7 +280,12 @@ describe('reported-weights', () => {
 
 describe('routes, records, lock', () => {
   it('routes that disagree at the end are flagged, unless a run said so', () => {
-    const o = observed({ final: { ...observed().final, routes: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 }, [RULE]: { [BLUE]: 50, [GREEN]: 50 } } } })
+    const o = observed({
+      final: {
+        ...observed().final,
+        routes: { [LISTENER]: { [BLUE]: 100, [GREEN]: 0 }, [RULE]: { [BLUE]: 50, [GREEN]: 50 } }
+      }
+    })
     expect(routesAgree(o)).toHaveLength(1)
     o.runs[0].alerts = ['::error::Routes disagree: run rollback']
     expect(routesAgree(o)).toEqual([])
@@ -236,9 +295,20 @@ describe('routes, records, lock', () => {
     const mutated = [call('PRIMARY', 'ModifyListener', T0 + 1)]
     const ok = observed({ calls: mutated })
     expect(recordsMatch(ok)).toEqual([])
-    const stray = observed({ calls: mutated, final: { ...ok.final, instanceVersions: { ...ok.final.instanceVersions, [BLUE]: ['s7-live', 's7-old'] } } })
-    expect(recordsMatch(stray)[0].detail).toMatch(/web-blue is recorded live with version s7-live, but its instances run s7-live, s7-old/)
-    const canaryAtZero = observed({ calls: mutated, final: { ...ok.final, tags: { ...ok.final.tags, [GREEN]: { 'bluegreen:role': 'canary', 'bluegreen:version': 's7-new' } } } })
+    const stray = observed({
+      calls: mutated,
+      final: { ...ok.final, instanceVersions: { ...ok.final.instanceVersions, [BLUE]: ['s7-live', 's7-old'] } }
+    })
+    expect(recordsMatch(stray)[0].detail).toMatch(
+      /web-blue is recorded live with version s7-live, but its instances run s7-live, s7-old/
+    )
+    const canaryAtZero = observed({
+      calls: mutated,
+      final: {
+        ...ok.final,
+        tags: { ...ok.final.tags, [GREEN]: { 'bluegreen:role': 'canary', 'bluegreen:version': 's7-new' } }
+      }
+    })
     expect(recordsMatch(canaryAtZero)[0].detail).toMatch(/web-green takes no traffic but is recorded canary/)
     // Nothing changed by a run: the start state is not the run's to answer for.
     expect(recordsMatch(observed({ final: canaryAtZero.final }))).toEqual([])
@@ -246,7 +316,9 @@ describe('routes, records, lock', () => {
 
   it('a lock left after every run ended is flagged', () => {
     expect(lockFree(observed())).toEqual([])
-    expect(lockFree(observed({ final: { ...observed().final, locks: ['parameter /bluegreen/pair/x/lock: {}'] } }))).toHaveLength(1)
+    expect(
+      lockFree(observed({ final: { ...observed().final, locks: ['parameter /bluegreen/pair/x/lock: {}'] } }))
+    ).toHaveLength(1)
   })
 })
 
@@ -264,9 +336,17 @@ describe('lossless and refused up front', () => {
 
   it('an impossible setting must fail the run before any change, the lock included', () => {
     const e = episode({}, 'deploy', [{ kind: 'bad-setting', setting: 'health-timeout' }])
-    const refused = observed({ episode: e, runs: [run('primary', 'deploy', { exitCode: 1 })], calls: [call('PRIMARY', 'DescribeListeners', T0)] })
+    const refused = observed({
+      episode: e,
+      runs: [run('primary', 'deploy', { exitCode: 1 })],
+      calls: [call('PRIMARY', 'DescribeListeners', T0)]
+    })
     expect(refusedBeforeChange(refused)).toEqual([])
-    const late = observed({ episode: e, runs: [run('primary', 'deploy', { exitCode: 1 })], calls: [call('PRIMARY', 'AddTags', T0, { Tags: [{ Key: 'bluegreen:lock', Value: 'x' }] })] })
+    const late = observed({
+      episode: e,
+      runs: [run('primary', 'deploy', { exitCode: 1 })],
+      calls: [call('PRIMARY', 'AddTags', T0, { Tags: [{ Key: 'bluegreen:lock', Value: 'x' }] })]
+    })
     expect(refusedBeforeChange(late)[0].detail).toMatch(/changed AWS before refusing \(AddTags\)/)
   })
 })

@@ -66,7 +66,12 @@ describe('LocalCommandExecutor', () => {
   it('times out at executionTimeout and kills the shell and its children', async () => {
     const [a] = await h.add([{ version: 'v1' }])
     // A second is long enough for the shell to start its child even on a loaded machine.
-    const cmd = newCommand([a.id], ['echo $$ > pid', 'sleep 30 & echo $! > child', 'wait'], {}, { executionTimeout: ['1'] })
+    const cmd = newCommand(
+      [a.id],
+      ['echo $$ > pid', 'sleep 30 & echo $! > child', 'wait'],
+      {},
+      { executionTimeout: ['1'] }
+    )
     const t0 = Date.now()
     executor.start(cmd)
     await executor.idle()
@@ -117,7 +122,11 @@ describe('LocalCommandExecutor', () => {
 
   it('stops sending once more than MaxErrors invocations failed; the rest are Cancelled', async () => {
     const insts = await h.add(Array.from({ length: 4 }, () => ({ version: 'v1' })))
-    const cmd = newCommand(insts.map((i) => i.id), ['exit 1'], { maxConcurrency: '1', maxErrors: '1' })
+    const cmd = newCommand(
+      insts.map((i) => i.id),
+      ['exit 1'],
+      { maxConcurrency: '1', maxErrors: '1' }
+    )
     executor.start(cmd)
     await executor.idle()
     const statuses = insts.map((i) => cmd.invocations.get(i.id)!.status)
@@ -130,7 +139,11 @@ describe('LocalCommandExecutor', () => {
     h.world.faults.hangCommandOn.add(hung.id)
     const cmd = newCommand([ok.id, bad.id, hung.id], ['echo fine'], { maxErrors: '3' })
     executor.start(cmd)
-    await until(() => cmd.invocations.get(bad.id)!.status === 'Failed' && cmd.invocations.get(ok.id)!.status === 'Success', 3000, 'two results')
+    await until(
+      () => cmd.invocations.get(bad.id)!.status === 'Failed' && cmd.invocations.get(ok.id)!.status === 'Success',
+      3000,
+      'two results'
+    )
     expect(cmd.invocations.get(bad.id)).toMatchObject({ responseCode: 1 })
     expect(cmd.invocations.get(bad.id)!.stderr).toContain('sandbox fault')
     await new Promise((r) => setTimeout(r, 200))
@@ -147,8 +160,14 @@ describe('LocalCommandExecutor', () => {
     const small = new LocalCommandExecutor(h.world, { maxShells: 3 })
     let peak = 0
     const timer = setInterval(() => (peak = Math.max(peak, small.runningShells)), 2)
-    const c1 = newCommand(insts.slice(0, 4).map((i) => i.id), ['sleep 0.1'])
-    const c2 = newCommand(insts.slice(4).map((i) => i.id), ['sleep 0.1'])
+    const c1 = newCommand(
+      insts.slice(0, 4).map((i) => i.id),
+      ['sleep 0.1']
+    )
+    const c2 = newCommand(
+      insts.slice(4).map((i) => i.id),
+      ['sleep 0.1']
+    )
     small.start(c1)
     small.start(c2)
     await small.idle()

@@ -22,7 +22,11 @@ describe('parseSchemas', () => {
 describe('the shared database', () => {
   it('apps answer while the schema is in their range, 500 outside it; commands change it through $SANDBOX_DB', async () => {
     const sb = await startSandbox({ fleetSize: 1, healthIntervalMs: 50, schemas: '1-2' })
-    const ssm = new SSMClient({ region: 'us-east-1', endpoint: sb.endpointUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } })
+    const ssm = new SSMClient({
+      region: 'us-east-1',
+      endpoint: sb.endpointUrl,
+      credentials: { accessKeyId: 'x', secretAccessKey: 'y' }
+    })
     try {
       expect((await readFile(sb.databaseFile, 'utf8')).trim()).toBe('1')
       const direct = `http://127.0.0.1:${sb.world.instances.get(sb.blueIds[0])!.port}/`
@@ -32,11 +36,20 @@ describe('the shared database', () => {
 
       const run = async (command: string) => {
         const sent = await ssm.send(
-          new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [sb.greenIds[0]], Parameters: { commands: [command] } })
+          new SendCommandCommand({
+            DocumentName: 'AWS-RunShellScript',
+            InstanceIds: [sb.greenIds[0]],
+            Parameters: { commands: [command] }
+          })
         )
         const id = sent.Command!.CommandId!
-        await until(() => sb.world.commands.get(id)?.invocations.get(sb.greenIds[0])?.status === 'Success', 5000, command)
-        return (await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: sb.greenIds[0] }))).StandardOutputContent
+        await until(
+          () => sb.world.commands.get(id)?.invocations.get(sb.greenIds[0])?.status === 'Success',
+          5000,
+          command
+        )
+        return (await ssm.send(new GetCommandInvocationCommand({ CommandId: id, InstanceId: sb.greenIds[0] })))
+          .StandardOutputContent
       }
       // The expand migration: v1 (1-2) keeps working.
       expect(await run('echo "schema $(cat "$SANDBOX_DB") -> 2"; echo 2 > "$SANDBOX_DB"')).toContain('schema 1 -> 2')

@@ -32,10 +32,18 @@ describe('HealthChecker', () => {
   })
 
   it('marks a target unhealthy with the ALB reason: response code, timeout, connection refused', async () => {
-    const [bad, slow, down] = await h.add([{ version: 'v1', behaviour: 'unhealthy' }, { version: 'v1' }, { version: 'v1' }])
+    const [bad, slow, down] = await h.add([
+      { version: 'v1', behaviour: 'unhealthy' },
+      { version: 'v1' },
+      { version: 'v1' }
+    ])
     const { blueArn } = addPair(h.world, [bad.id, slow.id, down.id], [])
     checker.start()
-    await until(() => state(blueArn, slow.id)!.state === 'healthy' && state(blueArn, down.id)!.state === 'healthy', 2000, 'healthy')
+    await until(
+      () => state(blueArn, slow.id)!.state === 'healthy' && state(blueArn, down.id)!.state === 'healthy',
+      2000,
+      'healthy'
+    )
     expect(state(blueArn, bad.id)).toEqual({
       state: 'unhealthy',
       reason: 'Target.ResponseCodeMismatch',

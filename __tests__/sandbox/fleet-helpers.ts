@@ -62,7 +62,12 @@ export function addPair(
 }
 
 let seq = 0
-export function newCommand(instanceIds: string[], commands: string[], over: Partial<Command> = {}, params: Record<string, string[]> = {}): Command {
+export function newCommand(
+  instanceIds: string[],
+  commands: string[],
+  over: Partial<Command> = {},
+  params: Record<string, string[]> = {}
+): Command {
   const now = Date.now()
   return {
     commandId: `cmd-${++seq}`,
@@ -77,7 +82,15 @@ export function newCommand(instanceIds: string[], commands: string[], over: Part
     invocations: new Map(
       instanceIds.map((id) => [
         id,
-        { instanceId: id, status: 'Pending' as const, statusDetails: 'Pending', responseCode: -1, stdout: '', stderr: '', requestedAt: now }
+        {
+          instanceId: id,
+          status: 'Pending' as const,
+          statusDetails: 'Pending',
+          responseCode: -1,
+          stdout: '',
+          stderr: '',
+          requestedAt: now
+        }
       ])
     ),
     ...over

@@ -10,7 +10,10 @@ describe('startSandbox', () => {
     let stopped = false
     try {
       expect(sb.blueIds).toHaveLength(2)
-      expect(forwardWeights(sb.world.listeners.get(sb.listenerArn)!.defaultActions)).toEqual({ [sb.blueArn]: 100, [sb.greenArn]: 0 })
+      expect(forwardWeights(sb.world.listeners.get(sb.listenerArn)!.defaultActions)).toEqual({
+        [sb.blueArn]: 100,
+        [sb.greenArn]: 0
+      })
       for (const arn of [sb.blueArn, sb.greenArn]) {
         expect([...sb.world.targetGroups.get(arn)!.targets.values()].every((t) => t.state === 'healthy')).toBe(true)
       }
@@ -19,7 +22,11 @@ describe('startSandbox', () => {
       expect(res.headers.get('x-app-version')).toBe('v1')
 
       // A deploy command through the emulated SSM API really runs on the instance.
-      const ssm = new SSMClient({ region: 'us-east-1', endpoint: sb.endpointUrl, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } })
+      const ssm = new SSMClient({
+        region: 'us-east-1',
+        endpoint: sb.endpointUrl,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'y' }
+      })
       const target = sb.greenIds[0]
       const sent = await ssm.send(
         new SendCommandCommand({
@@ -29,7 +36,11 @@ describe('startSandbox', () => {
         })
       )
       const commandId = sent.Command!.CommandId!
-      await until(() => sb.world.commands.get(commandId)?.invocations.get(target)?.status === 'Success', 5000, 'the command')
+      await until(
+        () => sb.world.commands.get(commandId)?.invocations.get(target)?.status === 'Success',
+        5000,
+        'the command'
+      )
       await until(() => sb.fleet.app(target)?.version === 'v2', 1000, 'the new version')
       const inv = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: target }))
       expect(inv.StandardOutputContent).toContain('restarted')

@@ -1,6 +1,13 @@
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { formatTrafficReport, startLoad, summarize, trafficReport, versionsByClient, type LoadSample } from '../../sandbox/load/load-generator.js'
+import {
+  formatTrafficReport,
+  startLoad,
+  summarize,
+  trafficReport,
+  versionsByClient,
+  type LoadSample
+} from '../../sandbox/load/load-generator.js'
 import type { WeightChange } from '../../sandbox/world.js'
 
 const GREEN = 'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web-green/0123456789abcdef'
@@ -17,7 +24,11 @@ const sample = (at: number, version: string | undefined, status = 200): LoadSamp
   ...(status >= 200 && status < 300 ? {} : { error: `HTTP ${status}` })
 })
 
-const change = (at: number, green: number, routeArn = ROUTE): WeightChange => ({ at, routeArn, weights: { [BLUE]: 100 - green, [GREEN]: green } })
+const change = (at: number, green: number, routeArn = ROUTE): WeightChange => ({
+  at,
+  routeArn,
+  weights: { [BLUE]: 100 - green, [GREEN]: green }
+})
 
 describe('trafficReport', () => {
   it('splits the run at each weight change of the route and compares weight with the new share', () => {
@@ -44,7 +55,10 @@ describe('trafficReport', () => {
   })
 
   it('uses a change at or before the start as the first step weight', () => {
-    const r = trafficReport([sample(100, 'v2'), sample(200, 'v2')], [change(50, 100)], { newTargetGroupArn: GREEN, newVersion: 'v2' })
+    const r = trafficReport([sample(100, 'v2'), sample(200, 'v2')], [change(50, 100)], {
+      newTargetGroupArn: GREEN,
+      newVersion: 'v2'
+    })
     expect(r.steps).toHaveLength(1)
     expect(r.steps[0]).toMatchObject({ weight: 100, requests: 2, newShare: 100 })
   })
@@ -101,7 +115,10 @@ describe('LoadGenerator clients', () => {
     server = http.createServer((req, res) => {
       const seen = /(?:^|; )id=(\d+)/.exec(req.headers.cookie ?? '')?.[1]
       const id = seen ?? String(++issued)
-      res.writeHead(200, { 'x-app-version': `id-${id}`, ...(seen ? {} : { 'set-cookie': `id=${id}; Max-Age=3600; Path=/` }) })
+      res.writeHead(200, {
+        'x-app-version': `id-${id}`,
+        ...(seen ? {} : { 'set-cookie': `id=${id}; Max-Age=3600; Path=/` })
+      })
       res.end('ok')
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))

@@ -34,7 +34,8 @@ function get(url: string, headers: Record<string, string> = {}): Promise<Answer>
 
 async function many(url: string, n: number, headers: Record<string, string> = {}): Promise<Answer[]> {
   const out: Answer[] = []
-  for (let i = 0; i < n; i += 20) out.push(...(await Promise.all(Array.from({ length: Math.min(20, n - i) }, () => get(url, headers)))))
+  for (let i = 0; i < n; i += 20)
+    out.push(...(await Promise.all(Array.from({ length: Math.min(20, n - i) }, () => get(url, headers)))))
   return out
 }
 
@@ -59,7 +60,13 @@ describe('LoadBalancer', () => {
   async function pair(weights: [number, number], sticky?: number) {
     const blue = await h.add([{ version: 'v1' }, { version: 'v1' }])
     const green = await h.add([{ version: 'v2' }, { version: 'v2' }])
-    const p = addPair(h.world, blue.map((i) => i.id), green.map((i) => i.id), weights, sticky)
+    const p = addPair(
+      h.world,
+      blue.map((i) => i.id),
+      green.map((i) => i.id),
+      weights,
+      sticky
+    )
     setHealth(h, p.blueArn, 'healthy')
     setHealth(h, p.greenArn, 'healthy')
     await lb.start()
@@ -75,7 +82,9 @@ describe('LoadBalancer', () => {
     expect(green).toBeLessThan(0.26)
     // The records name group and target of every request.
     expect(lb.records).toHaveLength(400)
-    expect(lb.records.filter((r) => r.targetGroupArn === p.greenArn).length).toBe(answers.filter((a) => a.version === 'v2').length)
+    expect(lb.records.filter((r) => r.targetGroupArn === p.greenArn).length).toBe(
+      answers.filter((a) => a.version === 'v2').length
+    )
 
     h.world.listeners.get(p.listenerArn)!.defaultActions = [forwardAction({ [p.blueArn]: 0, [p.greenArn]: 100 })]
     const after = await many(p.url, 50)
@@ -166,7 +175,15 @@ describe('LoadBalancer', () => {
       name: 'web-blue-5xx',
       watch: { targetGroupArn: p.blueArn, threshold: 0.2, windowMs: 10_000, minRequests: 5 }
     })
-    h.world.alarms.set('web-any', { name: 'web-any', arn: 'arn:x', type: 'CompositeAlarm', state: 'OK', reason: '', updatedAt: 0, anyOf: ['web-blue-5xx', 'web-green-5xx'] })
+    h.world.alarms.set('web-any', {
+      name: 'web-any',
+      arn: 'arn:x',
+      type: 'CompositeAlarm',
+      state: 'OK',
+      reason: '',
+      updatedAt: 0,
+      anyOf: ['web-blue-5xx', 'web-green-5xx']
+    })
     const evaluator = new AlarmEvaluator(h.world, lb.stats)
     evaluator.evaluate()
     expect(h.world.alarms.get('web-green-5xx')!.state).toBe('OK')
@@ -175,7 +192,9 @@ describe('LoadBalancer', () => {
     evaluator.evaluate()
     const green = h.world.alarms.get('web-green-5xx')!
     expect(green.state).toBe('ALARM')
-    expect(green.reason).toMatch(/^Threshold Crossed: 1 datapoint \[1 \(.*\)\] was greater than or equal to the threshold \(0.2\)/)
+    expect(green.reason).toMatch(
+      /^Threshold Crossed: 1 datapoint \[1 \(.*\)\] was greater than or equal to the threshold \(0.2\)/
+    )
     expect(green.updatedAt).toBeGreaterThan(0)
     expect(h.world.alarms.get('web-blue-5xx')!.state).toBe('OK')
     expect(h.world.alarms.get('web-any')!.state).toBe('ALARM')
@@ -186,7 +205,15 @@ describe('LoadBalancer', () => {
   it('keeps an alarm OK below minRequests', async () => {
     const p = await pair([100, 0])
     for (const i of p.blue) h.fleet.setApp(i.id, { behaviour: 'errors' })
-    h.world.alarms.set('b', { name: 'b', arn: 'arn:b', type: 'MetricAlarm', state: 'OK', reason: '', updatedAt: 0, watch: { targetGroupArn: p.blueArn, threshold: 0.1, windowMs: 10_000, minRequests: 10 } })
+    h.world.alarms.set('b', {
+      name: 'b',
+      arn: 'arn:b',
+      type: 'MetricAlarm',
+      state: 'OK',
+      reason: '',
+      updatedAt: 0,
+      watch: { targetGroupArn: p.blueArn, threshold: 0.1, windowMs: 10_000, minRequests: 10 }
+    })
     await many(p.url, 5)
     new AlarmEvaluator(h.world, lb.stats).evaluate()
     expect(h.world.alarms.get('b')!.state).toBe('OK')

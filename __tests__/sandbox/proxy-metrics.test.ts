@@ -25,7 +25,8 @@ function get(url: string): Promise<number> {
 
 async function many(url: string, n: number): Promise<number[]> {
   const out: number[] = []
-  for (let i = 0; i < n; i += 10) out.push(...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, () => get(url)))))
+  for (let i = 0; i < n; i += 10)
+    out.push(...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, () => get(url)))))
   return out
 }
 
@@ -42,11 +43,22 @@ describe('the proxy publishes what it served', () => {
     await h.close()
   })
 
-  async function pair(blueBehaviour: 'ok' | 'flaky' | 'slow', greenBehaviour: 'ok' | 'flaky' | 'slow', weights: [number, number] = [50, 50]) {
+  async function pair(
+    blueBehaviour: 'ok' | 'flaky' | 'slow',
+    greenBehaviour: 'ok' | 'flaky' | 'slow',
+    weights: [number, number] = [50, 50]
+  ) {
     const blue = await h.add([{ version: 'v1', behaviour: blueBehaviour }])
     const green = await h.add([{ version: 'v2', behaviour: greenBehaviour }])
-    const p = addPair(h.world, blue.map((i) => i.id), green.map((i) => i.id), weights)
-    for (const arn of [p.blueArn, p.greenArn]) for (const id of h.world.targetGroups.get(arn)!.targets.keys()) h.world.targetGroups.get(arn)!.targets.set(id, { state: 'healthy' })
+    const p = addPair(
+      h.world,
+      blue.map((i) => i.id),
+      green.map((i) => i.id),
+      weights
+    )
+    for (const arn of [p.blueArn, p.greenArn])
+      for (const id of h.world.targetGroups.get(arn)!.targets.keys())
+        h.world.targetGroups.get(arn)!.targets.set(id, { state: 'healthy' })
     await lb.start()
     const lbArn = h.world.listeners.get(p.listenerArn)!.loadBalancerArn
     return { ...p, lbArn, url: lb.url(p.listenerArn), blue, green }
@@ -58,9 +70,12 @@ describe('the proxy publishes what it served', () => {
     const points = h.world.metrics.datapoints(s, stat, Date.now() - 3600_000, later(), 3600, later())
     return points[0]?.value
   }
-  const dims = (lbArn: string, tg?: string) => [{ Name: 'LoadBalancer', Value: dimensionValue(lbArn) }, ...(tg ? [{ Name: 'TargetGroup', Value: dimensionValue(tg) }] : [])]
+  const dims = (lbArn: string, tg?: string) => [
+    { Name: 'LoadBalancer', Value: dimensionValue(lbArn) },
+    ...(tg ? [{ Name: 'TargetGroup', Value: dimensionValue(tg) }] : [])
+  ]
 
-  it('a flaky group: its requests and its targets\' 5xx, per group, equal what the clients saw', async () => {
+  it("a flaky group: its requests and its targets' 5xx, per group, equal what the clients saw", async () => {
     const p = await pair('ok', 'flaky', [0, 100])
     const statuses = await many(p.url, 50)
     expect(statuses.filter((s) => s === 500)).toHaveLength(50 / FLAKY_EVERY)
@@ -83,7 +98,7 @@ describe('the proxy publishes what it served', () => {
     expect(fast).toBeLessThan(SLOW_MS / 1000 / 2)
   })
 
-  it('a target that drops connections: the load balancer\'s 502, a connection error of the group, no target 5xx', async () => {
+  it("a target that drops connections: the load balancer's 502, a connection error of the group, no target 5xx", async () => {
     const p = await pair('ok', 'ok', [0, 100])
     h.fleet.setUp(p.green[0].id, false)
     const statuses = await many(p.url, 5)
@@ -100,7 +115,15 @@ describe('the proxy publishes what it served', () => {
     const p = await pair('ok', 'flaky', [0, 100])
     for (const i of p.green) h.fleet.setApp(i.id, { behaviour: 'errors' })
     h.world.metrics.publication = { mode: 'progressive', flushMs: 1000, delayMs: 60_000 }
-    h.world.alarms.set('g', { name: 'g', arn: 'arn:g', type: 'MetricAlarm', state: 'OK', reason: '', updatedAt: 0, watch: { targetGroupArn: p.greenArn, threshold: 0.2, windowMs: 10_000, minRequests: 5 } })
+    h.world.alarms.set('g', {
+      name: 'g',
+      arn: 'arn:g',
+      type: 'MetricAlarm',
+      state: 'OK',
+      reason: '',
+      updatedAt: 0,
+      watch: { targetGroupArn: p.greenArn, threshold: 0.2, windowMs: 10_000, minRequests: 5 }
+    })
     const clock = { now: Date.now() }
     const evaluator = new AlarmEvaluator(h.world, h.world.metrics, { now: () => clock.now })
     await many(p.url, 20)
@@ -120,13 +143,36 @@ describe('an alarm on the whole load balancer', () => {
       h.world.metrics.publication = { mode: 'progressive', flushMs: 1000, delayMs: 0 }
       const blue = await h.add([{ version: 'v1' }])
       const green = await h.add([{ version: 'v2', behaviour: 'errors' }])
-      const p = addPair(h.world, blue.map((i) => i.id), green.map((i) => i.id), [90, 10])
-      for (const arn of [p.blueArn, p.greenArn]) for (const id of h.world.targetGroups.get(arn)!.targets.keys()) h.world.targetGroups.get(arn)!.targets.set(id, { state: 'healthy' })
+      const p = addPair(
+        h.world,
+        blue.map((i) => i.id),
+        green.map((i) => i.id),
+        [90, 10]
+      )
+      for (const arn of [p.blueArn, p.greenArn])
+        for (const id of h.world.targetGroups.get(arn)!.targets.keys())
+          h.world.targetGroups.get(arn)!.targets.set(id, { state: 'healthy' })
       await lb.start()
       const lbArn = h.world.listeners.get(p.listenerArn)!.loadBalancerArn
       const watch = { threshold: 0.2, windowMs: 60_000, minRequests: 5 }
-      h.world.alarms.set('lb', { name: 'lb', arn: 'arn:lb', type: 'MetricAlarm', state: 'OK', reason: '', updatedAt: 0, watch: { loadBalancerArn: lbArn, ...watch } })
-      h.world.alarms.set('green', { name: 'green', arn: 'arn:g', type: 'MetricAlarm', state: 'OK', reason: '', updatedAt: 0, watch: { targetGroupArn: p.greenArn, ...watch } })
+      h.world.alarms.set('lb', {
+        name: 'lb',
+        arn: 'arn:lb',
+        type: 'MetricAlarm',
+        state: 'OK',
+        reason: '',
+        updatedAt: 0,
+        watch: { loadBalancerArn: lbArn, ...watch }
+      })
+      h.world.alarms.set('green', {
+        name: 'green',
+        arn: 'arn:g',
+        type: 'MetricAlarm',
+        state: 'OK',
+        reason: '',
+        updatedAt: 0,
+        watch: { targetGroupArn: p.greenArn, ...watch }
+      })
       const statuses = await many(lb.url(p.listenerArn), 200)
       expect(statuses.filter((s) => s === 500).length).toBeGreaterThan(5)
       new AlarmEvaluator(h.world, h.world.metrics, { now: () => Date.now() + 2000 }).evaluate()

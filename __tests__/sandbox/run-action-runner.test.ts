@@ -1,7 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { inputEnvName, parseActionInputDefaults, parseFileCommands, runAction, runPost } from '../../sandbox/run-action.js'
+import {
+  inputEnvName,
+  parseActionInputDefaults,
+  parseFileCommands,
+  runAction,
+  runPost
+} from '../../sandbox/run-action.js'
 
 // A stand-in for dist/index.js: writes outputs, state and summary the way @actions/core does.
 const FAKE_MAIN = `
@@ -105,7 +111,11 @@ describe('runAction', () => {
     expect(r.exitCode).toBe(1)
     expect(r.state.cancelled).toBe('yes')
 
-    const p = await runPost(r.state, { 'listener-arns': 'arn:l' }, { entry: post, actionYml: null, node: process.execPath })
+    const p = await runPost(
+      r.state,
+      { 'listener-arns': 'arn:l' },
+      { entry: post, actionYml: null, node: process.execPath }
+    )
     expect(p.exitCode).toBe(0)
     expect(p.stdout).toBe('post sees shifting {"a":100} arn:l\n')
     expect(p.outputs).toEqual({ restored: 'true' })
@@ -113,7 +123,10 @@ describe('runAction', () => {
 
   it('escalates to SIGTERM and SIGKILL when the action ignores SIGINT', async () => {
     const stubborn = path.join(dir, 'stubborn.cjs')
-    await writeFile(stubborn, `process.on('SIGINT', () => {}); process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)`)
+    await writeFile(
+      stubborn,
+      `process.on('SIGINT', () => {}); process.on('SIGTERM', () => {}); console.log('up'); setInterval(() => {}, 1000)`
+    )
     let up = false
     const r = await runAction({
       entry: stubborn,

@@ -38,7 +38,8 @@ export const instanceId = (): string => `i-0${hex(8).slice(0, 16)}`
 export type ElbResourceKind = 'loadbalancer' | 'listener' | 'listener-rule' | 'targetgroup' | 'unknown'
 
 export function elbResourceKind(arn: string): ElbResourceKind {
-  const m = /^arn:aws[\w-]*:elasticloadbalancing:[\w-]+:\d{12}:(loadbalancer|listener|listener-rule|targetgroup)\//.exec(arn)
+  const m =
+    /^arn:aws[\w-]*:elasticloadbalancing:[\w-]+:\d{12}:(loadbalancer|listener|listener-rule|targetgroup)\//.exec(arn)
   return m ? (m[1] as ElbResourceKind) : 'unknown'
 }
 

@@ -24,7 +24,35 @@ const MAX_QUERIES = 500
 const DEFAULT_MAX_DATAPOINTS = 100_800
 const ID = /^[a-z][a-zA-Z0-9_]*$/
 const SUB_MINUTE_PERIODS = [1, 5, 10, 20, 30]
-const UNITS = ['Seconds', 'Microseconds', 'Milliseconds', 'Bytes', 'Kilobytes', 'Megabytes', 'Gigabytes', 'Terabytes', 'Bits', 'Kilobits', 'Megabits', 'Gigabits', 'Terabits', 'Percent', 'Count', 'Bytes/Second', 'Kilobytes/Second', 'Megabytes/Second', 'Gigabytes/Second', 'Terabytes/Second', 'Bits/Second', 'Kilobits/Second', 'Megabits/Second', 'Gigabits/Second', 'Terabits/Second', 'Count/Second', 'None']
+const UNITS = [
+  'Seconds',
+  'Microseconds',
+  'Milliseconds',
+  'Bytes',
+  'Kilobytes',
+  'Megabytes',
+  'Gigabytes',
+  'Terabytes',
+  'Bits',
+  'Kilobits',
+  'Megabits',
+  'Gigabits',
+  'Terabits',
+  'Percent',
+  'Count',
+  'Bytes/Second',
+  'Kilobytes/Second',
+  'Megabytes/Second',
+  'Gigabytes/Second',
+  'Terabytes/Second',
+  'Bits/Second',
+  'Kilobits/Second',
+  'Megabits/Second',
+  'Gigabits/Second',
+  'Terabits/Second',
+  'Count/Second',
+  'None'
+]
 
 interface Query {
   id: string
@@ -49,22 +77,34 @@ function parseQuery(q: JsonObject, n: number): Query {
   const at = `MetricDataQueries.member.${n}`
   const id = optString(q, 'Id')
   if (!id || id.length > 255 || !ID.test(id)) {
-    throw new ApiError(V, `The value ${JSON.stringify(id ?? '')} for parameter ${at}.Id is not valid: it must start with a lowercase letter and hold only letters, digits and underscores (1-255).`)
+    throw new ApiError(
+      V,
+      `The value ${JSON.stringify(id ?? '')} for parameter ${at}.Id is not valid: it must start with a lowercase letter and hold only letters, digits and underscores (1-255).`
+    )
   }
   const stat = optObject(q, 'MetricStat')
   const expression = optString(q, 'Expression')
-  if (stat && expression !== undefined) throw new ApiError(V, `The parameters ${at}.MetricStat and ${at}.Expression are mutually exclusive.`)
-  if (expression !== undefined) throw new ApiError(V, `${at}.Expression: the sandbox does not evaluate metric math or Metrics Insights queries; use MetricStat.`)
+  if (stat && expression !== undefined)
+    throw new ApiError(V, `The parameters ${at}.MetricStat and ${at}.Expression are mutually exclusive.`)
+  if (expression !== undefined)
+    throw new ApiError(
+      V,
+      `${at}.Expression: the sandbox does not evaluate metric math or Metrics Insights queries; use MetricStat.`
+    )
   if (!stat) throw new ApiError(V, `Either ${at}.MetricStat or ${at}.Expression must be specified.`)
   const metric = optObject(stat, 'Metric')
   const metricName = metric ? optString(metric, 'MetricName') : undefined
   const namespace = metric ? optString(metric, 'Namespace') : undefined
-  if (!metric || !metricName || !namespace) throw new ApiError(V, `${at}.MetricStat.Metric needs a Namespace and a MetricName.`)
+  if (!metric || !metricName || !namespace)
+    throw new ApiError(V, `${at}.MetricStat.Metric needs a Namespace and a MetricName.`)
   const dimensions = (optObjects(metric, 'Dimensions') ?? []).map((d, i) => {
     const name = optString(d, 'Name')
     const value = optString(d, 'Value')
     if (!name || !value || name.length > 255 || value.length > 1024) {
-      throw new ApiError(V, `${at}.MetricStat.Metric.Dimensions.member.${i + 1} needs a Name (1-255) and a Value (1-1024).`)
+      throw new ApiError(
+        V,
+        `${at}.MetricStat.Metric.Dimensions.member.${i + 1} needs a Name (1-255) and a Value (1-1024).`
+      )
     }
     return { Name: name, Value: value }
   })
@@ -77,7 +117,10 @@ function parseQuery(q: JsonObject, n: number): Query {
   const statistic = optString(stat, 'Stat')
   if (!statistic) throw new ApiError(V, `The parameter ${at}.MetricStat.Stat is required.`)
   if (!STATISTIC.test(statistic)) {
-    throw new ApiError(V, `${at}.MetricStat.Stat ${JSON.stringify(statistic)}: the sandbox computes Sum, Average, Minimum, Maximum, SampleCount and pNN.NN.`)
+    throw new ApiError(
+      V,
+      `${at}.MetricStat.Stat ${JSON.stringify(statistic)}: the sandbox computes Sum, Average, Minimum, Maximum, SampleCount and pNN.NN.`
+    )
   }
   const unit = optString(stat, 'Unit')
   oneOf(V, unit, `${at}.MetricStat.Unit`, UNITS)
@@ -97,11 +140,13 @@ function parseQuery(q: JsonObject, n: number): Query {
 export const getMetricData: Handler<JsonObject> = (body, { world, now }) => {
   const raw = optObjects(body, 'MetricDataQueries')
   if (!raw || raw.length === 0) throw new ApiError(V, 'The parameter MetricDataQueries is required.')
-  if (raw.length > MAX_QUERIES) throw new ApiError(V, `The collection MetricDataQueries must not have more than ${MAX_QUERIES} members.`)
+  if (raw.length > MAX_QUERIES)
+    throw new ApiError(V, `The collection MetricDataQueries must not have more than ${MAX_QUERIES} members.`)
   const queries = raw.map((q, i) => parseQuery(q, i + 1))
   const ids = new Set<string>()
   for (const q of queries) {
-    if (ids.has(q.id)) throw new ApiError(V, `The value ${q.id} of the parameter MetricDataQueries.member.Id is duplicated.`)
+    if (ids.has(q.id))
+      throw new ApiError(V, `The value ${q.id} of the parameter MetricDataQueries.member.Id is duplicated.`)
     ids.add(q.id)
   }
   const start = timestamp(body, 'StartTime')
@@ -111,7 +156,8 @@ export const getMetricData: Handler<JsonObject> = (body, { world, now }) => {
   const scanBy = optString(body, 'ScanBy') ?? 'TimestampDescending'
   oneOf(V, scanBy, 'ScanBy', ['TimestampDescending', 'TimestampAscending'])
   const maxDatapoints = optNumber(body, 'MaxDatapoints') ?? DEFAULT_MAX_DATAPOINTS
-  if (!Number.isInteger(maxDatapoints) || maxDatapoints < 1) throw new ApiError(V, 'The parameter MaxDatapoints must be a positive integer.')
+  if (!Number.isInteger(maxDatapoints) || maxDatapoints < 1)
+    throw new ApiError(V, 'The parameter MaxDatapoints must be a positive integer.')
 
   const at = now()
   const returned = queries.filter((q) => q.returnData)
@@ -122,11 +168,16 @@ export const getMetricData: Handler<JsonObject> = (body, { world, now }) => {
     if (scanBy === 'TimestampDescending') list.reverse()
     return list.map((p) => ({ qi, ...p }))
   })
-  const page = paginate('GetMetricData', points, optString(body, 'NextToken'), maxDatapoints, () =>
-    new ApiError('InvalidNextToken', 'The service cannot complete the request: invalid NextToken')
+  const page = paginate(
+    'GetMetricData',
+    points,
+    optString(body, 'NextToken'),
+    maxDatapoints,
+    () => new ApiError('InvalidNextToken', 'The service cannot complete the request: invalid NextToken')
   )
   // What is left for later pages: a query with datapoints there is PartialData on this one.
-  const rest = page.next && page.items.length > 0 ? points.slice(points.indexOf(page.items[page.items.length - 1]) + 1) : []
+  const rest =
+    page.next && page.items.length > 0 ? points.slice(points.indexOf(page.items[page.items.length - 1]) + 1) : []
   return {
     MetricDataResults: returned.map((q, qi) => {
       const mine = page.items.filter((p) => p.qi === qi)

@@ -104,8 +104,12 @@ const describeAlarms: Handler<JsonObject> = (body, { world }) => {
         (state === undefined || a.state === state)
     )
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-  const p = paginate('DescribeAlarms', alarms, optString(body, 'NextToken'), maxRecords ?? 50, () =>
-    new ApiError('InvalidNextToken', 'The service cannot complete the request: invalid NextToken')
+  const p = paginate(
+    'DescribeAlarms',
+    alarms,
+    optString(body, 'NextToken'),
+    maxRecords ?? 50,
+    () => new ApiError('InvalidNextToken', 'The service cannot complete the request: invalid NextToken')
   )
   return {
     MetricAlarms: p.items.filter((a) => a.type === 'MetricAlarm').map((a) => metricAlarmShape(a, world)),

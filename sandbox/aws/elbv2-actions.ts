@@ -119,7 +119,10 @@ export function validateActions(world: World, actions: ElbAction[]): void {
     .sort((x, y) => x.key - y.key)
     .map((x) => x.a)
   if (!TERMINAL.has(ordered[ordered.length - 1].Type)) {
-    throw new ApiError('InvalidLoadBalancerAction', `The ${terminal[0].Type} action must be the last action to be performed`)
+    throw new ApiError(
+      'InvalidLoadBalancerAction',
+      `The ${terminal[0].Type} action must be the last action to be performed`
+    )
   }
 }
 

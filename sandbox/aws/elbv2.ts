@@ -3,7 +3,16 @@
 import { forwardWeights, type ElbAction, type Listener, type Rule, type TargetGroup, type World } from '../world.js'
 import { loadBalancerOfListener, ruleArn } from './arns.js'
 import type { Handler, ServiceContext } from './context.js'
-import { asInt, asList, asObj, asStr, decodeActions, describeAction, forwardTargets, validateActions } from './elbv2-actions.js'
+import {
+  asInt,
+  asList,
+  asObj,
+  asStr,
+  decodeActions,
+  describeAction,
+  forwardTargets,
+  validateActions
+} from './elbv2-actions.js'
 import { attributeOperations, checkGroupStickiness } from './elbv2-attributes.js'
 import { decodeConditions, validateConditions } from './elbv2-conditions.js'
 import {
@@ -27,7 +36,8 @@ const V = 'ValidationError'
 const MAX_PAGE = 400
 const MAX_RULES_PER_LOAD_BALANCER = 100
 
-const strings = (value: QueryValue | undefined): string[] => asList(value).filter((v): v is string => typeof v === 'string')
+const strings = (value: QueryValue | undefined): string[] =>
+  asList(value).filter((v): v is string => typeof v === 'string')
 const invalidMarker = (): ApiError => new ApiError(V, 'Invalid value for parameter Marker')
 
 function pageSize(params: QueryParams): number {
@@ -99,7 +109,8 @@ function loadBalancerShape(world: World, arn: string, now: number) {
   let seen = firstSeen.get(world)
   if (!seen) firstSeen.set(world, (seen = new Map()))
   if (!seen.has(arn)) seen.set(arn, now)
-  const vpcId = [...world.targetGroups.values()].find((tg) => tg.loadBalancerArns.includes(arn))?.vpcId ?? 'vpc-0a1b2c3d4e5f67890'
+  const vpcId =
+    [...world.targetGroups.values()].find((tg) => tg.loadBalancerArns.includes(arn))?.vpcId ?? 'vpc-0a1b2c3d4e5f67890'
   return {
     LoadBalancerArn: arn,
     DNSName: `${name}-${parseInt(id.slice(0, 8), 16)}.${world.region}.elb.amazonaws.com`,
@@ -110,7 +121,10 @@ function loadBalancerShape(world: World, arn: string, now: number) {
     VpcId: vpcId,
     State: { Code: 'active' },
     Type: 'application',
-    AvailabilityZones: ['a', 'b'].map((az, i) => ({ ZoneName: `${world.region}${az}`, SubnetId: `subnet-0${id.slice(i, i + 16).padEnd(16, '0')}` })),
+    AvailabilityZones: ['a', 'b'].map((az, i) => ({
+      ZoneName: `${world.region}${az}`,
+      SubnetId: `subnet-0${id.slice(i, i + 16).padEnd(16, '0')}`
+    })),
     SecurityGroups: [`sg-0${id.slice(0, 16)}`],
     IpAddressType: 'ipv4'
   }
@@ -118,7 +132,13 @@ function loadBalancerShape(world: World, arn: string, now: number) {
 
 function recordWeights(ctx: ServiceContext, routeArn: string, actions: ElbAction[]): void {
   const call = ctx.currentCall
-  ctx.world.weightChanges.push({ at: ctx.now(), routeArn, weights: forwardWeights(actions), caller: call?.caller, seq: call?.seq })
+  ctx.world.weightChanges.push({
+    at: ctx.now(),
+    routeArn,
+    weights: forwardWeights(actions),
+    caller: call?.caller,
+    seq: call?.seq
+  })
 }
 
 // ---- operations -----------------------------------------------------------------------------
@@ -127,12 +147,15 @@ const describeLoadBalancers: Handler<QueryParams> = (params, ctx) => {
   const { world } = ctx
   const arns = strings(params.LoadBalancerArns)
   const names = strings(params.Names)
-  if (arns.length > 0 && names.length > 0) throw new ApiError(V, 'Load balancer ARNs and names cannot be specified at the same time')
+  if (arns.length > 0 && names.length > 0)
+    throw new ApiError(V, 'Load balancer ARNs and names cannot be specified at the same time')
   const known = loadBalancerArns(world)
   const nameOf = (arn: string): string => /:loadbalancer\/app\/([^/]+)\//.exec(arn)?.[1] ?? ''
-  const missing = arns.length > 0 ? arns.some((a) => !known.includes(a)) : names.some((n) => !known.some((a) => nameOf(a) === n))
+  const missing =
+    arns.length > 0 ? arns.some((a) => !known.includes(a)) : names.some((n) => !known.some((a) => nameOf(a) === n))
   if (missing) throw new ApiError('LoadBalancerNotFound', 'One or more load balancers not found')
-  const selected = arns.length > 0 ? [...new Set(arns)] : names.length > 0 ? known.filter((a) => names.includes(nameOf(a))) : known
+  const selected =
+    arns.length > 0 ? [...new Set(arns)] : names.length > 0 ? known.filter((a) => names.includes(nameOf(a))) : known
   const p = page('DescribeLoadBalancers', params, selected)
   return { LoadBalancers: p.items.map((arn) => loadBalancerShape(world, arn, ctx.now())), NextMarker: p.NextMarker }
 }
@@ -156,7 +179,8 @@ const describeRules: Handler<QueryParams> = (params, { world }) => {
   const arns = strings(params.RuleArns)
   const listenerArn = asStr(params.ListenerArn)
   if (arns.length === 0 && !listenerArn) throw new ApiError(V, 'You must specify either listener ARN or rule ARNs')
-  const rules = arns.length > 0 ? arns.map((arn) => findRule(world, arn)) : rulesOf(world, listenerOrThrow(world, listenerArn!))
+  const rules =
+    arns.length > 0 ? arns.map((arn) => findRule(world, arn)) : rulesOf(world, listenerOrThrow(world, listenerArn!))
   const p = page('DescribeRules', params, rules)
   return { Rules: p.items.map(ruleShape), NextMarker: p.NextMarker }
 }
@@ -182,7 +206,8 @@ const modifyRule: Handler<QueryParams> = (params, ctx) => {
   const arn = required(V, asStr(params.RuleArn), 'RuleArn')
   const found = findRule(world, arn)
   // A listener's default rule changes only through ModifyListener.
-  if (found.priority === 'default') throw new ApiError('OperationNotPermitted', `Default rule '${arn}' cannot be modified`)
+  if (found.priority === 'default')
+    throw new ApiError('OperationNotPermitted', `Default rule '${arn}' cannot be modified`)
   const rule = found as Rule
   refuseTransforms(params)
   const actions = params.Actions !== undefined ? decodeActions(params.Actions) : undefined
@@ -230,7 +255,10 @@ const createRule: Handler<QueryParams> = (params, ctx) => {
     (r) => world.listeners.get(r.listenerArn)?.loadBalancerArn === listener.loadBalancerArn
   )
   if (onLoadBalancer.length >= MAX_RULES_PER_LOAD_BALANCER) {
-    throw new ApiError('TooManyRules', `The maximum number of rules (${MAX_RULES_PER_LOAD_BALANCER}) for load balancer '${listener.loadBalancerArn}' has been reached`)
+    throw new ApiError(
+      'TooManyRules',
+      `The maximum number of rules (${MAX_RULES_PER_LOAD_BALANCER}) for load balancer '${listener.loadBalancerArn}' has been reached`
+    )
   }
   const rule: Rule = {
     arn: ruleArn(listener.arn),
@@ -249,7 +277,8 @@ const createRule: Handler<QueryParams> = (params, ctx) => {
 const deleteRule: Handler<QueryParams> = (params, { world }) => {
   const arn = required(V, asStr(params.RuleArn), 'RuleArn')
   const found = findRule(world, arn)
-  if (found.priority === 'default') throw new ApiError('OperationNotPermitted', `Default rule '${arn}' cannot be deleted`)
+  if (found.priority === 'default')
+    throw new ApiError('OperationNotPermitted', `Default rule '${arn}' cannot be deleted`)
   world.rules.delete(arn)
   reassociate(world, loadBalancerOfListener(found.listenerArn), forwardTargets(found.actions))
   return {}

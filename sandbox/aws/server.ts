@@ -214,13 +214,24 @@ export async function startAwsEndpoint(
     const body = await readBody(req)
     const at = Date.now()
     const decoded = decodeRequest(req, body)
-    const userAgent = [req.headers['x-amz-user-agent'], req.headers['user-agent']].find((h): h is string => typeof h === 'string')
-    const call: ApiCall = { at, service: decoded.service, operation: decoded.operation, params: decoded.params, status: 0, caller: callerOf(req), userAgent }
+    const userAgent = [req.headers['x-amz-user-agent'], req.headers['user-agent']].find(
+      (h): h is string => typeof h === 'string'
+    )
+    const call: ApiCall = {
+      at,
+      service: decoded.service,
+      operation: decoded.operation,
+      params: decoded.params,
+      status: 0,
+      caller: callerOf(req),
+      userAgent
+    }
     world.calls.push(call)
     call.attempt = sdkAttempt(req)
     const own = world.apiFaults.callerLatencyMs ?? {}
     const latency =
-      world.apiFaults.latencyMs + (call.caller ? (own[call.caller] ?? 0) + (own[`${call.caller}/${call.service}`] ?? 0) : 0)
+      world.apiFaults.latencyMs +
+      (call.caller ? (own[call.caller] ?? 0) + (own[`${call.caller}/${call.service}`] ?? 0) : 0)
     if (latency > 0) await sleep(latency)
 
     const fault = decideFault(world.apiFaults, random)

@@ -3,12 +3,18 @@
 
 import type { Command, Invocation, InvocationStatus } from '../world.js'
 
-const TERMINAL = new Set<InvocationStatus>(['Success', 'Cancelled', 'TimedOut', 'Failed', 'Undeliverable', 'Terminated'])
+const TERMINAL = new Set<InvocationStatus>([
+  'Success',
+  'Cancelled',
+  'TimedOut',
+  'Failed',
+  'Undeliverable',
+  'Terminated'
+])
 
 export const isTerminal = (s: InvocationStatus): boolean => TERMINAL.has(s)
 
-const isDeliveryTimeout = (inv: Invocation): boolean =>
-  inv.status === 'TimedOut' && /deliver/i.test(inv.statusDetails)
+const isDeliveryTimeout = (inv: Invocation): boolean => inv.status === 'TimedOut' && /deliver/i.test(inv.statusDetails)
 
 /** ErrorCount counts Failed and Execution Timed Out (delivery timeouts are counted separately). */
 const isError = (inv: Invocation): boolean =>

@@ -50,7 +50,8 @@ const iso = (ms: number | undefined): string => (ms === undefined ? '' : new Dat
 function validateDocumentParameters(params: Record<string, string[]>): void {
   const allowed = ['commands', 'workingDirectory', 'executionTimeout']
   for (const name of Object.keys(params)) {
-    if (!allowed.includes(name)) throw new ApiError('InvalidParameters', `Parameter "${name}" is not defined in the document.`)
+    if (!allowed.includes(name))
+      throw new ApiError('InvalidParameters', `Parameter "${name}" is not defined in the document.`)
   }
   if (!params.commands || params.commands.length === 0) {
     throw new ApiError('InvalidParameters', 'Parameters are not valid: commands is required')
@@ -224,7 +225,8 @@ function readCommandFilters(body: JsonObject): Array<(c: Command, inv?: Invocati
       case 'InvokedAfter':
       case 'InvokedBefore': {
         const t = Date.parse(value)
-        if (Number.isNaN(t)) throw new ApiError('InvalidFilterValue', `Filter value '${value}' is not a valid ISO 8601 date`)
+        if (Number.isNaN(t))
+          throw new ApiError('InvalidFilterValue', `Filter value '${value}' is not a valid ISO 8601 date`)
         return (c) => (key === 'InvokedAfter' ? c.requestedAt >= t : c.requestedAt <= t)
       }
       case 'Status':
@@ -233,7 +235,8 @@ function readCommandFilters(body: JsonObject): Array<(c: Command, inv?: Invocati
         if (value !== 'Executing' && value !== 'Complete') {
           throw new ApiError('InvalidFilterValue', `Filter value '${value}' must be Executing or Complete`)
         }
-        return (c) => (['Pending', 'InProgress', 'Cancelling'].includes(summarize(c).status) ? 'Executing' : 'Complete') === value
+        return (c) =>
+          (['Pending', 'InProgress', 'Cancelling'].includes(summarize(c).status) ? 'Executing' : 'Complete') === value
       default:
         return (c) => c.documentName === value
     }
@@ -286,9 +289,7 @@ const sendCommand: Handler<JsonObject> = (body, ctx) => {
   validateDocumentParameters(parameters)
 
   // Only instance-id targets resolve in the sandbox: its instances carry no tags.
-  const resolved = hasIds
-    ? instanceIds!
-    : targets!.filter((t) => t.Key === 'InstanceIds').flatMap((t) => t.Values)
+  const resolved = hasIds ? instanceIds! : targets!.filter((t) => t.Key === 'InstanceIds').flatMap((t) => t.Values)
   const ids = [...new Set(resolved)]
   checkInstances(ctx, ids, doc, documentName)
 
@@ -315,7 +316,15 @@ const sendCommand: Handler<JsonObject> = (body, ctx) => {
     invocations: new Map(
       ids.map((id) => [
         id,
-        { instanceId: id, status: 'Pending', statusDetails: 'Pending', responseCode: -1, stdout: '', stderr: '', requestedAt: now }
+        {
+          instanceId: id,
+          status: 'Pending',
+          statusDetails: 'Pending',
+          responseCode: -1,
+          stdout: '',
+          stderr: '',
+          requestedAt: now
+        }
       ])
     )
   }
@@ -339,8 +348,12 @@ const listCommandInvocations: Handler<JsonObject> = (body, ctx) => {
     .filter((c) => visible(ctx, c))
     .flatMap((c) => [...c.invocations.values()].map((inv) => ({ c, inv })))
     .filter(({ c, inv }) => (!instanceId || inv.instanceId === instanceId) && filters.every((f) => f(c, inv)))
-  const p = paginate('ListCommandInvocations', rows, optString(body, 'NextToken'), maxResults ?? 50, () =>
-    new ApiError('InvalidNextToken', 'The specified token is not valid.')
+  const p = paginate(
+    'ListCommandInvocations',
+    rows,
+    optString(body, 'NextToken'),
+    maxResults ?? 50,
+    () => new ApiError('InvalidNextToken', 'The specified token is not valid.')
   )
   return {
     CommandInvocations: p.items.map(({ c, inv }) => invocationShape(c, inv, details)),
@@ -360,7 +373,9 @@ const getCommandInvocation: Handler<JsonObject> = (body, ctx) => {
     throw new ApiError('InvalidPluginName', `Plugin ${plugin} is not part of document ${c.documentName}`)
   }
   const elapsed =
-    inv.startedAt !== undefined && inv.finishedAt !== undefined ? `PT${((inv.finishedAt - inv.startedAt) / 1000).toFixed(3)}S` : ''
+    inv.startedAt !== undefined && inv.finishedAt !== undefined
+      ? `PT${((inv.finishedAt - inv.startedAt) / 1000).toFixed(3)}S`
+      : ''
   return {
     CommandId: c.commandId,
     InstanceId: inv.instanceId,
@@ -416,13 +431,26 @@ const listCommands: Handler<JsonObject> = (body, ctx) => {
     commands = [...ctx.world.commands.values()].filter((c) => visible(ctx, c)).sort(newestFirst)
   }
   commands = commands.filter((c) => (!instanceId || c.invocations.has(instanceId)) && filters.every((f) => f(c)))
-  const p = paginate('ListCommands', commands, optString(body, 'NextToken'), maxResults ?? 50, () =>
-    new ApiError('InvalidNextToken', 'The specified token is not valid.')
+  const p = paginate(
+    'ListCommands',
+    commands,
+    optString(body, 'NextToken'),
+    maxResults ?? 50,
+    () => new ApiError('InvalidNextToken', 'The specified token is not valid.')
   )
   return { Commands: p.items.map((c) => commandShape(c, ctx.world.region)), ...(p.next ? { NextToken: p.next } : {}) }
 }
 
-const INSTANCE_FILTER_KEYS = ['InstanceIds', 'AgentVersion', 'PingStatus', 'PlatformTypes', 'ActivationIds', 'IamRole', 'ResourceType', 'AssociationStatus'] as const
+const INSTANCE_FILTER_KEYS = [
+  'InstanceIds',
+  'AgentVersion',
+  'PingStatus',
+  'PlatformTypes',
+  'ActivationIds',
+  'IamRole',
+  'ResourceType',
+  'AssociationStatus'
+] as const
 
 function instanceMatcher(key: string, values: string[]): (i: Instance) => boolean {
   switch (key) {
@@ -479,8 +507,12 @@ const describeInstanceInformation: Handler<JsonObject> = (body, ctx) => {
   }
   const now = ctx.now()
   const instances = [...ctx.world.instances.values()].filter((i) => i.managedBySsm && matchers.every((m) => m(i)))
-  const p = paginate('DescribeInstanceInformation', instances, optString(body, 'NextToken'), maxResults ?? 10, () =>
-    new ApiError('InvalidNextToken', 'The specified token is not valid.')
+  const p = paginate(
+    'DescribeInstanceInformation',
+    instances,
+    optString(body, 'NextToken'),
+    maxResults ?? 10,
+    () => new ApiError('InvalidNextToken', 'The specified token is not valid.')
   )
   return {
     InstanceInformationList: p.items.map((i) => ({

@@ -13,13 +13,7 @@ export function required<T>(code: string, value: T | undefined | null, member: s
   return value
 }
 
-export function intRange(
-  code: string,
-  value: number | undefined,
-  member: string,
-  min: number,
-  max: number
-): void {
+export function intRange(code: string, value: number | undefined, member: string, min: number, max: number): void {
   if (value === undefined) return
   if (!Number.isInteger(value)) {
     throw new ApiError(code, `Value '${String(value)}' for parameter ${member} is not a valid integer`)
@@ -41,7 +35,10 @@ export function lengthRange(
 ): void {
   if (value === undefined) return
   if (value.length < min) {
-    throw new ApiError(code, constraintMessage(value, field(member), `must have length greater than or equal to ${min}`))
+    throw new ApiError(
+      code,
+      constraintMessage(value, field(member), `must have length greater than or equal to ${min}`)
+    )
   }
   if (value.length > max) {
     throw new ApiError(code, constraintMessage(value, field(member), `must have length less than or equal to ${max}`))
@@ -51,13 +48,19 @@ export function lengthRange(
 export function pattern(code: string, value: string | undefined, member: string, re: RegExp): void {
   if (value === undefined) return
   if (!re.test(value)) {
-    throw new ApiError(code, constraintMessage(value, field(member), `must satisfy regular expression pattern: ${re.source}`))
+    throw new ApiError(
+      code,
+      constraintMessage(value, field(member), `must satisfy regular expression pattern: ${re.source}`)
+    )
   }
 }
 
 export function oneOf(code: string, value: string | undefined, member: string, allowed: readonly string[]): void {
   if (value === undefined) return
   if (!allowed.includes(value)) {
-    throw new ApiError(code, constraintMessage(value, field(member), `must satisfy enum value set: [${allowed.join(', ')}]`))
+    throw new ApiError(
+      code,
+      constraintMessage(value, field(member), `must satisfy enum value set: [${allowed.join(', ')}]`)
+    )
   }
 }

@@ -426,7 +426,9 @@ export function recordsMatch(o: Observed): Violation[] {
     // A canary staged at 0% (canary-steps 0) is a canary taking no traffic: left as it started, it
     // is what the episode began with, not a record that lies.
     const staged =
-      o.episode.start.kind === 'staged-canary' && role(idle) === 'canary' && version(idle) === o.episode.start.otherVersion
+      o.episode.start.kind === 'staged-canary' &&
+      role(idle) === 'canary' &&
+      version(idle) === o.episode.start.otherVersion
     if (['live', 'canary', 'deploying'].includes(role(idle) ?? '') && !staged) {
       out.push({
         invariant: 'records-match',

@@ -61,7 +61,12 @@ export class AlarmEvaluator {
       const breaching = total >= minRequests && total > 0 && share >= threshold
       const datapoint = `1 datapoint [${round(share)} (${stamp(now)})]`
       if (breaching) {
-        this.set(alarm, 'ALARM', now, `Threshold Crossed: ${datapoint} was greater than or equal to the threshold (${threshold}) (${errors} of ${total} responses were 5xx).`)
+        this.set(
+          alarm,
+          'ALARM',
+          now,
+          `Threshold Crossed: ${datapoint} was greater than or equal to the threshold (${threshold}) (${errors} of ${total} responses were 5xx).`
+        )
       } else {
         const why =
           total < minRequests
@@ -74,7 +79,12 @@ export class AlarmEvaluator {
       if (alarm.type !== 'CompositeAlarm' || !alarm.anyOf) continue
       const firing = alarm.anyOf.map((n) => this.world.alarms.get(n)).filter((a): a is Alarm => a?.state === 'ALARM')
       if (firing.length > 0) {
-        this.set(alarm, 'ALARM', now, `${firing[0].arn} transitioned to ALARM at ${new Date(firing[0].updatedAt).toISOString()}`)
+        this.set(
+          alarm,
+          'ALARM',
+          now,
+          `${firing[0].arn} transitioned to ALARM at ${new Date(firing[0].updatedAt).toISOString()}`
+        )
       } else {
         this.set(alarm, 'OK', now, `no alarm of ${alarm.anyOf.join(', ')} is in ALARM`)
       }

@@ -149,7 +149,15 @@ export class LocalCommandExecutor implements CommandExecutor {
     for (const id of command.instanceIds) {
       let inv = command.invocations.get(id)
       if (!inv) {
-        inv = { instanceId: id, status: 'Pending', statusDetails: 'Pending', responseCode: -1, stdout: '', stderr: '', requestedAt: command.requestedAt }
+        inv = {
+          instanceId: id,
+          status: 'Pending',
+          statusDetails: 'Pending',
+          responseCode: -1,
+          stdout: '',
+          stderr: '',
+          requestedAt: command.requestedAt
+        }
         command.invocations.set(id, inv)
       }
       if (!isTerminal(inv.status)) run.queue.push(id)
@@ -211,7 +219,8 @@ export class LocalCommandExecutor implements CommandExecutor {
     host.on('exit', () => {
       if (this.host === host) this.host = undefined
       // Shells of a host that died are lost: finish them as failed.
-      for (const [key, h] of [...this.handlers]) h({ type: 'exit', key, code: null, signal: null, error: 'shell host exited' })
+      for (const [key, h] of [...this.handlers])
+        h({ type: 'exit', key, code: null, signal: null, error: 'shell host exited' })
     })
     this.host = host
     return host
@@ -241,7 +250,12 @@ export class LocalCommandExecutor implements CommandExecutor {
   private pump(): void {
     if (this.stopped) return
     for (const run of this.runs.values()) {
-      while (run.queue.length > 0 && this.shells < this.maxShells && run.running.size < run.concurrency && !run.stopped) {
+      while (
+        run.queue.length > 0 &&
+        this.shells < this.maxShells &&
+        run.running.size < run.concurrency &&
+        !run.stopped
+      ) {
         const id = run.queue.shift() as string
         this.launch(run, id)
       }
@@ -403,7 +417,11 @@ export class LocalCommandExecutor implements CommandExecutor {
 }
 
 /** The overall status of a command from its invocations (SSM's "Understanding command statuses"). */
-export function commandStatus(command: Command, cancelRequested: boolean, maxErrors: number): [InvocationStatus, string] {
+export function commandStatus(
+  command: Command,
+  cancelRequested: boolean,
+  maxErrors: number
+): [InvocationStatus, string] {
   const invs = [...command.invocations.values()]
   const count = (s: InvocationStatus, d?: string): number =>
     invs.filter((i) => i.status === s && (d === undefined || i.statusDetails === d)).length

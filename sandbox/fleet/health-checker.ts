@@ -34,7 +34,13 @@ export type CheckOutcome = { ok: true } | { ok: false; reason: string; descripti
 
 /** True when a listener's default actions or any rule's actions forward to the group. */
 export function isTargetGroupInUse(world: World, tgArn: string): boolean {
-  const uses = (actions: { Type: string; TargetGroupArn?: string; ForwardConfig?: { TargetGroups?: Array<{ TargetGroupArn: string }> } }[]): boolean =>
+  const uses = (
+    actions: {
+      Type: string
+      TargetGroupArn?: string
+      ForwardConfig?: { TargetGroups?: Array<{ TargetGroupArn: string }> }
+    }[]
+  ): boolean =>
     actions.some(
       (a) =>
         a.Type === 'forward' &&
@@ -148,7 +154,8 @@ export class HealthChecker {
         return !!tg && [...tg.targets.values()].every((h) => states.includes(h.state))
       })
       if (ok) return
-      if (Date.now() > deadline) throw new Error(`targets of ${tgArns.join(', ')} not ${states.join('/')} after ${timeoutMs} ms`)
+      if (Date.now() > deadline)
+        throw new Error(`targets of ${tgArns.join(', ')} not ${states.join('/')} after ${timeoutMs} ms`)
       await new Promise((r) => setTimeout(r, 20))
     }
   }
@@ -167,7 +174,8 @@ export class HealthChecker {
       const current = this.world.targetGroups.get(t.tgArn)
       const health = current?.targets.get(t.id)
       // Ignore results that raced with a deregistration, an unuse or someone else's write.
-      if (!current || !health || health !== t.written || health.state === 'draining' || health.state === 'unused') return
+      if (!current || !health || health !== t.written || health.state === 'draining' || health.state === 'unused')
+        return
       this.apply(current, t, health, outcome)
     }
     if (!instance) {
@@ -189,7 +197,11 @@ export class HealthChecker {
       t.fails++
       t.passes = 0
       if (t.fails >= s.unhealthyThreshold) {
-        if (health.state !== 'unhealthy' || health.reason !== outcome.reason || health.description !== outcome.description) {
+        if (
+          health.state !== 'unhealthy' ||
+          health.reason !== outcome.reason ||
+          health.description !== outcome.description
+        ) {
           this.write(tg, t, { state: 'unhealthy', reason: outcome.reason, description: outcome.description })
         }
       }
@@ -216,23 +228,34 @@ export function probe(agent: http.Agent, host: string, port: number, s: HealthCh
       clearTimeout(timer)
       resolve(o)
     }
-    const req = http.request({ host, port, path: s.path || '/', method: 'GET', agent, headers: { 'user-agent': 'ELB-HealthChecker/2.0' } }, (res) => {
-      res.resume()
-      const code = res.statusCode ?? 0
-      res.on('end', () =>
-        finish(
-          matchesStatus(s.matcher, code)
-            ? { ok: true }
-            : { ok: false, reason: 'Target.ResponseCodeMismatch', description: `Health checks failed with these codes: [${code}]` }
+    const req = http.request(
+      { host, port, path: s.path || '/', method: 'GET', agent, headers: { 'user-agent': 'ELB-HealthChecker/2.0' } },
+      (res) => {
+        res.resume()
+        const code = res.statusCode ?? 0
+        res.on('end', () =>
+          finish(
+            matchesStatus(s.matcher, code)
+              ? { ok: true }
+              : {
+                  ok: false,
+                  reason: 'Target.ResponseCodeMismatch',
+                  description: `Health checks failed with these codes: [${code}]`
+                }
+          )
         )
-      )
-      res.on('error', () => finish({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }))
-    })
+        res.on('error', () =>
+          finish({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' })
+        )
+      }
+    )
     const timer = setTimeout(() => {
       finish({ ok: false, reason: 'Target.Timeout', description: 'Request timed out' })
       req.destroy()
     }, s.timeoutMs)
-    req.on('error', () => finish({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }))
+    req.on('error', () =>
+      finish({ ok: false, reason: 'Target.FailedHealthChecks', description: 'Health checks failed' })
+    )
     req.end()
   })
 }

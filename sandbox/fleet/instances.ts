@@ -279,7 +279,9 @@ export class InstanceFleet {
       const schema = this.databaseSchema()
       if (schema === undefined || schema < schemas.min || schema > schemas.max) {
         res.writeHead(500, { ...headers, 'x-db-schema': String(schema ?? 'none') })
-        res.end(`error version=${version}: database schema ${schema ?? 'unreadable'}, this version works with ${schemas.min}-${schemas.max}`)
+        res.end(
+          `error version=${version}: database schema ${schema ?? 'unreadable'}, this version works with ${schemas.min}-${schemas.max}`
+        )
         return
       }
       res.writeHead(200, { ...headers, 'x-db-schema': String(schema) })

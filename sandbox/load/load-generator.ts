@@ -174,7 +174,14 @@ export class LoadGenerator {
       const version = Array.isArray(v) ? v[0] : v
       jar?.store(res.headers['set-cookie'], Date.now())
       res.resume()
-      res.on('end', () => finish({ status, version, ok: status >= 200 && status < 300, error: status >= 200 && status < 300 ? undefined : `HTTP ${status}` }))
+      res.on('end', () =>
+        finish({
+          status,
+          version,
+          ok: status >= 200 && status < 300,
+          error: status >= 200 && status < 300 ? undefined : `HTTP ${status}`
+        })
+      )
       res.on('error', (e: NodeJS.ErrnoException) => finish({ status, version, ok: false, error: e.code ?? e.message }))
     })
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })))
@@ -244,7 +251,11 @@ export interface TrafficReportOptions {
 }
 
 /** Splits the samples into steps at every weight change of the route (by send time). */
-export function trafficReport(samples: LoadSample[], changes: WeightChange[], opts: TrafficReportOptions): TrafficReport {
+export function trafficReport(
+  samples: LoadSample[],
+  changes: WeightChange[],
+  opts: TrafficReportOptions
+): TrafficReport {
   const sorted = [...samples].sort((a, b) => a.at - b.at)
   const start = opts.start ?? sorted[0]?.at ?? 0
   const end = opts.end ?? (sorted.length ? sorted[sorted.length - 1].at + 1 : start)
@@ -298,7 +309,12 @@ export function formatTrafficReport(r: TrafficReport, origin = r.steps[0]?.from 
     ])
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)))
-  const lines = rows.map((row) => row.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd())
+  const lines = rows.map((row) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd()
+  )
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '))
   return `requests sent: ${r.sent}, failed: ${r.failed}\n` + lines.join('\n')
 }

@@ -153,7 +153,11 @@ export class AlbMetrics {
    * The series a metric name and dimension set name, when the load balancer publishes that
    * combination (and has ever seen the resources): CloudWatch answers any other with no data.
    */
-  series(namespace: string, metricName: string, dimensions: Array<{ Name: string; Value: string }>): Series | undefined {
+  series(
+    namespace: string,
+    metricName: string,
+    dimensions: Array<{ Name: string; Value: string }>
+  ): Series | undefined {
     const def = Object.hasOwn(METRICS, metricName) ? METRICS[metricName] : undefined
     if (namespace !== NAMESPACE || !def) return undefined
     const names = dimensions.map((d) => d.Name).sort()

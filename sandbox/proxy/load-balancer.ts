@@ -126,7 +126,17 @@ function forwardGroups(action: ElbAction): Array<{ arn: string; weight: number }
   return action.TargetGroupArn ? [{ arn: action.TargetGroupArn, weight: 1 }] : []
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate'])
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'proxy-authenticate'
+])
 
 export class LoadBalancer {
   readonly records: ProxyRecord[] = []
@@ -222,7 +232,9 @@ export class LoadBalancer {
     if (!action) return reply(503, '503 Service Temporarily Unavailable\n', 'no action')
     if (action.Type === 'fixed-response') {
       const f = action.FixedResponseConfig
-      return reply(Number(f?.StatusCode ?? 200), f?.MessageBody ?? '', undefined, { 'content-type': f?.ContentType ?? 'text/plain' })
+      return reply(Number(f?.StatusCode ?? 200), f?.MessageBody ?? '', undefined, {
+        'content-type': f?.ContentType ?? 'text/plain'
+      })
     }
     if (action.Type === 'redirect') {
       const r = action.RedirectConfig ?? {}
@@ -237,7 +249,8 @@ export class LoadBalancer {
       cookieHeader: req.headers.cookie,
       now: at,
       random: this.random,
-      hasTargets: (arn) => [...(this.world.targetGroups.get(arn)?.targets.values() ?? [])].some((t) => t.state !== 'draining')
+      hasTargets: (arn) =>
+        [...(this.world.targetGroups.get(arn)?.targets.values() ?? [])].some((t) => t.state !== 'draining')
     })
     const chosen = choice.arn
     if (!chosen) return reply(503, '503 Service Temporarily Unavailable\n', 'no target group with weight')
@@ -293,14 +306,21 @@ export class LoadBalancer {
         up.on('error', () => res.destroy())
       }
     )
-    upstream.setTimeout(this.upstreamTimeoutMs, () => upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' })))
+    upstream.setTimeout(this.upstreamTimeoutMs, () =>
+      upstream.destroy(Object.assign(new Error('upstream timeout'), { code: 'ETIMEDOUT' }))
+    )
     upstream.on('error', (e: NodeJS.ErrnoException) => {
       if (res.headersSent) {
         res.destroy()
         return
       }
       // A keep-alive connection the app closed just as we reused it: not the app's failure.
-      if (mayRetry && upstream.reusedSocket && e.code === 'ECONNRESET' && (req.method === 'GET' || req.method === 'HEAD')) {
+      if (
+        mayRetry &&
+        upstream.reusedSocket &&
+        e.code === 'ECONNRESET' &&
+        (req.method === 'GET' || req.method === 'HEAD')
+      ) {
         this.forward(req, res, rec, port, listener, extra, reply, false)
         return
       }

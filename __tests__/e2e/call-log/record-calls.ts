@@ -22,7 +22,13 @@ if (dir) {
     const calls = seen.flatMap((s) => {
       const fresh = s.sandbox.world.calls.slice(s.recorded)
       s.recorded += fresh.length
-      return fresh.map(({ service, operation, status, errorCode, userAgent }) => ({ service, operation, status, errorCode, userAgent }))
+      return fresh.map(({ service, operation, status, errorCode, userAgent }) => ({
+        service,
+        operation,
+        status,
+        errorCode,
+        userAgent
+      }))
     })
     if (calls.length === 0) return
     const entry: RecordedScenario = { testFile, scenario, calls }

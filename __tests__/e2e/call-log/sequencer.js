@@ -34,7 +34,9 @@ function openCallLog(rootDir, tests) {
   const dir = path.join(base, `run-${process.pid}`)
   rmSync(dir, { recursive: true, force: true })
   mkdirSync(dir, { recursive: true })
-  const e2eFiles = tests.filter((t) => t.context.config.displayName?.name === 'e2e' && !COMPLETENESS_TEST.test(t.path)).map((t) => t.path)
+  const e2eFiles = tests
+    .filter((t) => t.context.config.displayName?.name === 'e2e' && !COMPLETENESS_TEST.test(t.path))
+    .map((t) => t.path)
   writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ e2eFiles }, null, 2))
   process.env.ACTION_CALL_LOG_DIR = dir
 }
