@@ -193,8 +193,11 @@ export function commandsListed(commands: Command[], call: ApiCall): string[] {
 /**
  * SSM calls per poll round. A round asks once about each thing still pending, so a round ends
  * where a status request repeats one already asked in it (same command, or same command and
- * instance for per-instance calls). Calls between status requests (e.g. a CancelCommand) count in
- * the round they fall in; sends before the first status request are not part of any round.
+ * instance for per-instance calls). A CancelCommand between status requests counts in the round it
+ * falls in; sends before the first status request are not part of any round. Parameter Store and
+ * instance information calls are SSM too but not the poll's: the pair's lock is read before each
+ * change and renewed on its own schedule, and joiners are checked for readiness. They are counted
+ * in the SSM totals, not in rounds.
  */
 export function pollRounds(ssmCalls: ApiCall[]): number[] {
   const rounds: number[] = []
@@ -215,7 +218,7 @@ export function pollRounds(ssmCalls: ApiCall[]): number[] {
       started = true
       asked.add(key)
       current++
-    } else if (started && c.operation !== 'SendCommand') {
+    } else if (started && c.operation === 'CancelCommand') {
       current++
     }
   }

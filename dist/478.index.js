@@ -1262,10 +1262,22 @@ async function writeRecord(ctx, guard, arn, fleetRecord) {
  * that lost the lock writes nothing: the records are the new holder's to write.
  */
 async function recordAfterTraffic(ctx, guard, warnings, arn, fleetRecord) {
-    await writeRecord(ctx, guard, arn, fleetRecord).catch((e) => {
+    await recordFleetsAfterTraffic(ctx, guard, warnings, [[arn, fleetRecord]]);
+}
+/**
+ * Several fleets' records, as recordAfterTraffic, written side by side under one look at the lock:
+ * the end of a run writes both, and a look per record would cost a round trip each.
+ */
+async function recordFleetsAfterTraffic(ctx, guard, warnings, records) {
+    const what = records.map(([arn, r]) => `${(0,config_arn/* targetGroupName */.IT)(arn)} as ${r.role}`).join(' and ');
+    await guard(`Recording ${what}`, () => Promise.all(records.map(([arn, fleetRecord]) => (0,elbv2/* writeTags */.p)(ctx.clients.elb, arn, tagsFromRecord(fleetRecord)).catch((e) => {
+        const message = `Could not record ${(0,config_arn/* targetGroupName */.IT)(arn)} as ${fleetRecord.role} (${e.message}); status will show stale records until the next run`;
+        ctx.log.warning(message);
+        warnings.push(message);
+    })))).catch((e) => {
         if (e instanceof errors/* LockLostError */.yx)
             throw e;
-        const message = `Could not record ${(0,config_arn/* targetGroupName */.IT)(arn)} as ${fleetRecord.role} (${e.message}); status will show stale records until the next run`;
+        const message = `Could not record ${what} (${e.message}); status will show stale records until the next run`;
         ctx.log.warning(message);
         warnings.push(message);
     });
@@ -3505,9 +3517,11 @@ async function deleteParameter(ssm, name) {
 //    claim. That run may already have had its second look, so neither can tell which one the other
 //    believes holds the pair: this run stops and gives the claim back (the other run finds it gone
 //    at its next change and stops too: safe, and a forced rollback simply tries again). Releasing
-//    deletes the claim right after a read that shows it is still this run's. A delete answered within
-//    TAKEOVER_SETTLE_MS of that read lands before the second look of any take-over made after
-//    the read, which then finds the lock free and creates it again. A slower one (reads are
+//    deletes the claim right after a read that shows it is still this run's: a new one, or the
+//    read before the run's last change when that was sent less than WRITE_WITHIN_MS ago (the run's
+//    records are written just before it lets go, and the argument below measures from the read
+//    either way). A delete answered within TAKEOVER_SETTLE_MS of that read lands before the
+//    second look of any take-over made after the read, which then finds the lock free and creates it again. A slower one (reads are
 //    retried a few times for a quick answer first) could remove a take-over's claim after its
 //    second look: that run stops at its next change, which is safe; the run says so. Leaving the
 //    lock to its lease instead would block every run for up to LEASE_MS.
@@ -3623,6 +3637,9 @@ class HeldLock {
     lost = false;
     lostError;
     holder;
+    // When the last read that showed this run's claim was sent: a release right after a guarded
+    // change (the records) deletes on that read instead of reading again (rule 4 measures from it).
+    confirmedAt;
     // One lock operation at a time: a renewal from a wait must not interleave with a guarded change.
     queue = Promise.resolve();
     constructor(options, claim) {
@@ -3663,7 +3680,13 @@ class HeldLock {
     }
     release() {
         return this.serial(async () => {
-            const { clock, log } = this.options;
+            const { clock } = this.options;
+            if (this.lost)
+                return false;
+            // The read before the last change is as good as a new one while it is this recent.
+            if (this.confirmedAt !== undefined && clock.now() - this.confirmedAt <= WRITE_WITHIN_MS) {
+                return this.deleteClaim(this.confirmedAt);
+            }
             for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
                 if (this.lost)
                     return false;
@@ -3686,16 +3709,21 @@ class HeldLock {
                 // a few times; then release anyway (rule 4: a lock left to its lease blocks every run).
                 if (clock.now() - sent > WRITE_WITHIN_MS && attempt < RELEASE_ATTEMPTS)
                     continue;
-                await deleteParameter(this.options.ssm, this.options.name);
-                this.lost = true;
-                const took = clock.now() - sent;
-                if (took > TAKEOVER_SETTLE_MS) {
-                    log.warning(`Releasing the deploy lock took ${Math.round(took / 1000)}s (AWS answered slowly): a rollback that took it over in that time would find it gone and stop; run such a rollback again`);
-                }
-                return true;
+                return this.deleteClaim(sent);
             }
             return false;
         });
+    }
+    /** Deletes the claim that a read sent at `readSent` showed as this run's (rule 4). */
+    async deleteClaim(readSent) {
+        const { clock, log } = this.options;
+        await deleteParameter(this.options.ssm, this.options.name);
+        this.lost = true;
+        const took = clock.now() - readSent;
+        if (took > TAKEOVER_SETTLE_MS) {
+            log.warning(`Releasing the deploy lock took ${Math.round(took / 1000)}s (AWS answered slowly): a rollback that took it over in that time would find it gone and stop; run such a rollback again`);
+        }
+        return true;
     }
     /** Reads the lock; returns when that read was sent, or throws LockLostError. Renews when due. */
     async check() {
@@ -3707,6 +3735,7 @@ class HeldLock {
         if (state.kind !== 'mine')
             throw this.markLost(state, '');
         this.claim = state.claim;
+        this.confirmedAt = sent;
         if (renewalDue(state.claim, clock.now())) {
             const renewed = { ...state.claim, expiresAt: clock.now() + LEASE_MS };
             const written = await overwriteParameter(this.options.ssm, this.options.name, encodeClaim(renewed));
@@ -4068,9 +4097,7 @@ async function endAfterInterruption(run, pair, found, fleets, outcome, what) {
     let records = fleets.records;
     if (outcome.by === 'change') {
         const truthful = recordsForTraffic(outcome.routes, found.traffic.pair, fleets);
-        for (const arn of found.traffic.pair) {
-            await recordAfterTraffic(pair.ctx, pair.guard, run.report.warnings, arn, truthful[arn]).catch(ignoreLostLock(run));
-        }
+        await recordFleetsAfterTraffic(pair.ctx, pair.guard, run.report.warnings, found.traffic.pair.map((arn) => [arn, truthful[arn]])).catch(ignoreLostLock(run));
         records = truthful;
     }
     const after = outcome.by === 'lock' ? 'the run that holds the pair now decides' : 'run status, then promote or rollback';
@@ -4085,9 +4112,9 @@ async function endWithNewFleetLive(run, pair, found, fleets, routes, headline, a
     records[newFleet] = { ...records[newFleet], role: 'live' };
     records[stableFleet] = { ...records[stableFleet], role: 'previous' };
     const warnings = run.report.warnings;
-    await Promise.all([
-        recordAfterTraffic(pair.ctx, pair.guard, warnings, newFleet, records[newFleet]),
-        recordAfterTraffic(pair.ctx, pair.guard, warnings, stableFleet, records[stableFleet])
+    await recordFleetsAfterTraffic(pair.ctx, pair.guard, warnings, [
+        [newFleet, records[newFleet]],
+        [stableFleet, records[stableFleet]]
     ]).catch(ignoreLostLock(run));
     Object.assign(run.report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet, deployed: newFleet });
     const ending = (await after?.()) ?? { result: 'succeeded', headline };

@@ -118,6 +118,12 @@ describe('what a ListCommands listing covers', () => {
     const probe = call('ListCommands', 900, 920, { MaxResults: 1 })
     const describe = call('DescribeInstanceInformation', 905, 925)
     expect(pollRounds([probe, describe, ...calls])).toEqual([1, 1, 1])
+    // The pair's lock is read and renewed in Parameter Store while the poll runs, and read before
+    // each change after it: not poll calls. A cancel made between two status requests is.
+    const lockRead = (at: number) => ({ ...call('GetParameter', at, at + 20), service: 'ssm' as const })
+    const cancel = call('CancelCommand', 1450, 1470, { CommandId: 'c2' })
+    const withLock = [...calls.slice(0, 3), lockRead(1400), cancel, ...calls.slice(3), lockRead(2000), lockRead(2050)]
+    expect(pollRounds(withLock)).toEqual([2, 1, 1])
     // c1 finished at 1500, seen at 1570; c2 at 1600, seen at 1820.
     expect(metrics.detectMedianMs).toBe(70)
     expect(metrics.detectLastMs).toBe(220)

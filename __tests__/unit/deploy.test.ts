@@ -65,6 +65,14 @@ describe('deploy', () => {
       commandId: 'cmd-1'
     })
     expect(ctx.saved.at(-1)?.finished).toBe(true)
+    // After the hold (its lease renewed on the way): the hold's last look at the lock, one look for
+    // both records, and the release deleting on that look.
+    const ssmCalls = aws.ssm.calls().map((c) => c.args[0].constructor.name.replace(/Command$/, ''))
+    expect(ssmCalls.slice(ssmCalls.lastIndexOf('PutParameter') + 1)).toEqual([
+      'GetParameter',
+      'GetParameter',
+      'DeleteParameter'
+    ])
   })
 
   it('canary: 10, 50, 100 on every route together, each step held with alarms watched', async () => {

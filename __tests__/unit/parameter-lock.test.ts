@@ -125,6 +125,46 @@ describe('taking a free lock', () => {
     expect(log.text()).toMatch(/warning: Releasing the deploy lock took 4s \(AWS answered slowly\)/)
   })
 
+  it("a release right after a guarded change deletes on that change's read; a later one reads again", async () => {
+    let reads = 0
+    store.beforeRead = () => {
+      reads++
+    }
+    const lock = await takeLock(options('run-a'))
+    await lock.guard('write the records', async () => undefined)
+    expect(reads).toBe(1)
+    clock.t += WRITE_WITHIN_MS
+    expect(await lock.release()).toBe(true)
+    expect(reads).toBe(1)
+    expect(store.values.has(NAME)).toBe(false)
+
+    const later = await takeLock(options('run-b'))
+    await later.guard('write the records', async () => undefined)
+    clock.t += WRITE_WITHIN_MS + 1
+    reads = 0
+    expect(await later.release()).toBe(true)
+    expect(reads).toBe(1)
+    expect(store.values.has(NAME)).toBe(false)
+  })
+
+  it('a release after a take-over since the last change finds the lock lost and deletes nothing', async () => {
+    const lock = await takeLock(options('run-a'))
+    await lock.guard('write the records', async () => undefined)
+    // A rollback took the lock over; this run's next look at the lock (before a change) tells.
+    store.values.set(NAME, {
+      value: encodeClaim({
+        runId: 'run-r',
+        runUrl: 'https://x/r',
+        operation: 'rollback',
+        expiresAt: clock.now() + LEASE_MS
+      }),
+      version: 7
+    })
+    await expect(lock.guard('write the weights', async () => undefined)).rejects.toBeInstanceOf(LockLostError)
+    expect(await lock.release()).toBe(false)
+    expect(store.json(NAME)).toMatchObject({ runId: 'run-r' })
+  })
+
   it('of two runs taking it at the same moment exactly one holds it; the other is told who and how to wait', async () => {
     const results = await Promise.allSettled([takeLock(options('run-a')), takeLock(options('run-b'))])
     expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected'])

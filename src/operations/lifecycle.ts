@@ -11,7 +11,7 @@ import { recordsForTraffic } from '../plan/records-for-traffic.js'
 import { claimThePair, PlanAgainError } from '../records/claim-pair.js'
 import type { FleetRecord } from '../records/fleet-records.js'
 import type { PairLock } from '../records/parameter-lock.js'
-import { recordAfterTraffic } from '../records/write-records.js'
+import { recordAfterTraffic, recordFleetsAfterTraffic } from '../records/write-records.js'
 import { type FleetReport, newReport, type Result, type RouteReport, type RunReport } from '../report/report.js'
 import { withHeartbeat } from '../runtime/clock.js'
 import type { RunContext } from '../runtime/context.js'
@@ -333,9 +333,12 @@ export async function endAfterInterruption(
   let records = fleets.records
   if (outcome.by === 'change') {
     const truthful = recordsForTraffic(outcome.routes, found.traffic.pair, fleets)
-    for (const arn of found.traffic.pair) {
-      await recordAfterTraffic(pair.ctx, pair.guard, run.report.warnings, arn, truthful[arn]).catch(ignoreLostLock(run))
-    }
+    await recordFleetsAfterTraffic(
+      pair.ctx,
+      pair.guard,
+      run.report.warnings,
+      found.traffic.pair.map((arn) => [arn, truthful[arn]])
+    ).catch(ignoreLostLock(run))
     records = truthful
   }
   const after =
@@ -366,9 +369,9 @@ export async function endWithNewFleetLive(
   records[newFleet] = { ...records[newFleet], role: 'live' }
   records[stableFleet] = { ...records[stableFleet], role: 'previous' }
   const warnings = run.report.warnings
-  await Promise.all([
-    recordAfterTraffic(pair.ctx, pair.guard, warnings, newFleet, records[newFleet]),
-    recordAfterTraffic(pair.ctx, pair.guard, warnings, stableFleet, records[stableFleet])
+  await recordFleetsAfterTraffic(pair.ctx, pair.guard, warnings, [
+    [newFleet, records[newFleet]],
+    [stableFleet, records[stableFleet]]
   ]).catch(ignoreLostLock(run))
   Object.assign(run.report.outputs, { live: newFleet, idle: stableFleet, previous: stableFleet, deployed: newFleet })
   const ending = (await after?.()) ?? { result: 'succeeded', headline }

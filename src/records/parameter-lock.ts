@@ -37,9 +37,11 @@
 //    claim. That run may already have had its second look, so neither can tell which one the other
 //    believes holds the pair: this run stops and gives the claim back (the other run finds it gone
 //    at its next change and stops too: safe, and a forced rollback simply tries again). Releasing
-//    deletes the claim right after a read that shows it is still this run's. A delete answered within
-//    TAKEOVER_SETTLE_MS of that read lands before the second look of any take-over made after
-//    the read, which then finds the lock free and creates it again. A slower one (reads are
+//    deletes the claim right after a read that shows it is still this run's: a new one, or the
+//    read before the run's last change when that was sent less than WRITE_WITHIN_MS ago (the run's
+//    records are written just before it lets go, and the argument below measures from the read
+//    either way). A delete answered within TAKEOVER_SETTLE_MS of that read lands before the
+//    second look of any take-over made after the read, which then finds the lock free and creates it again. A slower one (reads are
 //    retried a few times for a quick answer first) could remove a take-over's claim after its
 //    second look: that run stops at its next change, which is safe; the run says so. Leaving the
 //    lock to its lease instead would block every run for up to LEASE_MS.
@@ -227,6 +229,9 @@ class HeldLock implements PairLock {
   lost = false
   lostError: LockLostError | undefined
   private holder?: LockClaim
+  // When the last read that showed this run's claim was sent: a release right after a guarded
+  // change (the records) deletes on that read instead of reading again (rule 4 measures from it).
+  private confirmedAt?: number
   // One lock operation at a time: a renewal from a wait must not interleave with a guarded change.
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -277,7 +282,12 @@ class HeldLock implements PairLock {
 
   release(): Promise<boolean> {
     return this.serial(async () => {
-      const { clock, log } = this.options
+      const { clock } = this.options
+      if (this.lost) return false
+      // The read before the last change is as good as a new one while it is this recent.
+      if (this.confirmedAt !== undefined && clock.now() - this.confirmedAt <= WRITE_WITHIN_MS) {
+        return this.deleteClaim(this.confirmedAt)
+      }
       for (let attempt = 1; attempt <= RELEASE_ATTEMPTS; attempt++) {
         if (this.lost) return false
         const sent = clock.now()
@@ -296,18 +306,24 @@ class HeldLock implements PairLock {
         // A read answered slowly (throttling, a slow network) says little about now: read again,
         // a few times; then release anyway (rule 4: a lock left to its lease blocks every run).
         if (clock.now() - sent > WRITE_WITHIN_MS && attempt < RELEASE_ATTEMPTS) continue
-        await deleteParameter(this.options.ssm, this.options.name)
-        this.lost = true
-        const took = clock.now() - sent
-        if (took > TAKEOVER_SETTLE_MS) {
-          log.warning(
-            `Releasing the deploy lock took ${Math.round(took / 1000)}s (AWS answered slowly): a rollback that took it over in that time would find it gone and stop; run such a rollback again`
-          )
-        }
-        return true
+        return this.deleteClaim(sent)
       }
       return false
     })
+  }
+
+  /** Deletes the claim that a read sent at `readSent` showed as this run's (rule 4). */
+  private async deleteClaim(readSent: number): Promise<boolean> {
+    const { clock, log } = this.options
+    await deleteParameter(this.options.ssm, this.options.name)
+    this.lost = true
+    const took = clock.now() - readSent
+    if (took > TAKEOVER_SETTLE_MS) {
+      log.warning(
+        `Releasing the deploy lock took ${Math.round(took / 1000)}s (AWS answered slowly): a rollback that took it over in that time would find it gone and stop; run such a rollback again`
+      )
+    }
+    return true
   }
 
   /** Reads the lock; returns when that read was sent, or throws LockLostError. Renews when due. */
@@ -318,6 +334,7 @@ class HeldLock implements PairLock {
     const { state, version } = await this.readVersioned()
     if (state.kind !== 'mine') throw this.markLost(state, '')
     this.claim = state.claim
+    this.confirmedAt = sent
     if (renewalDue(state.claim, clock.now())) {
       const renewed = { ...state.claim, expiresAt: clock.now() + LEASE_MS }
       const written = await overwriteParameter(this.options.ssm, this.options.name, encodeClaim(renewed))

@@ -31,9 +31,33 @@ export async function recordAfterTraffic(
   arn: string,
   fleetRecord: FleetRecord
 ): Promise<void> {
-  await writeRecord(ctx, guard, arn, fleetRecord).catch((e) => {
+  await recordFleetsAfterTraffic(ctx, guard, warnings, [[arn, fleetRecord]])
+}
+
+/**
+ * Several fleets' records, as recordAfterTraffic, written side by side under one look at the lock:
+ * the end of a run writes both, and a look per record would cost a round trip each.
+ */
+export async function recordFleetsAfterTraffic(
+  ctx: Pick<RunContext, 'clients' | 'log'>,
+  guard: RecordGuard,
+  warnings: string[],
+  records: [arn: string, fleetRecord: FleetRecord][]
+): Promise<void> {
+  const what = records.map(([arn, r]) => `${targetGroupName(arn)} as ${r.role}`).join(' and ')
+  await guard(`Recording ${what}`, () =>
+    Promise.all(
+      records.map(([arn, fleetRecord]) =>
+        writeTags(ctx.clients.elb, arn, tagsFromRecord(fleetRecord)).catch((e: unknown) => {
+          const message = `Could not record ${targetGroupName(arn)} as ${fleetRecord.role} (${(e as Error).message}); status will show stale records until the next run`
+          ctx.log.warning(message)
+          warnings.push(message)
+        })
+      )
+    )
+  ).catch((e: unknown) => {
     if (e instanceof LockLostError) throw e
-    const message = `Could not record ${targetGroupName(arn)} as ${fleetRecord.role} (${(e as Error).message}); status will show stale records until the next run`
+    const message = `Could not record ${what} (${(e as Error).message}); status will show stale records until the next run`
     ctx.log.warning(message)
     warnings.push(message)
   })
