@@ -3882,6 +3882,7 @@ function newReport(config, startedAt, runUrl) {
 
 
 
+
 /** One operation under way: its report, its deadline, and how it ends. */
 class OperationRun {
     config;
@@ -3968,7 +3969,20 @@ function roleFromWeight(percent) {
  */
 async function withThePair(run, found, claim, work) {
     const { ctx, config } = run;
-    const lock = await claimThePair(ctx, config, found, claim.operation, claim.force === true);
+    // Saved before the lock is created: a runner killed between the create and the next save would
+    // otherwise leave a post step that knows nothing of the lock, and the pair blocked for a lease.
+    // Nothing else is in it yet, so that post step only releases a claim it finds to be its own.
+    const taking = progressBeforeTheLock(run, found, claim);
+    ctx.saveProgress(structuredClone(taking));
+    let lock;
+    try {
+        lock = await claimThePair(ctx, config, found, claim.operation, claim.force === true);
+    }
+    catch (error) {
+        // Not taken (another run holds it, or traffic moved meanwhile and the run plans again).
+        ctx.saveProgress({ ...taking, finished: true });
+        throw error;
+    }
     const lost = new AbortController();
     const signal = AbortSignal.any([ctx.signal, lost.signal]);
     // Every wait of the run renews the lease; a renewal that finds the lock taken stops the run
@@ -3993,6 +4007,7 @@ async function withThePair(run, found, claim, work) {
         commandIds: [],
         records: claim.records,
         lockName: lock.name,
+        lockTaken: true,
         targetSticky: pairTargetSticky(found),
         autoRollback: config.autoRollback,
         finished: false
@@ -4070,6 +4085,24 @@ async function withThePair(run, found, claim, work) {
         progress.finished = !unresolved || lock.lost;
         save();
     }
+}
+/** What the post step needs while the run is only taking the lock: the lock's name, nothing to undo. */
+function progressBeforeTheLock(run, found, claim) {
+    const { config, ctx } = run;
+    return {
+        region: config.region,
+        runId: ctx.run.id,
+        operation: claim.operation,
+        pair: [...found.traffic.pair],
+        listenerArns: config.listenerArns,
+        ruleArns: config.ruleArns,
+        trafficMoved: false,
+        commandIds: [],
+        lockName: lockParameterName(config.parameterPrefix, found.traffic.pair),
+        lockTaken: false,
+        autoRollback: config.autoRollback,
+        finished: false
+    };
 }
 /**
  * The steps failed: the new fleet is recorded failed, and the run ends rolled back when the

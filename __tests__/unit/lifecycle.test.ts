@@ -18,7 +18,19 @@ import {
 import { TAG } from '../../src/records/fleet-records.js'
 import { encodeClaim } from '../../src/records/lock-claim.js'
 import type { RunReport } from '../../src/report/report.js'
-import { BLUE, blueLive, context, FakeAws, FakeClock, GREEN, LISTENER, LOCK } from '../__fixtures__/fake-aws.js'
+import {
+  BLUE,
+  blueLive,
+  context,
+  FakeAws,
+  FakeClock,
+  GREEN,
+  LISTENER,
+  ListLog,
+  LOCK
+} from '../__fixtures__/fake-aws.js'
+import { cleanup } from '../../src/operations/cleanup.js'
+import type { Progress } from '../../src/runtime/progress.js'
 
 let clock: FakeClock
 let aws: FakeAws
@@ -128,8 +140,23 @@ describe('withThePair', () => {
       expect(pair.lock.name).toBe(LOCK)
       return ended(run)
     })
-    expect(seen).toEqual({ saved: 1, lock: 'run-1' })
+    expect(seen).toEqual({ saved: 2, lock: 'run-1' })
+    // Before the create: the lock's name only, so that a runner killed right after it is released.
     expect(ctx.saved[0]).toEqual({
+      region: 'us-east-1',
+      runId: 'run-1',
+      operation: 'deploy',
+      pair: [BLUE, GREEN],
+      listenerArns: [LISTENER],
+      ruleArns: [],
+      trafficMoved: false,
+      commandIds: [],
+      lockName: LOCK,
+      lockTaken: false,
+      autoRollback: true,
+      finished: false
+    })
+    expect(ctx.saved[1]).toEqual({
       region: 'us-east-1',
       runId: 'run-1',
       operation: 'deploy',
@@ -143,6 +170,7 @@ describe('withThePair', () => {
       trafficMoved: false,
       commandIds: [],
       lockName: LOCK,
+      lockTaken: true,
       targetSticky: false,
       autoRollback: true,
       finished: false
@@ -163,6 +191,7 @@ describe('withThePair', () => {
       return ended(run)
     })
     expect(ctx.saved.map((p) => [p.commandIds.length, p.trafficMoved, p.finished])).toEqual([
+      [0, false, false],
       [0, false, false],
       [1, false, false],
       [1, true, false],
@@ -212,16 +241,46 @@ describe('withThePair', () => {
     expect(ctx.saved.at(-1)?.finished).toBe(true)
   })
 
-  it('refuses a pair another live run holds: no work, nothing saved, nothing written', async () => {
+  it('refuses a pair another live run holds: no work, nothing left for the post step, nothing written', async () => {
     heldBy('run-99', 'https://github.com/o/r/actions/runs/99/attempts/1')
     const work = jest.fn(async (): Promise<RunReport> => ended(run))
     const run = new OperationRun(config(), ctx)
     await expect(withThePair(run, await found(), claim, work)).rejects.toThrow(/runs\/99/)
     expect(work).not.toHaveBeenCalled()
-    expect(ctx.saved).toEqual([])
+    expect(ctx.saved.map((p) => [p.lockTaken, p.finished])).toEqual([
+      [false, false],
+      [false, true]
+    ])
     // One create that found the lock taken; nothing changed.
     expect(aws.mutatingCalls()).toEqual(['PutParameterCommand'])
     expect(lockHolder()).toBe('run-99')
+  })
+
+  it('a runner killed right after the lock was created: its post step knows the lock and releases it', async () => {
+    // What the post step would read had the runner died at the create: the state saved before it.
+    let savedAtCreate: Progress | undefined
+    aws.parameters.beforeWrite = (write) => {
+      if (write.op === 'put' && write.name === LOCK && !write.overwrite) savedAtCreate ??= ctx.saved.at(-1)
+    }
+    const run = new OperationRun(config(), ctx)
+    await withThePair(run, await found(), claim, async () => ended(run))
+    expect(savedAtCreate).toMatchObject({ lockName: LOCK, lockTaken: false, finished: false })
+
+    // The create went through, then the runner was killed: the claim is this run's.
+    heldBy('run-1')
+    const log = new ListLog()
+    const outcome = await cleanup(savedAtCreate, ctx.clients, log, clock)
+    expect(outcome).toMatchObject({ releasedLock: true, restored: false, handedOver: false, cancelledCommands: 0 })
+    expect(aws.parameters.values.has(LOCK)).toBe(false)
+
+    // Killed while another run held the lock (lock-wait): nothing of this run's to clean, nothing said as news.
+    heldBy('run-99')
+    const quiet = new ListLog()
+    const waited = await cleanup(savedAtCreate, ctx.clients, quiet, clock)
+    expect(waited).toMatchObject({ releasedLock: false, handedOver: false })
+    expect(lockHolder()).toBe('run-99')
+    expect(quiet.text()).toMatch(/info: The main step stopped before it held the deploy lock; nothing to clean up/)
+    expect(quiet.text()).not.toMatch(/no longer holds/)
   })
 
   it('with force takes the lock from a live holder and works', async () => {

@@ -89,6 +89,10 @@ async function finishTheRun(
     await lock.confirm()
   } catch (error) {
     if (!(error instanceof LockLostError)) throw error
+    if (progress.lockTaken === false) {
+      log.info('The main step stopped before it held the deploy lock; nothing to clean up')
+      return outcome
+    }
     log.warning(`${error.message}; this post step changes nothing`)
     outcome.handedOver = true
     return outcome

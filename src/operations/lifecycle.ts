@@ -10,6 +10,7 @@ import { LockLostError } from '../config/errors.js'
 import { recordsForTraffic } from '../plan/records-for-traffic.js'
 import { claimThePair, PlanAgainError } from '../records/claim-pair.js'
 import type { FleetRecord } from '../records/fleet-records.js'
+import { lockParameterName } from '../records/lock-claim.js'
 import type { PairLock } from '../records/parameter-lock.js'
 import { recordAfterTraffic, recordFleetsAfterTraffic } from '../records/write-records.js'
 import { type FleetReport, newReport, type Result, type RouteReport, type RunReport } from '../report/report.js'
@@ -175,7 +176,19 @@ export async function withThePair(
   work: (pair: HeldPair) => Promise<RunReport>
 ): Promise<RunReport> {
   const { ctx, config } = run
-  const lock = await claimThePair(ctx, config, found, claim.operation, claim.force === true)
+  // Saved before the lock is created: a runner killed between the create and the next save would
+  // otherwise leave a post step that knows nothing of the lock, and the pair blocked for a lease.
+  // Nothing else is in it yet, so that post step only releases a claim it finds to be its own.
+  const taking = progressBeforeTheLock(run, found, claim)
+  ctx.saveProgress(structuredClone(taking))
+  let lock: PairLock
+  try {
+    lock = await claimThePair(ctx, config, found, claim.operation, claim.force === true)
+  } catch (error) {
+    // Not taken (another run holds it, or traffic moved meanwhile and the run plans again).
+    ctx.saveProgress({ ...taking, finished: true })
+    throw error
+  }
   const lost = new AbortController()
   const signal = AbortSignal.any([ctx.signal, lost.signal])
   // Every wait of the run renews the lease; a renewal that finds the lock taken stops the run
@@ -199,6 +212,7 @@ export async function withThePair(
     commandIds: [],
     records: claim.records,
     lockName: lock.name,
+    lockTaken: true,
     targetSticky: pairTargetSticky(found),
     autoRollback: config.autoRollback,
     finished: false
@@ -276,6 +290,25 @@ export async function withThePair(
     }
     progress.finished = !unresolved || lock.lost
     save()
+  }
+}
+
+/** What the post step needs while the run is only taking the lock: the lock's name, nothing to undo. */
+function progressBeforeTheLock(run: OperationRun, found: Discovery, claim: PairClaim): Progress {
+  const { config, ctx } = run
+  return {
+    region: config.region,
+    runId: ctx.run.id,
+    operation: claim.operation,
+    pair: [...found.traffic.pair],
+    listenerArns: config.listenerArns,
+    ruleArns: config.ruleArns,
+    trafficMoved: false,
+    commandIds: [],
+    lockName: lockParameterName(config.parameterPrefix, found.traffic.pair),
+    lockTaken: false,
+    autoRollback: config.autoRollback,
+    finished: false
   }
 }
 

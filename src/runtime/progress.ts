@@ -30,6 +30,11 @@ export interface Progress {
   records?: Record<string, FleetRecord>
   /** Parameter Store name of the pair's lock. */
   lockName?: string
+  /**
+   * False while the run is still taking the lock: a post step then finds it either its own (the
+   * create went through just before the runner died) or not, and in neither case is that news.
+   */
+  lockTaken?: boolean
   /** A group of the pair has target stickiness: a restore must leave group stickiness on (AWS requires it). */
   targetSticky?: boolean
   /** With auto-rollback off the post step leaves moved traffic where it is, as the main step would. */
