@@ -2304,9 +2304,15 @@ async function runTrafficSteps(config, ctx, run, report) {
         expected = target;
     };
     // The lock and the weights once more: a rollback or a person may have acted during the hold.
+    // Both are reads of the same moment, so they go out together; a lost lock is what the run hears
+    // first, whatever else failed with it (it decides that this run leaves traffic alone).
     const stillOurs = async () => {
-        await run.confirmHeld();
-        routes = await (0,elbv2/* rereadRoutes */._z)(ctx.clients.elb, routes);
+        const [held, now] = await Promise.allSettled([run.confirmHeld(), (0,elbv2/* rereadRoutes */._z)(ctx.clients.elb, routes)]);
+        if (held.status === 'rejected')
+            throw held.reason;
+        if (now.status === 'rejected')
+            throw now.reason;
+        routes = now.value;
         assertUnchanged(routes, run.pair, expected);
     };
     try {

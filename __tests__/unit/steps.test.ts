@@ -1,5 +1,6 @@
 // The traffic steps on their own: shifts, holds with hand-made checks, and every way they end.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
+import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { readRoutes } from '../../src/aws/elbv2.js'
 import type { CanaryStep } from '../../src/plan/deploy-plan.js'
 import { newReport, type RunReport } from '../../src/report/report.js'
@@ -222,6 +223,44 @@ describe('runTrafficSteps', () => {
     expect(report.failure).toMatchObject({ step: 1, weight: 10 })
     // ...and the post step is told there is nothing of this run's to put back.
     expect(moved.map((m) => m.moved)).toEqual([true, false])
+  })
+
+  it("reads the lock and the routes together as a hold ends; a lost lock decides even when the routes' read failed", async () => {
+    const routeReads = () => aws.elb.commandCalls(DescribeListenersCommand).length
+    const overlapped: boolean[] = []
+    const { run } = await stepsRun({
+      checks: [watcher().check],
+      confirmHeld: async () => {
+        const before = routeReads()
+        await new Promise((r) => setTimeout(r, 5))
+        overlapped.push(routeReads() > before)
+      }
+    })
+    expect(await runTrafficSteps(config, ctx, run, report)).toMatchObject({ kind: 'completed' })
+    expect(overlapped).toEqual([true, true, true])
+
+    // The lock was taken over, and the read of the routes failed first: the run leaves traffic alone.
+    const again = await stepsRun({
+      checks: [watcher().check],
+      confirmHeld: async () => {
+        aws.elb.on(DescribeListenersCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'Throttling' }))
+        await new Promise((r) => setTimeout(r, 5))
+        throw new LockLostError('This run no longer holds the deploy lock (a rollback holds it now)')
+      }
+    })
+    const writes = aws.writes.length
+    expect(
+      await runTrafficSteps(
+        config,
+        ctx,
+        again.run,
+        newReport({ operation: 'deploy', dryRun: false, version: 'v2' }, clock.now())
+      )
+    ).toMatchObject({
+      kind: 'interrupted',
+      by: 'lock'
+    })
+    expect(aws.writes.length - writes).toBe(1)
   })
 
   it('stops without touching traffic when a person changed the weights during the hold', async () => {
