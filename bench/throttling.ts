@@ -84,6 +84,9 @@ async function canary(sb: Sandbox, variant: RetryVariant, share: number): Promis
       'health-timeout': '1m',
       'command-timeout': '1m',
       alarms: `web-${idle}-5xx`,
+      // No load runs here, so the canary judge would hold every step for metrics-delay waiting
+      // for requests that never come: this table times retries, the blast-radius table the judge.
+      'canary-analysis': 'false',
       commands: 'echo v2 > version\n./restart',
       version: `v${++deploys}`,
       timeout: '5m'
