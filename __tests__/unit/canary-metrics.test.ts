@@ -6,9 +6,9 @@ import {
   loadBalancerDimension,
   loadBalancerDimensions,
   metricWindow,
-  targetGroupDimension,
-  type MetricSeries
+  targetGroupDimension
 } from '../../src/plan/canary-metrics.js'
+import type { MetricSeries } from '../../src/aws/metric-data.js'
 
 const LISTENER =
   'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/50dc6c495c0c9188/f2f7dc8efc522ab2'

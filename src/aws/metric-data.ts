@@ -1,6 +1,8 @@
 import { type CloudWatchClient, GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch'
 import { DeployError } from '../config/errors.js'
-import type { MetricSeries } from '../plan/canary-metrics.js'
+
+/** Datapoints by query id, oldest first; a query with no data may be absent. */
+export type MetricSeries = ReadonlyMap<string, ReadonlyArray<{ at: number; value: number }>>
 
 export interface MetricRead {
   series: MetricSeries

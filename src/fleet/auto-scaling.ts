@@ -18,7 +18,6 @@ import type { Clock } from '../runtime/clock.js'
 import { DeployError } from '../config/errors.js'
 import type { Log } from '../runtime/log.js'
 import type { RetiredRecord } from '../records/fleet-parameters.js'
-import type { FleetGroupsReport } from '../report/report.js'
 import {
   type FleetGroups,
   fleetGroups,
@@ -30,6 +29,29 @@ import {
   type ReadinessNeeds,
   readiness
 } from '../plan/auto-scaling.js'
+
+/** The Auto Scaling groups behind a fleet, as status, the plan and the summary show them. */
+export interface FleetGroupsReport {
+  groups: Array<{ name: string; desired: number; min: number; max: number; inService: number; suspended: string[] }>
+  /** Set while the fleet is retired: when, by which run, and the size it had. */
+  retired?: { at: string; by: string; desiredCapacity: number }
+}
+
+export interface AutoScalingReport {
+  group: string
+  /** A scale before the work: from and to, why, and how long until the instances were ready. */
+  scaled?: { from: number; to: number; why: string; readyAfterMs?: number }
+  /** Processes the run suspended while the fleet was checked. */
+  suspended: string[]
+  /** Processes already suspended before the run, left alone. */
+  leftAlone: string[]
+  /** True once what the run suspended was resumed; false when that failed. */
+  resumed?: boolean
+  /** The Parameter Store parameter written with the fleet's version. */
+  versionParameter?: string
+  /** Set by retire: the size the group had. */
+  retiredFrom?: { desiredCapacity: number; minSize: number }
+}
 
 export interface FleetToDetect {
   targetGroupArn: string

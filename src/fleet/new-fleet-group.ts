@@ -8,10 +8,10 @@ import type { Config } from '../config/inputs.js'
 import { DeployError, messageOf } from '../config/errors.js'
 import { fleetCapacity, type FleetGroups, planScaleUp, type ScaleDecision } from '../plan/auto-scaling.js'
 import { clearRetired, writeVersionParameter } from '../records/fleet-parameters.js'
-import type { AutoScalingReport } from '../report/report.js'
 import { type Guard, unguarded } from '../records/parameter-lock.js'
 import type { RunContext } from '../runtime/context.js'
 import {
+  type AutoScalingReport,
   detectOrAssumePlain,
   type FleetToDetect,
   holdStill,

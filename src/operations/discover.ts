@@ -19,7 +19,7 @@ import { mayBePreviewRule, previewedFleet } from '../plan/preview-rule.js'
 import { CONTRACT_TAG, decodeContract } from '../records/contract-record.js'
 import { type FleetRecord, recordFromTags } from '../records/fleet-records.js'
 import { DeployError, type InputError } from '../config/errors.js'
-import type { FleetGroupsReport } from '../report/report.js'
+import type { FleetGroupsReport } from '../fleet/auto-scaling.js'
 
 /** One fleet as it stands: its target group, what is recorded on it, its instances' health. */
 export interface FleetView {

@@ -1,5 +1,6 @@
 import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch'
 import type { FleetSample } from './canary-judgement.js'
+import type { MetricSeries } from '../aws/metric-data.js'
 
 // What the canary judge asks CloudWatch, and how it reads the answer back, as pure functions of
 // the ARNs, the window and the datapoints. The load balancer publishes these per target group
@@ -101,9 +102,6 @@ export function loadBalancerRequests(loadBalancer: string, i: number): MetricDat
     }
   }
 }
-
-/** Datapoints by query id, oldest first; a query with no data may be absent. */
-export type MetricSeries = ReadonlyMap<string, ReadonlyArray<{ at: number; value: number }>>
 
 export interface FleetEvidence {
   sample: FleetSample

@@ -12,6 +12,25 @@ export const PREVIEW_TAG = 'bluegreen:preview'
 export const PRIORITY_MAX = 50_000
 const EVALUATIONS_PER_RULE = 5
 
+/** The preview route as the summary shows it: the header, its rules, and whether they are open. */
+export interface PreviewReport {
+  header: string
+  value: string
+  fleet: string
+  /** planned (dry run), open, removed, or left (could not be removed: see the warning). */
+  state: 'planned' | 'open' | 'removed' | 'left'
+  rules: PreviewRuleReport[]
+}
+
+export interface PreviewRuleReport {
+  listenerArn: string
+  routeArn: string
+  priority: number
+  ruleArn?: string
+  /** A request that reaches the new fleet through this rule; absent when the listener was not read. */
+  curl?: string
+}
+
 /** One route of the pair (a listener's default action or a rule) and its listener's rules. */
 export interface PreviewedRoute {
   kind: 'listener' | 'rule'

@@ -1,5 +1,5 @@
 import type { Route } from '../aws/elbv2.js'
-import type { FleetRecord } from '../records/fleet-records.js'
+import type { FleetRecord } from './fleet-record.js'
 import type { Pair } from './forward-action.js'
 import { readTrafficState } from './traffic-state.js'
 

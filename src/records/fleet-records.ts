@@ -1,22 +1,16 @@
 // What the action remembers between runs lives on AWS, as tags on the pair's target groups, so a
 // promote in a later (approved) job or a `status` from a laptop sees the same facts as the deploy.
 
+import type { FleetRecord, RecordedRole } from '../plan/fleet-record.js'
+
+export type { FleetRecord, RecordedRole }
+
 export const TAG = {
   version: 'bluegreen:version',
   role: 'bluegreen:role',
   deployedAt: 'bluegreen:deployed-at',
   deployedBy: 'bluegreen:deployed-by'
 } as const
-
-/** A fleet's role: serving all traffic, the one before it, a canary in progress, or a failed deploy. */
-export type RecordedRole = 'live' | 'previous' | 'canary' | 'failed' | 'deploying'
-
-export interface FleetRecord {
-  version?: string
-  role?: RecordedRole
-  deployedAt?: string
-  deployedBy?: string
-}
 
 export function recordFromTags(tags: Record<string, string>): FleetRecord {
   const role = tags[TAG.role]

@@ -1,11 +1,12 @@
 import type { InstanceHealth } from '../aws/elbv2.js'
 import type { Operation } from '../config/inputs.js'
+import type { AutoScalingReport, FleetGroupsReport } from '../fleet/auto-scaling.js'
 import type { CommandReport } from '../fleet/deploy-commands.js'
 import type { HookRun } from '../fleet/run-once.js'
 import type { StepAnalysis } from '../plan/canary-judgement.js'
 import type { PlanReport } from '../plan/deploy-plan.js'
 import type { Weights } from '../plan/forward-action.js'
-import type { PreviewReport } from '../traffic/preview-route.js'
+import type { PreviewReport } from '../plan/preview-rule.js'
 
 /** How an operation ended; also the `result` output. */
 export type Result = 'succeeded' | 'paused' | 'rolled-back' | 'failed' | 'unchanged'
@@ -70,28 +71,6 @@ export interface FleetReport {
   instances: InstanceHealth[]
   /** The Auto Scaling groups behind the fleet; absent for a fleet of plain instances. */
   autoScaling?: FleetGroupsReport
-}
-
-export interface FleetGroupsReport {
-  groups: Array<{ name: string; desired: number; min: number; max: number; inService: number; suspended: string[] }>
-  /** Set while the fleet is retired: when, by which run, and the size it had. */
-  retired?: { at: string; by: string; desiredCapacity: number }
-}
-
-export interface AutoScalingReport {
-  group: string
-  /** A scale before the work: from and to, why, and how long until the instances were ready. */
-  scaled?: { from: number; to: number; why: string; readyAfterMs?: number }
-  /** Processes the run suspended while the fleet was checked. */
-  suspended: string[]
-  /** Processes already suspended before the run, left alone. */
-  leftAlone: string[]
-  /** True once what the run suspended was resumed; false when that failed. */
-  resumed?: boolean
-  /** The Parameter Store parameter written with the fleet's version. */
-  versionParameter?: string
-  /** Set by retire: the size the group had. */
-  retiredFrom?: { desiredCapacity: number; minSize: number }
 }
 
 export interface RouteReport {

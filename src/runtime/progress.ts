@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import type { Weights } from '../plan/forward-action.js'
-import type { FleetRecord } from '../records/fleet-records.js'
+import type { FleetRecord } from '../plan/fleet-record.js'
 
 /**
  * Everything the post step needs to finish a run that did not (cancelled, killed, crashed): the

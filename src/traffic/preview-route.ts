@@ -13,28 +13,11 @@ import {
   PREVIEW_TAG,
   type PreviewedRoute,
   previewedFleet,
-  type PreviewRulePlan
+  type PreviewReport,
+  type PreviewRulePlan,
+  type PreviewRuleReport
 } from '../plan/preview-rule.js'
 import type { Log } from '../runtime/log.js'
-
-/** The preview route as the summary shows it: the header, its rules, and whether they are open. */
-export interface PreviewReport {
-  header: string
-  value: string
-  fleet: string
-  /** planned (dry run), open, removed, or left (could not be removed: see the warning). */
-  state: 'planned' | 'open' | 'removed' | 'left'
-  rules: PreviewRuleReport[]
-}
-
-export interface PreviewRuleReport {
-  listenerArn: string
-  routeArn: string
-  priority: number
-  ruleArn?: string
-  /** A request that reaches the new fleet through this rule; absent when the listener was not read. */
-  curl?: string
-}
 
 interface PreviewContext {
   clients: { elb: ElasticLoadBalancingV2Client }
