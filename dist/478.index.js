@@ -3999,24 +3999,15 @@ async function withThePair(run, found, claim, work) {
             lost.abort(lock.lostError);
     });
     const progress = {
-        region: config.region,
-        runId: ctx.run.id,
-        operation: claim.operation,
-        pair: [...found.traffic.pair],
+        ...taking,
         newFleet: claim.newFleet,
         stableFleet: claim.stableFleet,
-        listenerArns: config.listenerArns,
-        ruleArns: config.ruleArns,
         restore: claim.restore,
         expected: Object.fromEntries(found.traffic.routes.map(({ route, weights }) => [route.arn, [{ ...weights }]])),
         trafficMoved: claim.trafficMoved,
-        commandIds: [],
         records: claim.records,
-        lockName: lock.name,
         lockTaken: true,
-        targetSticky: pairTargetSticky(found),
-        autoRollback: config.autoRollback,
-        finished: false
+        targetSticky: pairTargetSticky(found)
     };
     const save = () => ctx.saveProgress(structuredClone(progress));
     save();

@@ -198,24 +198,15 @@ export async function withThePair(
     if (lock.lost && !lost.signal.aborted) lost.abort(lock.lostError)
   })
   const progress: Progress = {
-    region: config.region,
-    runId: ctx.run.id,
-    operation: claim.operation,
-    pair: [...found.traffic.pair],
+    ...taking,
     newFleet: claim.newFleet,
     stableFleet: claim.stableFleet,
-    listenerArns: config.listenerArns,
-    ruleArns: config.ruleArns,
     restore: claim.restore,
     expected: Object.fromEntries(found.traffic.routes.map(({ route, weights }) => [route.arn, [{ ...weights }]])),
     trafficMoved: claim.trafficMoved,
-    commandIds: [],
     records: claim.records,
-    lockName: lock.name,
     lockTaken: true,
-    targetSticky: pairTargetSticky(found),
-    autoRollback: config.autoRollback,
-    finished: false
+    targetSticky: pairTargetSticky(found)
   }
   const save = () => ctx.saveProgress(structuredClone(progress))
   save()
