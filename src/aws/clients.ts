@@ -3,6 +3,7 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import { clientConfig } from './client-config.js'
+import { gated } from './send-gate.js'
 
 export interface AwsClients {
   elb: ElasticLoadBalancingV2Client
@@ -13,15 +14,15 @@ export interface AwsClients {
 
 /**
  * Clients for the four services, configured alike (client-config.ts: retries bounded, the SDK's
- * own settings honoured). The load balancer's may already exist: the run's first request went
- * through it (main.ts, elb-client.ts).
+ * own settings honoured, every attempt passing the lock's send gate). The load balancer's may
+ * already exist: the run's first request went through it (main.ts, elb-client.ts).
  */
 export function createClients(region: string, elb?: ElasticLoadBalancingV2Client, maxAttempts?: number): AwsClients {
   const config = clientConfig(region, maxAttempts)
   return {
-    elb: elb ?? new ElasticLoadBalancingV2Client(config),
-    ssm: new SSMClient(config),
-    cloudwatch: new CloudWatchClient(config),
-    autoScaling: new AutoScalingClient(config)
+    elb: elb ?? gated(new ElasticLoadBalancingV2Client(config)),
+    ssm: gated(new SSMClient(config)),
+    cloudwatch: gated(new CloudWatchClient(config)),
+    autoScaling: gated(new AutoScalingClient(config))
   }
 }

@@ -11,7 +11,8 @@
 //    only tells afterwards that someone else wrote in between, when the other write is already
 //    clobbered. So a take-over overwrites the claim it judged, and two rules make it safe:
 //    - the overwrite must be answered within WRITE_WITHIN_MS of sending the read that judged the
-//      claim; a slower one may have replaced a newer claim, so the run gives its claim back
+//      claim (no attempt of it is sent later); a slower one may have replaced a newer claim, so
+//      the run gives its claim back
 //      (deletes it, if it still reads as its own) and looks again;
 //    - the run then waits TAKEOVER_SETTLE_MS (twice WRITE_WITHIN_MS) and reads the lock again; it
 //      holds the lock only if the claim is still its own, and changes nothing before that.
@@ -24,12 +25,16 @@
 //
 // 3. A holder learns that it lost the lock (to a forced rollback, or after its lease ran out)
 //    because every change it makes to AWS goes through guard(): the lock is read immediately
-//    before, and the change must be answered within WRITE_WITHIN_MS of that read. A take-over
-//    changes nothing until TAKEOVER_SETTLE_MS after its overwrite, so any change the holder started
-//    before the take-over has landed before the new holder's first one; every later change of the
-//    holder finds the claim gone and is not made. A change answered later than that (a slow
-//    network, SDK retries) is followed by another read; if the claim is gone by then, the run says
-//    loudly that its last change may have landed after the other run's.
+//    before, and no attempt of the change is sent later than WRITE_WITHIN_MS after that read. An
+//    attempt the SDK would send later (it retries a throttled call for up to a minute) first reads
+//    the lock again and goes only if the claim is still this run's, within WRITE_WITHIN_MS of that
+//    read (SendWindow below, through the clients' send gate). A take-over changes nothing until
+//    TAKEOVER_SETTLE_MS after its overwrite, so every attempt of the holder sent before the
+//    take-over was seen has landed before the new holder's first change, unless it spent more than
+//    TAKEOVER_SETTLE_MS - WRITE_WITHIN_MS in flight; every later attempt finds the claim gone and
+//    is not sent. A change answered later than WRITE_WITHIN_MS after its last read (a slow network)
+//    is followed by another read; if the claim is gone by then, the run says loudly that its last
+//    change may have landed after the other run's.
 //
 // 4. Renewing the lease overwrites the claim, right after a read that shows it is still this run's.
 //    Parameter Store numbers every write of a parameter: the renewal's version must follow the
@@ -46,14 +51,15 @@
 //    second look: that run stops at its next change, which is safe; the run says so. Leaving the
 //    lock to its lease instead would block every run for up to LEASE_MS.
 //
-// The gap that remains: a request is applied somewhere between being sent and being answered, and
-// the SDK retries a throttled one later still. The rules measure to the answer, so a slow answer is
-// treated as suspect where it matters; but a release's delete that lands late, after another run
-// took the lock over and had its second look, removes that run's claim (it then finds the lock gone
-// at its next change and stops: safe, not live). Closing these gaps would need a conditional write
-// on the listener itself, which ELBv2 does not offer.
+// The gap that remains: a request is applied somewhere between being sent and being answered. The
+// rules bound when an attempt is sent, and a slow answer is treated as suspect where it matters,
+// but an attempt that spends seconds in flight (a stalled connection) can still land after another
+// run's first change; a release's delete that lands that late removes that run's claim (it then
+// finds the lock gone at its next change and stops: safe, not live). Closing this would need a
+// conditional write on the listener itself, which ELBv2 does not offer.
 
 import type { SSMClient } from '@aws-sdk/client-ssm'
+import { outsideSendGate, type SendGate, withSendGate } from '../aws/send-gate.js'
 import { createParameter, deleteParameter, overwriteParameter, readParameter } from '../aws/parameter-store.js'
 import type { Clock } from '../runtime/clock.js'
 import { DeployError, LockLostError } from '../config/errors.js'
@@ -188,8 +194,19 @@ export async function takeLock(options: TakeLockOptions): Promise<PairLock> {
 async function takeOver(options: TakeLockOptions, readSent: number, seen: LockState): Promise<PairLock | undefined> {
   const { ssm, name, clock } = options
   const lock = new HeldLock(options, newClaim(options))
-  await overwriteParameter(ssm, name, encodeClaim(newClaim(options)))
-  if (clock.now() - readSent > WRITE_WITHIN_MS) {
+  // An attempt the SDK would retry after WRITE_WITHIN_MS is not sent: the claim judged may have
+  // been replaced by then. Looking again is what is left.
+  const tooLate = new SendWindow(clock, readSent, 'Taking the deploy lock over', () => {
+    throw new SendWindowClosed()
+  })
+  const written = await withSendGate(tooLate, () => overwriteParameter(ssm, name, encodeClaim(newClaim(options)))).then(
+    () => true,
+    (error: unknown) => {
+      if (error instanceof SendWindowClosed) return false
+      throw error
+    }
+  )
+  if (!written || clock.now() - readSent > WRITE_WITHIN_MS) {
     await lock.release().catch(() => undefined)
     return undefined
   }
@@ -256,14 +273,15 @@ class HeldLock implements PairLock {
 
   guard<T>(what: string, change: () => Promise<T>): Promise<T> {
     return this.serial(async () => {
-      const sent = await this.check()
-      const result = await change()
-      if (this.options.clock.now() - sent > WRITE_WITHIN_MS) {
+      const window = new SendWindow(this.options.clock, await this.check(), what, () => this.check())
+      const result = await withSendGate(window, change)
+      const took = this.options.clock.now() - window.readAt
+      if (took > WRITE_WITHIN_MS) {
         const state = await this.read()
         if (state.kind !== 'mine') {
           throw this.markLost(
             state,
-            `${what} took ${((this.options.clock.now() - sent) / 1000).toFixed(1)}s to be answered, and meanwhile another run took the deploy lock: this change may have landed after that run's first one; run status to see where traffic is`,
+            `${what} took ${(took / 1000).toFixed(1)}s to be answered, and meanwhile another run took the deploy lock: this change may have landed after that run's first one; run status to see where traffic is`,
             true
           )
         }
@@ -315,9 +333,15 @@ class HeldLock implements PairLock {
   /** Deletes the claim that a read sent at `readSent` showed as this run's (rule 4). */
   private async deleteClaim(readSent: number): Promise<boolean> {
     const { clock, log } = this.options
-    await deleteParameter(this.options.ssm, this.options.name)
+    const window = new SendWindow(clock, readSent, 'Releasing the deploy lock', () => this.check())
+    try {
+      await withSendGate(window, () => deleteParameter(this.options.ssm, this.options.name))
+    } catch (error) {
+      if (error instanceof LockLostError) return false
+      throw error
+    }
     this.lost = true
-    const took = clock.now() - readSent
+    const took = clock.now() - window.readAt
     if (took > TAKEOVER_SETTLE_MS) {
       log.warning(
         `Releasing the deploy lock took ${Math.round(took / 1000)}s (AWS answered slowly): a rollback that took it over in that time would find it gone and stop; run such a rollback again`
@@ -395,5 +419,47 @@ class HeldLock implements PairLock {
     const next = this.queue.then(work, work)
     this.queue = next.catch(() => undefined)
     return next
+  }
+}
+
+/** Reads the lock again quickly enough this many times at most before a change is given up. */
+const RECONFIRM_ATTEMPTS = 5
+
+class SendWindowClosed extends Error {
+  constructor() {
+    super('The deploy lock was read too long ago to send this change')
+    this.name = 'SendWindowClosed'
+  }
+}
+
+/**
+ * The gate of one change made under the lock (send-gate.ts): an attempt goes out only within
+ * WRITE_WITHIN_MS of sending a read that showed the claim as this run's, the rule every argument
+ * above rests on. A later attempt (the SDK retrying a throttled one, or a slow first read) waits
+ * for `reconfirm` to read the lock again, which throws when the lock is no longer this run's; the
+ * retries throttling needs go on, each within its own window.
+ */
+class SendWindow implements SendGate {
+  private pending?: Promise<number>
+
+  constructor(
+    private readonly clock: Clock,
+    /** When the read that lets attempts go now was sent. */
+    public readAt: number,
+    private readonly what: string,
+    private readonly reconfirm: () => Promise<number>
+  ) {}
+
+  async beforeSend(): Promise<void> {
+    for (let attempt = 1; this.clock.now() - this.readAt > WRITE_WITHIN_MS; attempt++) {
+      if (attempt > RECONFIRM_ATTEMPTS) {
+        throw new DeployError(
+          `${this.what} was not sent: AWS answered ${RECONFIRM_ATTEMPTS} reads of the deploy lock too slowly to be sure this run still holds it (each must take under ${WRITE_WITHIN_MS / 1000}s)`
+        )
+      }
+      // Attempts sent side by side share one read; the read itself passes no gate.
+      this.pending ??= outsideSendGate(this.reconfirm).finally(() => (this.pending = undefined))
+      this.readAt = await this.pending
+    }
   }
 }
