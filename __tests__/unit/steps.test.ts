@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { DescribeListenersCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { readRoutes } from '../../src/aws/elbv2.js'
 import type { CanaryStep } from '../../src/plan/deploy-plan.js'
+import { pairWeights } from '../../src/plan/forward-action.js'
 import { newReport, type RunReport } from '../../src/report/report.js'
 import type { CheckLook, HoldCheck, HoldWindow } from '../../src/traffic/checks/check.js'
 import { LockLostError } from '../../src/config/errors.js'
@@ -261,6 +262,22 @@ describe('runTrafficSteps', () => {
       by: 'lock'
     })
     expect(aws.writes.length - writes).toBe(1)
+  })
+
+  it('reports the weights it read with the lost lock, not the ones it last wrote (chaos seed 187)', async () => {
+    const { run } = await stepsRun({
+      checks: [watcher().check],
+      confirmHeld: async () => {
+        // A rollback took the pair over during the hold and has already put everything back.
+        aws.addListener(LISTENER, 100, 0)
+        throw new LockLostError('This run no longer holds the deploy lock (a rollback holds it now)')
+      }
+    })
+    const outcome = await runTrafficSteps(config, ctx, run, report)
+
+    expect(outcome).toMatchObject({ kind: 'interrupted', by: 'lock' })
+    expect(aws.greenHistory()).toEqual([10])
+    expect(pairWeights(outcome.routes[0], [BLUE, GREEN])).toEqual({ [BLUE]: 100, [GREEN]: 0 })
   })
 
   it('stops without touching traffic when a person changed the weights during the hold', async () => {

@@ -98,12 +98,13 @@ export async function runTrafficSteps(
   }
   // The lock and the weights once more: a rollback or a person may have acted during the hold.
   // Both are reads of the same moment, so they go out together; a lost lock is what the run hears
-  // first, whatever else failed with it (it decides that this run leaves traffic alone).
+  // first, whatever else failed with it (it decides that this run leaves traffic alone). The
+  // weights read are what the run reports either way: the other run may already have moved them.
   const stillOurs = async () => {
     const [held, now] = await Promise.allSettled([run.confirmHeld(), rereadRoutes(ctx.clients.elb, routes)])
+    if (now.status === 'fulfilled') routes = now.value
     if (held.status === 'rejected') throw held.reason
     if (now.status === 'rejected') throw now.reason
-    routes = now.value
     assertUnchanged(routes, run.pair, expected)
   }
   try {
