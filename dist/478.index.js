@@ -2386,6 +2386,8 @@ async function runTrafficSteps(config, ctx, run, report) {
     }
     async function fail(what, cancelled) {
         report.failure = { what, at: ctx.clock.now(), step: stepNumber, weight };
+        if (!cancelled)
+            run.onStepFailed?.(run.restore);
         ctx.log.error(`Step ${stepNumber} (${weight}% on ${(0,config_arn/* targetGroupName */.IT)(run.newFleet)}) failed: ${what}`);
         if (!moved)
             return { kind: 'failed', routes, restored: false, cancelled, message: what };
@@ -5412,7 +5414,13 @@ async function promoteOnce(config, ctx) {
             targetSticky: pairTargetSticky(found),
             guard: pair.guard,
             confirmHeld: pair.confirmHeld,
-            onTrafficMoved: pair.trafficMoved
+            onTrafficMoved: pair.trafficMoved,
+            // A canary that failed a look is done for: a post step that finds the run killed while
+            // it put traffic back must finish that restore, not return to the paused canary.
+            onStepFailed: (restore) => {
+                pair.restoreIfCut(restore);
+                pair.recordsIfCut({ [newFleet]: { ...shifted.records[newFleet], role: 'failed' } });
+            }
         }, run.report);
         const what = `Promote of ${(0,config_arn/* targetGroupName */.IT)(newFleet)}`;
         if (outcome.kind === 'interrupted')

@@ -267,6 +267,35 @@ describe('6. a killed promote', () => {
   })
 })
 
+describe('6b. a promote killed while it puts a failing canary back', () => {
+  it('is not put back at the canary by the post step: the post step finishes the restore and records the fleet failed (chaos seed 153)', async () => {
+    pausedCanary()
+    // The canary fails its first look, once the promote holds the pair.
+    aws.alarm = () => (aws.parameters.size > 0 ? 'ALARM' : 'OK')
+    const ctx = context(clock)
+    // SIGKILL the moment the restore's write landed: the post step gets what was saved by then.
+    let savedAtKill: Progress | undefined
+    let lockAtKill: string | undefined
+    aws.onWrite = () => {
+      if (aws.weights(LISTENER)[GREEN] !== 0 || savedAtKill) return
+      savedAtKill = ctx.saved.at(-1)
+      lockAtKill = aws.parameters.get(savedAtKill!.lockName!)
+    }
+    await promote(config({ operation: 'promote' }), ctx)
+    expect(aws.greenHistory()).toEqual([0])
+    expect(savedAtKill?.finished).toBe(false)
+
+    // AWS as the kill left it: the lock still this run's, the canary still recorded a canary.
+    aws.parameters.set(savedAtKill!.lockName!, lockAtKill!)
+    aws.tags.set(GREEN, { [TAG.version]: 'v2', [TAG.role]: 'canary' })
+    aws.alarm = () => 'OK'
+    await cleanup(savedAtKill, ctx.clients, new ListLog(), clock)
+    expect(aws.weights(LISTENER)).toEqual({ [BLUE]: 100, [GREEN]: 0 })
+    expect(aws.greenHistory()).toEqual([0])
+    expect(aws.tags.get(GREEN)?.[TAG.role]).toBe('failed')
+  })
+})
+
 describe('7. rollback with an idle fleet still recorded canary', () => {
   it('sends no traffic to it: the canary is dropped (recorded failed), traffic stays where it is', async () => {
     aws.tags.set(GREEN, { [TAG.version]: 'v2', [TAG.role]: 'canary' })

@@ -129,7 +129,13 @@ async function promoteOnce(config: Config, ctx: RunContext): Promise<RunReport> 
           targetSticky: pairTargetSticky(found),
           guard: pair.guard,
           confirmHeld: pair.confirmHeld,
-          onTrafficMoved: pair.trafficMoved
+          onTrafficMoved: pair.trafficMoved,
+          // A canary that failed a look is done for: a post step that finds the run killed while
+          // it put traffic back must finish that restore, not return to the paused canary.
+          onStepFailed: (restore) => {
+            pair.restoreIfCut(restore)
+            pair.recordsIfCut({ [newFleet]: { ...shifted.records[newFleet], role: 'failed' } })
+          }
         },
         run.report
       )

@@ -43,6 +43,11 @@ export interface StepsRun {
    * knows what this run may have left), and after a verified restore with `moved` false.
    */
   onTrafficMoved(moved: boolean, weights?: { before: Record<string, Weights>; after: Record<string, Weights> }): void
+  /**
+   * Told once a step failed (not a cancel), before anything is put back: from here on the run ends
+   * with traffic on `restore`, and so must its post step should the runner die.
+   */
+  onStepFailed?(restore: Record<string, Weights>): void
 }
 
 export type StepsOutcome =
@@ -174,6 +179,7 @@ export async function runTrafficSteps(
 
   async function fail(what: string, cancelled: boolean): Promise<StepsOutcome> {
     report.failure = { what, at: ctx.clock.now(), step: stepNumber, weight }
+    if (!cancelled) run.onStepFailed?.(run.restore)
     ctx.log.error(`Step ${stepNumber} (${weight}% on ${targetGroupName(run.newFleet)}) failed: ${what}`)
     if (!moved) return { kind: 'failed', routes, restored: false, cancelled, message: what }
     if (!config.autoRollback) {
