@@ -3529,20 +3529,22 @@ async function deleteParameter(ssm, name) {
 //    is followed by another read; if the claim is gone by then, the run says loudly that its last
 //    change may have landed after the other run's.
 //
-// 4. Renewing the lease overwrites the claim, right after a read that shows it is still this run's.
-//    Parameter Store numbers every write of a parameter: the renewal's version must follow the
-//    read's directly, or another run (a take-over) wrote in between and the renewal replaced its
-//    claim. That run may already have had its second look, so neither can tell which one the other
-//    believes holds the pair: this run stops and gives the claim back (the other run finds it gone
-//    at its next change and stops too: safe, and a forced rollback simply tries again). Releasing
-//    deletes the claim right after a read that shows it is still this run's: a new one, or the
-//    read before the run's last change when that was sent less than WRITE_WITHIN_MS ago (the run's
-//    records are written just before it lets go, and the argument below measures from the read
-//    either way). A delete answered within TAKEOVER_SETTLE_MS of that read lands before the
-//    second look of any take-over made after the read, which then finds the lock free and creates it again. A slower one (reads are
-//    retried a few times for a quick answer first) could remove a take-over's claim after its
-//    second look: that run stops at its next change, which is safe; the run says so. Leaving the
-//    lock to its lease instead would block every run for up to LEASE_MS.
+// 4. Renewing the lease overwrites the claim, right after a read that shows it is still this run's
+//    (never later than WRITE_WITHIN_MS after it: a renewal only the SDK's retries could send later
+//    is skipped, and the next read renews). Parameter Store numbers every write of a parameter: the
+//    renewal's version must follow the read's directly, or another run (a take-over) wrote in
+//    between and the renewal replaced its claim. That run may already have had its second look, so
+//    neither can tell which one the other believes holds the pair: this run stops and gives the
+//    claim back (the other run finds it gone at its next change and stops too: safe, and a forced
+//    rollback simply tries again). Releasing deletes the claim right after a read that shows it is
+//    still this run's: a new one, or the read before the run's last change when that was sent less
+//    than WRITE_WITHIN_MS ago (the run's records are written just before it lets go, and the
+//    argument below measures from the read either way); like a change, the delete is sent within
+//    WRITE_WITHIN_MS of a read that showed the claim. A delete answered within TAKEOVER_SETTLE_MS
+//    of that read lands before the second look of any take-over made after the read, which then
+//    finds the lock free and creates it again. A slower one could remove a take-over's claim after
+//    its second look: that run stops at its next change, which is safe; the run says so. Leaving
+//    the lock to its lease instead would block every run for up to LEASE_MS.
 //
 // The gap that remains: a request is applied somewhere between being sent and being answered. The
 // rules bound when an attempt is sent, and a slow answer is treated as suspect where it matters,
@@ -3618,15 +3620,8 @@ async function takeOver(options, readSent, seen) {
     const lock = new HeldLock(options, newClaim(options));
     // An attempt the SDK would retry after WRITE_WITHIN_MS is not sent: the claim judged may have
     // been replaced by then. Looking again is what is left.
-    const tooLate = new SendWindow(clock, readSent, 'Taking the deploy lock over', () => {
-        throw new SendWindowClosed();
-    });
-    const written = await (0,send_gate/* withSendGate */.u4)(tooLate, () => overwriteParameter(ssm, name, encodeClaim(newClaim(options)))).then(() => true, (error) => {
-        if (error instanceof SendWindowClosed)
-            return false;
-        throw error;
-    });
-    if (!written || clock.now() - readSent > WRITE_WITHIN_MS) {
+    const written = await sendWithin(clock, readSent, 'Taking the deploy lock over', () => overwriteParameter(ssm, name, encodeClaim(newClaim(options))));
+    if (written === undefined || clock.now() - readSent > WRITE_WITHIN_MS) {
         await lock.release().catch(() => undefined);
         return undefined;
     }
@@ -3775,7 +3770,11 @@ class HeldLock {
         this.confirmedAt = sent;
         if (renewalDue(state.claim, clock.now())) {
             const renewed = { ...state.claim, expiresAt: clock.now() + LEASE_MS };
-            const written = await overwriteParameter(this.options.ssm, this.options.name, encodeClaim(renewed));
+            // A renewal the SDK could only send late is skipped (the next check renews): sent late, it
+            // could replace a take-over's claim after that run's second look.
+            const written = await sendWithin(clock, sent, 'Renewing the deploy lock', () => overwriteParameter(this.options.ssm, this.options.name, encodeClaim(renewed)));
+            if (written === undefined)
+                return sent;
             if (written !== version + 1) {
                 // Someone wrote between the read and the renewal (rule 4): a take-over, whose claim the
                 // renewal just replaced. Neither run can tell which one the other believes holds the pair,
@@ -3799,11 +3798,12 @@ class HeldLock {
     }
     /** Deletes the lock if it still shows this run's claim (best effort: the lease ends anyway). */
     async giveBack() {
-        const sent = this.options.clock.now();
+        const { clock } = this.options;
+        const sent = clock.now();
         const state = await this.read().catch(() => undefined);
-        if (state?.kind !== 'mine' || this.options.clock.now() - sent > WRITE_WITHIN_MS)
+        if (state?.kind !== 'mine' || clock.now() - sent > WRITE_WITHIN_MS)
             return;
-        await deleteParameter(this.options.ssm, this.options.name).catch(() => undefined);
+        await sendWithin(clock, sent, 'Giving the deploy lock back', () => deleteParameter(this.options.ssm, this.options.name)).catch(() => undefined);
     }
     markLost(state, message, raced = false) {
         this.lost = true;
@@ -3829,6 +3829,24 @@ class SendWindowClosed extends Error {
     constructor() {
         super('The deploy lock was read too long ago to send this change');
         this.name = 'SendWindowClosed';
+    }
+}
+/**
+ * Sends a write of the lock itself only within WRITE_WITHIN_MS of the read it rests on: undefined
+ * when the SDK could only have sent it (or retried it) later. There is nothing to read again for:
+ * the read was the judgement.
+ */
+async function sendWithin(clock, readSent, what, write) {
+    const window = new SendWindow(clock, readSent, what, () => {
+        throw new SendWindowClosed();
+    });
+    try {
+        return await (0,send_gate/* withSendGate */.u4)(window, write);
+    }
+    catch (error) {
+        if (error instanceof SendWindowClosed)
+            return undefined;
+        throw error;
     }
 }
 /**

@@ -67,7 +67,11 @@ export class FakeWire {
   }
 
   private async handle(request: HttpRequest): Promise<{ response: HttpResponse }> {
-    const body = String(request.body ?? '')
+    const raw: unknown = request.body
+    // JSON bodies are byte arrays from the SDK's realm (instanceof fails across jest's).
+    const body = ArrayBuffer.isView(raw)
+      ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')
+      : String(raw ?? '')
     const target = request.headers['x-amz-target']
     const action = target ? target.split('.')[1] : (new URLSearchParams(body).get('Action') ?? '?')
     const nth = this.of(action).length + 1

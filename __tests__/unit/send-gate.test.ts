@@ -9,7 +9,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm'
 import { createClients } from '../../src/aws/clients.js'
 import { createElbClient } from '../../src/aws/elb-client.js'
 import { DeployError } from '../../src/config/errors.js'
-import { encodeClaim, LEASE_MS, WRITE_WITHIN_MS } from '../../src/records/lock-claim.js'
+import { encodeClaim, LEASE_MS, RENEW_AFTER_MS, WRITE_WITHIN_MS } from '../../src/records/lock-claim.js'
 import { LockLostError, takeLock, type TakeLockOptions } from '../../src/records/parameter-lock.js'
 import { FakeClock, ListLog } from '../__fixtures__/fake-aws.js'
 import { type Attempt, FakeWire } from '../__fixtures__/fake-wire.js'
@@ -165,6 +165,31 @@ describe("the lock's own writes, throttled", () => {
       [true, true],
       [false, false]
     ])
+  })
+})
+
+describe('renewing the lease, throttled', () => {
+  it('skips a renewal the SDK could only send late, and renews at the next read instead', async () => {
+    const lock = await takeLock(options('a'))
+    clock.t += RENEW_AFTER_MS + 1
+    // The create was PutParameter 1; the renewal's first two attempts are throttled.
+    wire.throttle = (action, nth) => action === 'PutParameter' && (nth === 2 || nth === 3)
+
+    await lock.guard('shift to 50%', shift)
+
+    const renewals = wire.of('PutParameter').slice(1)
+    expect(renewals.map((a) => a.throttled)).toEqual([true, true, false])
+    // Each attempt went out within WRITE_WITHIN_MS of the read it rests on; the third attempt of
+    // the first renewal (3 s after its read) was never sent: the guard's next read renewed.
+    expect(
+      sinceLastRead('PutParameter')
+        .slice(1)
+        .every((ms) => ms <= WRITE_WITHIN_MS)
+    ).toBe(true)
+    expect(wire.of('GetParameter').length).toBe(2)
+    expect(wire.of('ModifyListener').length).toBe(1)
+    expect(new Date(String(wire.store.json(NAME)?.expiresAt)).getTime()).toBe(renewals[2].at + LEASE_MS)
+    expect(lock.lost).toBe(false)
   })
 })
 
