@@ -35,6 +35,8 @@ interface Options {
   /** The throttling table: 'only' measures nothing else. */
   throttling: 'yes' | 'no' | 'only'
   throttleRuns: number
+  /** Shares of calls throttled, as fractions (the flag takes percentages). */
+  throttleShares?: number[]
   /** Other builds whose cold start is measured alternately with dist/ (e.g. main's). */
   compareDists: string[]
   /** Measure the blast radius of a bad release; `only`: nothing else. */
@@ -102,6 +104,11 @@ function parseArgs(argv: string[]): Options {
       case '--throttle-runs':
         opts.throttleRuns = Number(value())
         break
+      case '--throttle-shares':
+        opts.throttleShares = value()
+          .split(',')
+          .map((v) => Number(v) / 100)
+        break
       case '--compare-dist':
         opts.compareDists.push(path.resolve(value()))
         break
@@ -113,7 +120,7 @@ function parseArgs(argv: string[]): Options {
         break
       case '--help':
         console.log(
-          'npm run bench -- [--sizes 1,10,100,1000] [--latency 20] [--max-shells 32] [--health-interval 1000] [--unhealthy-threshold 2] [--cold-start-runs 5] [--no-baseline] [--throttling-only | --no-throttling] [--throttle-runs 1] [--compare-dist DIR] [--blast-only | --no-blast-radius]'
+          'npm run bench -- [--sizes 1,10,100,1000] [--latency 20] [--max-shells 32] [--health-interval 1000] [--unhealthy-threshold 2] [--cold-start-runs 5] [--no-baseline] [--throttling-only | --no-throttling] [--throttle-runs 1] [--throttle-shares 0,10,30,50] [--compare-dist DIR] [--blast-only | --no-blast-radius]'
         )
         process.exit(0)
         break
@@ -522,7 +529,13 @@ function goals(
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2))
   const started = Date.now()
-  const throttleOptions = { ...THROTTLE_DEFAULTS, runs: opts.throttleRuns, latencyMs: opts.latencyMs }
+  const throttleOptions = {
+    ...THROTTLE_DEFAULTS,
+    runs: opts.throttleRuns,
+    latencyMs: opts.latencyMs,
+    shares: opts.throttleShares ?? THROTTLE_DEFAULTS.shares,
+    compareDists: opts.compareDists
+  }
   if (opts.throttling === 'only') {
     console.log(throttleTable(await throttling(throttleOptions), throttleOptions))
     console.log(`\nBenchmark took ${s(Date.now() - started)}.`)

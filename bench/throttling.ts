@@ -5,6 +5,7 @@
 // when they are set); the row without them is the action's own choice. Every request is counted
 // from the sandbox's log, with the SDK's attempt number (its amz-sdk-request header).
 
+import path from 'node:path'
 import { MAX_ATTEMPTS, RETRY_MODE } from '../src/aws/client-config.js'
 import { runAction } from '../sandbox/run-action.js'
 import { startSandbox, type Sandbox } from '../sandbox/sandbox.js'
@@ -14,6 +15,8 @@ export interface ThrottleOptions {
   shares: number[]
   runs: number
   latencyMs: number
+  /** Other builds' dist/ folders: each gets a row with the action's retry mode, run alternately with ours. */
+  compareDists?: string[]
 }
 
 export const THROTTLE_DEFAULTS: ThrottleOptions = { shares: [0, 0.1, 0.3, 0.5], runs: 1, latencyMs: 20 }
@@ -23,9 +26,11 @@ interface RetryVariant {
   env: Record<string, string>
   /** The action's own choice (src/aws/client-config.ts, which dist/ is built from). */
   ours: boolean
+  /** Another build's entry point; this build's dist/ when absent. */
+  entry?: string
 }
 
-const variant = (mode: 'adaptive' | 'standard', attempts: number): RetryVariant => ({
+const variant = (mode: string, attempts: number): RetryVariant => ({
   label: `${mode}, ${attempts} attempts`,
   env: { AWS_RETRY_MODE: mode, AWS_MAX_ATTEMPTS: String(attempts) },
   ours: mode === RETRY_MODE && attempts === MAX_ATTEMPTS
@@ -59,9 +64,17 @@ export async function throttling(opts: ThrottleOptions): Promise<ThrottleRun[]> 
   const runs: ThrottleRun[] = []
   try {
     sb.world.apiFaults.latencyMs = opts.latencyMs
+    // Another build runs with the action's own retry choice, so that its row differs from ours in
+    // the code only.
+    const others = (opts.compareDists ?? []).map((dir): RetryVariant => ({
+      ...variant(RETRY_MODE, MAX_ATTEMPTS),
+      label: `${RETRY_MODE}, ${MAX_ATTEMPTS} attempts, build ${dir}`,
+      ours: false,
+      entry: path.join(dir, 'index.js')
+    }))
     for (let r = 0; r < opts.runs; r++) {
       for (const share of opts.shares) {
-        for (const variant of VARIANTS) runs.push(await canary(sb, variant, share))
+        for (const v of [...VARIANTS, ...others]) runs.push(await canary(sb, v, share))
       }
     }
   } finally {
@@ -75,6 +88,7 @@ async function canary(sb: Sandbox, variant: RetryVariant, share: number): Promis
   const before = sb.world.calls.length
   sb.world.apiFaults.throttleShare = share
   const result = await runAction({
+    entry: variant.entry,
     env: { ...sb.env, ...variant.env },
     inputs: {
       'listener-arns': sb.listenerArn,

@@ -2,8 +2,11 @@
 // load balancer's ModifyListener (XML) the way AWS does, and throttles the attempts a test says.
 // aws-sdk-client-mock replaces `send`, so the SDK's middleware (its retries, and the lock's send
 // gate inside them) never runs there; tests of what happens between attempts need the real stack.
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { SSMClient } from '@aws-sdk/client-ssm'
+import {
+  ElasticLoadBalancingV2Client,
+  type ElasticLoadBalancingV2ClientConfig
+} from '@aws-sdk/client-elastic-load-balancing-v2'
+import { SSMClient, type SSMClientConfig } from '@aws-sdk/client-ssm'
 import { HttpResponse, type HttpRequest } from '@smithy/core/protocols'
 import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import { clientConfig } from '../../src/aws/client-config.js'
@@ -59,10 +62,8 @@ export class FakeWire {
       retryStrategy: new ConfiguredRetryStrategy(8, () => 0)
     }
     return {
-      ssm: gated(new SSMClient(config as ConstructorParameters<typeof SSMClient>[0])),
-      elb: gated(
-        new ElasticLoadBalancingV2Client(config as ConstructorParameters<typeof ElasticLoadBalancingV2Client>[0])
-      )
+      ssm: gated(new SSMClient(config as SSMClientConfig)),
+      elb: gated(new ElasticLoadBalancingV2Client(config as ElasticLoadBalancingV2ClientConfig))
     }
   }
 

@@ -197,7 +197,7 @@ describe('the clients the action makes', () => {
   it('all pass the gate, once per attempt: right after the retry middleware', () => {
     const clients = createClients('us-east-1')
     for (const client of [...Object.values(clients), createElbClient('us-east-1')]) {
-      const stack = client.middlewareStack.identify()
+      const stack: string[] = client.middlewareStack.identify()
       const gate = stack.findIndex((name) => name.startsWith('sendGateMiddleware'))
       const retry = stack.findIndex((name) => name.startsWith('retryMiddleware'))
       expect(retry).toBeGreaterThanOrEqual(0)

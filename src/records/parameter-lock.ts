@@ -28,7 +28,7 @@
 //    before, and no attempt of the change is sent later than WRITE_WITHIN_MS after that read. An
 //    attempt the SDK would send later (it retries a throttled call for up to a minute) first reads
 //    the lock again and goes only if the claim is still this run's, within WRITE_WITHIN_MS of that
-//    read (SendWindow below, through the clients' send gate). A take-over changes nothing until
+//    read (lock-window.ts, through the clients' send gate). A take-over changes nothing until
 //    TAKEOVER_SETTLE_MS after its overwrite, so every attempt of the holder sent before the
 //    take-over was seen has landed before the new holder's first change, unless it spent more than
 //    TAKEOVER_SETTLE_MS - WRITE_WITHIN_MS in flight; every later attempt finds the claim gone and
@@ -61,7 +61,8 @@
 // conditional write on the listener itself, which ELBv2 does not offer.
 
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { outsideSendGate, type SendGate, withSendGate } from '../aws/send-gate.js'
+import { withSendGate } from '../aws/send-gate.js'
+import { sendWithin, SendWindow } from './lock-window.js'
 import { createParameter, deleteParameter, overwriteParameter, readParameter } from '../aws/parameter-store.js'
 import type { Clock } from '../runtime/clock.js'
 import { DeployError, LockLostError } from '../config/errors.js'
@@ -422,69 +423,5 @@ class HeldLock implements PairLock {
     const next = this.queue.then(work, work)
     this.queue = next.catch(() => undefined)
     return next
-  }
-}
-
-/** Reads the lock again quickly enough this many times at most before a change is given up. */
-const RECONFIRM_ATTEMPTS = 5
-
-class SendWindowClosed extends Error {
-  constructor() {
-    super('The deploy lock was read too long ago to send this change')
-    this.name = 'SendWindowClosed'
-  }
-}
-
-/**
- * Sends a write of the lock itself only within WRITE_WITHIN_MS of the read it rests on: undefined
- * when the SDK could only have sent it (or retried it) later. There is nothing to read again for:
- * the read was the judgement.
- */
-async function sendWithin<T>(
-  clock: Clock,
-  readSent: number,
-  what: string,
-  write: () => Promise<T>
-): Promise<T | undefined> {
-  const window = new SendWindow(clock, readSent, what, () => {
-    throw new SendWindowClosed()
-  })
-  try {
-    return await withSendGate(window, write)
-  } catch (error) {
-    if (error instanceof SendWindowClosed) return undefined
-    throw error
-  }
-}
-
-/**
- * The gate of one change made under the lock (send-gate.ts): an attempt goes out only within
- * WRITE_WITHIN_MS of sending a read that showed the claim as this run's, the rule every argument
- * above rests on. A later attempt (the SDK retrying a throttled one, or a slow first read) waits
- * for `reconfirm` to read the lock again, which throws when the lock is no longer this run's; the
- * retries throttling needs go on, each within its own window.
- */
-class SendWindow implements SendGate {
-  private pending?: Promise<number>
-
-  constructor(
-    private readonly clock: Clock,
-    /** When the read that lets attempts go now was sent. */
-    public readAt: number,
-    private readonly what: string,
-    private readonly reconfirm: () => Promise<number>
-  ) {}
-
-  async beforeSend(): Promise<void> {
-    for (let attempt = 1; this.clock.now() - this.readAt > WRITE_WITHIN_MS; attempt++) {
-      if (attempt > RECONFIRM_ATTEMPTS) {
-        throw new DeployError(
-          `${this.what} was not sent: AWS answered ${RECONFIRM_ATTEMPTS} reads of the deploy lock too slowly to be sure this run still holds it (each must take under ${WRITE_WITHIN_MS / 1000}s)`
-        )
-      }
-      // Attempts sent side by side share one read; the read itself passes no gate.
-      this.pending ??= outsideSendGate(this.reconfirm).finally(() => (this.pending = undefined))
-      this.readAt = await this.pending
-    }
   }
 }
