@@ -30,7 +30,7 @@ interface RetryVariant {
   entry?: string
 }
 
-const variant = (mode: string, attempts: number): RetryVariant => ({
+const variant = (mode: 'adaptive' | 'standard', attempts: number): RetryVariant => ({
   label: `${mode}, ${attempts} attempts`,
   env: { AWS_RETRY_MODE: mode, AWS_MAX_ATTEMPTS: String(attempts) },
   ours: mode === RETRY_MODE && attempts === MAX_ATTEMPTS

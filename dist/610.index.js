@@ -3442,72 +3442,6 @@ function describeHolder(claim) {
     return `${claim.runUrl || claim.runId} (${claim.operation || 'an operation'}, lease until ${new Date(claim.expiresAt).toISOString()})`;
 }
 
-;// CONCATENATED MODULE: ./src/records/lock-window.ts
-// The window in which a write made under the lock may be sent (rule 3 of parameter-lock.ts): each
-// attempt goes out within WRITE_WITHIN_MS of sending a read that showed the claim as this run's,
-// through the clients' send gate (aws/send-gate.ts), however long the SDK's retries run.
-
-
-
-/** Reads the lock again quickly enough this many times at most before a change is given up. */
-const RECONFIRM_ATTEMPTS = 5;
-class SendWindowClosed extends Error {
-    constructor() {
-        super('The deploy lock was read too long ago to send this change');
-        this.name = 'SendWindowClosed';
-    }
-}
-/**
- * Sends a write of the lock itself only within WRITE_WITHIN_MS of the read it rests on: undefined
- * when the SDK could only have sent it (or retried it) later. There is nothing to read again for:
- * the read was the judgement.
- */
-async function sendWithin(clock, readSent, what, write) {
-    const window = new SendWindow(clock, readSent, what, () => {
-        throw new SendWindowClosed();
-    });
-    try {
-        return await (0,send_gate/* withSendGate */.u4)(window, write);
-    }
-    catch (error) {
-        if (error instanceof SendWindowClosed)
-            return undefined;
-        throw error;
-    }
-}
-/**
- * The gate of one change made under the lock (send-gate.ts): an attempt goes out only within
- * WRITE_WITHIN_MS of sending a read that showed the claim as this run's, the rule the race
- * analysis in parameter-lock.ts rests on. A later attempt (the SDK retrying a throttled one, or a slow first read) waits
- * for `reconfirm` to read the lock again, which throws when the lock is no longer this run's; the
- * retries throttling needs go on, each within its own window.
- */
-class SendWindow {
-    clock;
-    readAt;
-    what;
-    reconfirm;
-    pending;
-    constructor(clock, 
-    /** When the read that lets attempts go now was sent. */
-    readAt, what, reconfirm) {
-        this.clock = clock;
-        this.readAt = readAt;
-        this.what = what;
-        this.reconfirm = reconfirm;
-    }
-    async beforeSend() {
-        for (let attempt = 1; this.clock.now() - this.readAt > WRITE_WITHIN_MS; attempt++) {
-            if (attempt > RECONFIRM_ATTEMPTS) {
-                throw new errors/* DeployError */.sH(`${this.what} was not sent: AWS answered ${RECONFIRM_ATTEMPTS} reads of the deploy lock too slowly to be sure this run still holds it (each must take under ${WRITE_WITHIN_MS / 1000}s)`);
-            }
-            // Attempts sent side by side share one read; the read itself passes no gate.
-            this.pending ??= (0,send_gate/* outsideSendGate */.Tl)(this.reconfirm).finally(() => (this.pending = undefined));
-            this.readAt = await this.pending;
-        }
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/aws/parameter-store.ts
 
 /** The parameter, or undefined when it does not exist (ParameterNotFound). */
@@ -3556,6 +3490,72 @@ async function deleteParameter(ssm, name) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/records/lock-window.ts
+// The window in which a write made under the lock may be sent (rule 3 of parameter-lock.ts): each
+// attempt goes out within WRITE_WITHIN_MS of sending a read that showed the claim as this run's,
+// through the clients' send gate (aws/send-gate.ts), however long the SDK's retries run.
+
+
+
+/** Reads the lock again quickly enough this many times at most before a change is given up. */
+const RECONFIRM_ATTEMPTS = 5;
+class SendWindowClosed extends Error {
+    constructor() {
+        super('The deploy lock was read too long ago to send this change');
+        this.name = 'SendWindowClosed';
+    }
+}
+/**
+ * Sends a write of the lock itself only within WRITE_WITHIN_MS of the read it rests on: undefined
+ * when the SDK could only have sent it (or retried it) later. There is nothing to read again for:
+ * the read was the judgement.
+ */
+async function sendWithin(clock, readSent, what, write) {
+    const window = new SendWindow(clock, readSent, what, () => {
+        throw new SendWindowClosed();
+    });
+    try {
+        return await (0,send_gate/* withSendGate */.u4)(window, write);
+    }
+    catch (error) {
+        if (error instanceof SendWindowClosed)
+            return undefined;
+        throw error;
+    }
+}
+/**
+ * The gate of one change made under the lock (send-gate.ts): an attempt goes out only within
+ * WRITE_WITHIN_MS of sending a read that showed the claim as this run's, the rule the race
+ * analysis in parameter-lock.ts rests on. A later attempt (the SDK retrying a throttled one, or
+ * one after a slow first read) waits for `reconfirm` to read the lock again, which throws when the
+ * lock is no longer this run's; the retries throttling needs go on, each within its own window.
+ */
+class SendWindow {
+    clock;
+    readAt;
+    what;
+    reconfirm;
+    pending;
+    constructor(clock, 
+    /** When the read that lets attempts go now was sent. */
+    readAt, what, reconfirm) {
+        this.clock = clock;
+        this.readAt = readAt;
+        this.what = what;
+        this.reconfirm = reconfirm;
+    }
+    async beforeSend() {
+        for (let attempt = 1; this.clock.now() - this.readAt > WRITE_WITHIN_MS; attempt++) {
+            if (attempt > RECONFIRM_ATTEMPTS) {
+                throw new errors/* DeployError */.sH(`${this.what} was not sent: AWS answered ${RECONFIRM_ATTEMPTS} reads of the deploy lock too slowly to be sure this run still holds it (each must take under ${WRITE_WITHIN_MS / 1000}s)`);
+            }
+            // Attempts sent side by side share one read; the read itself passes no gate.
+            this.pending ??= (0,send_gate/* outsideSendGate */.Tl)(this.reconfirm).finally(() => (this.pending = undefined));
+            this.readAt = await this.pending;
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/records/parameter-lock.ts
 // The pair's lock, held in one SSM Parameter Store parameter (lock-claim.ts says where and what).
 //
@@ -3571,8 +3571,7 @@ async function deleteParameter(ssm, name) {
 //    clobbered. So a take-over overwrites the claim it judged, and two rules make it safe:
 //    - the overwrite must be answered within WRITE_WITHIN_MS of sending the read that judged the
 //      claim (no attempt of it is sent later); a slower one may have replaced a newer claim, so
-//      the run gives its claim back
-//      (deletes it, if it still reads as its own) and looks again;
+//      the run gives its claim back (deletes it, if it still reads as its own) and looks again;
 //    - the run then waits TAKEOVER_SETTLE_MS (twice WRITE_WITHIN_MS) and reads the lock again; it
 //      holds the lock only if the claim is still its own, and changes nothing before that.
 //    Runs A and B judging the same expired claim: B's read was answered before A's overwrite

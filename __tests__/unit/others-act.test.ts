@@ -5,7 +5,6 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch'
 import type { Action } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SendCommandCommand } from '@aws-sdk/client-ssm'
-import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
 import { cleanup } from '../../src/operations/cleanup.js'
 import { deploy } from '../../src/operations/deploy.js'
 import { promote } from '../../src/operations/promote.js'
@@ -26,6 +25,7 @@ import {
   ListLog,
   RULE
 } from '../__fixtures__/fake-aws.js'
+import { canaryConfig } from '../__fixtures__/canary-config.js'
 
 let clock: FakeClock
 let aws: FakeAws
@@ -37,20 +37,7 @@ beforeEach(() => {
 })
 afterEach(() => aws.reset())
 
-function config(extra: RawInputs = {}) {
-  return parseConfig(
-    {
-      'listener-arns': LISTENER,
-      commands: 'true',
-      version: 'v2',
-      'step-wait': '2m',
-      alarms: 'web-5xx',
-      strategy: 'canary',
-      ...extra
-    },
-    { region: 'us-east-1' }
-  )
-}
+const config = canaryConfig
 
 /** A paused canary: blue live on v1 at 90, green the canary on v2 at 10. */
 function pausedCanary(): void {

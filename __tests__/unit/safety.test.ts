@@ -2,7 +2,7 @@
 // silently, a cancel stops traffic moving, locks never strand a rollback, records stay truthful.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals'
 import { cleanup } from '../../src/operations/cleanup.js'
-import { parseConfig, type RawInputs } from '../../src/config/inputs.js'
+import { parseConfig } from '../../src/config/inputs.js'
 import { deploy } from '../../src/operations/deploy.js'
 import { promote } from '../../src/operations/promote.js'
 import { TAG } from '../../src/records/fleet-records.js'
@@ -19,6 +19,7 @@ import {
   ListLog,
   LOCK
 } from '../__fixtures__/fake-aws.js'
+import { canaryConfig } from '../__fixtures__/canary-config.js'
 
 let clock: FakeClock
 let aws: FakeAws
@@ -30,20 +31,7 @@ beforeEach(() => {
 })
 afterEach(() => aws.reset())
 
-function config(extra: RawInputs = {}) {
-  return parseConfig(
-    {
-      'listener-arns': LISTENER,
-      commands: 'true',
-      version: 'v2',
-      'step-wait': '2m',
-      alarms: 'web-5xx',
-      strategy: 'canary',
-      ...extra
-    },
-    { region: 'us-east-1' }
-  )
-}
+const config = canaryConfig
 
 function stickyListener(green: number): void {
   aws.listeners.set(LISTENER, [

@@ -42,9 +42,9 @@ export async function sendWithin<T>(
 /**
  * The gate of one change made under the lock (send-gate.ts): an attempt goes out only within
  * WRITE_WITHIN_MS of sending a read that showed the claim as this run's, the rule the race
- * analysis in parameter-lock.ts rests on. A later attempt (the SDK retrying a throttled one, or a slow first read) waits
- * for `reconfirm` to read the lock again, which throws when the lock is no longer this run's; the
- * retries throttling needs go on, each within its own window.
+ * analysis in parameter-lock.ts rests on. A later attempt (the SDK retrying a throttled one, or
+ * one after a slow first read) waits for `reconfirm` to read the lock again, which throws when the
+ * lock is no longer this run's; the retries throttling needs go on, each within its own window.
  */
 export class SendWindow implements SendGate {
   private pending?: Promise<number>

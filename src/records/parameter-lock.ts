@@ -12,8 +12,7 @@
 //    clobbered. So a take-over overwrites the claim it judged, and two rules make it safe:
 //    - the overwrite must be answered within WRITE_WITHIN_MS of sending the read that judged the
 //      claim (no attempt of it is sent later); a slower one may have replaced a newer claim, so
-//      the run gives its claim back
-//      (deletes it, if it still reads as its own) and looks again;
+//      the run gives its claim back (deletes it, if it still reads as its own) and looks again;
 //    - the run then waits TAKEOVER_SETTLE_MS (twice WRITE_WITHIN_MS) and reads the lock again; it
 //      holds the lock only if the claim is still its own, and changes nothing before that.
 //    Runs A and B judging the same expired claim: B's read was answered before A's overwrite
@@ -61,9 +60,8 @@
 // conditional write on the listener itself, which ELBv2 does not offer.
 
 import type { SSMClient } from '@aws-sdk/client-ssm'
-import { withSendGate } from '../aws/send-gate.js'
-import { sendWithin, SendWindow } from './lock-window.js'
 import { createParameter, deleteParameter, overwriteParameter, readParameter } from '../aws/parameter-store.js'
+import { withSendGate } from '../aws/send-gate.js'
 import type { Clock } from '../runtime/clock.js'
 import { DeployError, LockLostError } from '../config/errors.js'
 import type { Log } from '../runtime/log.js'
@@ -79,6 +77,7 @@ import {
   TAKEOVER_SETTLE_MS,
   WRITE_WITHIN_MS
 } from './lock-claim.js'
+import { sendWithin, SendWindow } from './lock-window.js'
 
 export { LockLostError }
 
